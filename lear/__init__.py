@@ -1,0 +1,39 @@
+"""lear: LEAR (label-knowledge span extraction) for Hugging Face Transformers.
+
+Importing the package registers, in one place:
+- `LearConfig` with `AutoConfig` (model type "lear") and `LearForSpanExtraction` with `AutoModel`, in-process;
+- both classes for `auto_map`, so `save_pretrained` writes `auto_map` into config.json and copies the modeling files
+  next to the weights, for `AutoModel.from_pretrained(dir, trust_remote_code=True)` without this package.
+"""
+
+from transformers import AutoConfig, AutoModel
+
+from .configuration_lear import LearConfig
+from .modeling_lear import (
+    LearForSpanExtraction,
+    LearPreTrainedModel,
+    LearSpanExtractionOutput,
+    Span,
+    decode_flat_spans,
+    decode_nested_spans,
+    tokenize_label_descriptions,
+)
+
+
+__version__ = "0.1.0"
+
+AutoConfig.register(LearConfig.model_type, LearConfig, exist_ok=True)
+AutoModel.register(LearConfig, LearForSpanExtraction, exist_ok=True)
+LearConfig.register_for_auto_class()
+LearForSpanExtraction.register_for_auto_class("AutoModel")
+
+__all__ = [
+    "LearConfig",
+    "LearForSpanExtraction",
+    "LearPreTrainedModel",
+    "LearSpanExtractionOutput",
+    "Span",
+    "decode_flat_spans",
+    "decode_nested_spans",
+    "tokenize_label_descriptions",
+]

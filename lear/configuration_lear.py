@@ -1,0 +1,160 @@
+# Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
+"""LEAR configuration.
+
+This module imports only `transformers`, so that it can be copied next to a checkpoint and loaded with
+`trust_remote_code=True` in a process where the `lear` package is not installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import AutoConfig, PretrainedConfig
+
+
+FUSION_TYPES = ("attention", "cosine")
+DECODE_STRATEGIES = ("v5", "v1")
+
+
+class LearConfig(PretrainedConfig):
+    r"""
+    Configuration of a [`LearForSpanExtraction`] model: the encoder's own config, the labels with their
+    natural-language descriptions ("label annotations"), and the fusion, head and decoding settings.
+
+    Args:
+        encoder_config (`PretrainedConfig` or `dict`, *optional*):
+            Config of the BERT-family encoder shared by text and label descriptions (anything `AutoModel` builds:
+            BERT, RoBERTa, XLM-R, ELECTRA, DeBERTa-v2...). A dict must carry `model_type`. Defaults to `BertConfig()`.
+        id2label (`dict[int, str]`, *optional*):
+            Label names by id. `label2id` is derived from it by `PretrainedConfig`.
+        label_descriptions (`list[str]`, *optional*):
+            One description per label, in id order. This is LEAR's label knowledge.
+        label_input_ids (`list[list[int]]`, *optional*):
+            The descriptions tokenized by the encoder's tokenizer, special tokens included, unpadded, in id order.
+            Stored in the config so that a saved checkpoint predicts without a tokenizer. Filled in by
+            `LearForSpanExtraction.from_encoder` and `set_labels`; leave it empty when building a config by hand
+            and call `set_labels` before using the model.
+        max_label_length (`int`, *optional*, defaults to 64):
+            Longest tokenized description (special tokens included); longer ones are truncated.
+        fusion_type (`str`, *optional*, defaults to `"attention"`):
+            `"attention"`: the paper's model, every token attends over each label's description tokens.
+            `"cosine"`: the original code's cheaper pooled variant (`F = T + cos(T, p) * p`), for ablations.
+        nested (`bool`, *optional*, defaults to `False`):
+            Add the span head that scores (start, end) pairs, so that spans may nest and overlap.
+        decode_strategy (`str`, *optional*, defaults to `"v5"`):
+            Flat decoding rule: `"v5"` (the original's default, most probable start and end per group) or `"v1"`
+            (each start pairs with the nearest end at or after it).
+        start_threshold, end_threshold, span_threshold (`float`, *optional*, defaults to 0.5):
+            Probability thresholds for start, end and (nested) span decisions.
+        hidden_dropout_prob (`float`, *optional*, defaults to 0.1):
+            Dropout on the text hidden states before fusion (labels get none, as in the original).
+        span_dropout_prob (`float`, *optional*, defaults to 0.1):
+            Dropout inside the nested span head.
+        initializer_range (`float`, *optional*):
+            Std of the normal init of the task layers; defaults to the encoder's `initializer_range` (or 0.02).
+
+    Example:
+
+    ```python
+    >>> from transformers import BertConfig
+    >>> from lear import LearConfig
+    >>> config = LearConfig(
+    ...     encoder_config=BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128),
+    ...     id2label={0: "LOC", 1: "PER"},
+    ...     label_descriptions=["places such as cities and countries", "names of people"],
+    ... )
+    >>> config.num_labels
+    2
+    ```
+    """
+
+    model_type = "lear"
+
+    def __init__(
+        self,
+        encoder_config: PretrainedConfig | dict[str, Any] | None = None,
+        label_descriptions: list[str] | None = None,
+        label_input_ids: list[list[int]] | None = None,
+        max_label_length: int = 64,
+        fusion_type: str = "attention",
+        nested: bool = False,
+        decode_strategy: str = "v5",
+        start_threshold: float = 0.5,
+        end_threshold: float = 0.5,
+        span_threshold: float = 0.5,
+        hidden_dropout_prob: float = 0.1,
+        span_dropout_prob: float = 0.1,
+        initializer_range: float | None = None,
+        **kwargs: Any,
+    ):
+        self.encoder_config = _as_encoder_config(encoder_config)
+        self.label_descriptions = list(label_descriptions or [])
+        self.label_input_ids = [list(map(int, ids)) for ids in (label_input_ids or [])]
+        self.max_label_length = max_label_length
+        self.fusion_type = fusion_type
+        self.nested = nested
+        self.decode_strategy = decode_strategy
+        self.start_threshold = start_threshold
+        self.end_threshold = end_threshold
+        self.span_threshold = span_threshold
+        self.hidden_dropout_prob = hidden_dropout_prob
+        self.span_dropout_prob = span_dropout_prob
+        if initializer_range is None:
+            initializer_range = getattr(self.encoder_config, "initializer_range", 0.02)
+        self.initializer_range = initializer_range
+        super().__init__(**kwargs)
+        self.validate()
+
+    @property
+    def hidden_size(self) -> int:
+        return self.encoder_config.hidden_size
+
+    @property
+    def label_names(self) -> list[str]:
+        """Label names in id order."""
+        return [self.id2label[i] for i in range(self.num_labels)]
+
+    def validate(self) -> None:
+        """Raise a `ValueError` naming the field when the settings do not fit together."""
+        if self.fusion_type not in FUSION_TYPES:
+            raise ValueError(f"LearConfig.fusion_type must be one of {FUSION_TYPES}, got {self.fusion_type!r}")
+        if self.decode_strategy not in DECODE_STRATEGIES:
+            raise ValueError(
+                f"LearConfig.decode_strategy must be one of {DECODE_STRATEGIES}, got {self.decode_strategy!r}"
+            )
+        for name in ("start_threshold", "end_threshold", "span_threshold"):
+            value = getattr(self, name)
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"LearConfig.{name} must lie strictly between 0 and 1, got {value}")
+        if self.label_descriptions and len(self.label_descriptions) != self.num_labels:
+            raise ValueError(
+                f"LearConfig.label_descriptions has {len(self.label_descriptions)} entries but id2label has "
+                f"{self.num_labels} labels; give one description per label, in id order"
+            )
+        if self.label_input_ids and len(self.label_input_ids) != self.num_labels:
+            raise ValueError(
+                f"LearConfig.label_input_ids has {len(self.label_input_ids)} entries but id2label has "
+                f"{self.num_labels} labels"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        output = super().to_dict()
+        output["encoder_config"] = self.encoder_config.to_dict()
+        return output
+
+
+def _as_encoder_config(encoder_config: PretrainedConfig | dict[str, Any] | None) -> PretrainedConfig:
+    if encoder_config is None:
+        return AutoConfig.for_model("bert")
+    if isinstance(encoder_config, PretrainedConfig):
+        return encoder_config
+    if isinstance(encoder_config, dict):
+        encoder_config = dict(encoder_config)
+        model_type = encoder_config.pop("model_type", None)
+        if model_type is None:
+            raise ValueError("LearConfig.encoder_config must carry a 'model_type' (e.g. 'bert')")
+        return AutoConfig.for_model(model_type, **encoder_config)
+    raise TypeError(f"LearConfig.encoder_config must be a PretrainedConfig or a dict, got {type(encoder_config)}")
+
+
+__all__ = ["LearConfig"]

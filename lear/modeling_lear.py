@@ -1,0 +1,763 @@
+# Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
+"""PyTorch LEAR: "Enhanced Language Representation with Label Knowledge for Span Extraction" (Yang et al., 2021).
+
+Reading order: label-knowledge fusion modules, per-label heads, decoding functions (plain functions on tensors),
+then `LearPreTrainedModel` and `LearForSpanExtraction`.
+
+This module imports only torch, transformers and its sibling `configuration_lear`, so that `save_pretrained` can
+copy it next to a checkpoint for `trust_remote_code=True` loading without the `lear` package.
+
+Shape legend: B batch, L text length, C labels, Lq label-description length, H hidden size, N selected cells.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from .configuration_lear import LearConfig
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Label-knowledge fusion
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LearLabelStates:
+    """Label-side tensors that do not depend on the text, so they can be cached at inference.
+
+    For attention fusion: `keys` is `W2 l` `[C, Lq, H]` (keys and values at once), `projected_values` is
+    `keys @ W3^T` `[C, Lq, H]`, `mask` is `[C, Lq]`. For cosine fusion: `keys` is the projected pooled label
+    vector `[C, H]`; the other two are None.
+    """
+
+    keys: torch.Tensor
+    projected_values: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
+
+
+class LearAttentionFusion(nn.Module):
+    """The paper's fusion: every token attends over each label's description tokens.
+
+    `F[b,c,i] = tanh(W3 (T[b,i] + sum_j A[b,c,i,j] K[c,j]))` with `T = W1 h`, `K = W2 l`,
+    `A = softmax_j(T[b,i] . K[c,j])` (no 1/sqrt(H) scaling, single head, as in the original).
+
+    Computed as `tanh(W3 T + A (K W3^T))`: `W3 T` once per token and `K W3^T` once per label (cached at inference),
+    so the per-label work is two `[L, Lq]` x `[Lq, H]` matmuls and a tanh rather than a per-label `H x H` layer, and
+    no `[B, L, C, Lq, H]` tensor is ever built.
+    """
+
+    def __init__(self, config: LearConfig):
+        super().__init__()
+        hidden_size = config.hidden_size
+        self.text_proj = nn.Linear(hidden_size, hidden_size, bias=False)  # W1
+        self.label_proj = nn.Linear(hidden_size, hidden_size, bias=False)  # W2
+        self.output_proj = nn.Linear(hidden_size, hidden_size)  # W3
+
+    def prepare_labels(self, label_hidden: torch.Tensor, label_mask: torch.Tensor) -> LearLabelStates:
+        # label_hidden: [C, Lq, H], label_mask: [C, Lq]
+        keys = self.label_proj(label_hidden)
+        projected_values = F.linear(keys, self.output_proj.weight)  # bias is added once, on the text side
+        return LearLabelStates(keys=keys, projected_values=projected_values, mask=label_mask.bool())
+
+    def forward(self, text_hidden: torch.Tensor, labels: LearLabelStates) -> torch.Tensor:
+        # text_hidden: [B, L, H] -> fused: [B, C, L, H]
+        text = self.text_proj(text_hidden)
+        scores = torch.einsum("bih,cjh->bcij", text, labels.keys)  # [B, C, L, Lq]
+        scores = scores.masked_fill(~labels.mask[None, :, None, :], torch.finfo(scores.dtype).min)
+        weights = scores.softmax(dim=-1)
+        attended = torch.einsum("bcij,cjh->bcih", weights, labels.projected_values)  # A (K W3^T): [B, C, L, H]
+        return torch.tanh(self.output_proj(text).unsqueeze(1) + attended)
+
+
+class LearCosineFusion(nn.Module):
+    """The original code's default, cheaper variant: `F = T + cos(T, p_c) p_c` with `p_c = W2 l_c[first token]`.
+
+    The original pools the label with BERT's pooler; we take the first ([CLS]) hidden state instead, because not every
+    encoder has a pooler. Kept for ablations; the attention fusion is the paper's model.
+    """
+
+    def __init__(self, config: LearConfig):
+        super().__init__()
+        hidden_size = config.hidden_size
+        self.text_proj = nn.Linear(hidden_size, hidden_size, bias=False)  # W1
+        self.label_proj = nn.Linear(hidden_size, hidden_size, bias=False)  # W2
+
+    def prepare_labels(self, label_hidden: torch.Tensor, label_mask: torch.Tensor) -> LearLabelStates:
+        return LearLabelStates(keys=self.label_proj(label_hidden[:, 0]))  # [C, H]
+
+    def forward(self, text_hidden: torch.Tensor, labels: LearLabelStates) -> torch.Tensor:
+        text = self.text_proj(text_hidden)  # [B, L, H]
+        label = labels.keys  # [C, H]
+        cosine = F.normalize(text, dim=-1) @ F.normalize(label, dim=-1).T  # [B, L, C]
+        return text.unsqueeze(1) + cosine.permute(0, 2, 1).unsqueeze(-1) * label[None, :, None, :]
+
+
+FUSION_CLASSES = {"attention": LearAttentionFusion, "cosine": LearCosineFusion}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Heads
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class LearLabelwiseLinear(nn.Module):
+    """A separate weight vector and bias per label: `logits[b, i, c] = x[b, c, i] . W[c] + b[c]`."""
+
+    def __init__(self, num_labels: int, in_features: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(num_labels, in_features))
+        self.bias = nn.Parameter(torch.zeros(num_labels))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        # features: [B, C, L, D] -> logits [B, L, C]
+        return torch.einsum("bcld,cd->blc", features, self.weight) + self.bias
+
+    def score_selected(self, features: torch.Tensor, label_index: torch.Tensor) -> torch.Tensor:
+        # features: [N, D], label_index: [N] -> logits [N]
+        return (features * self.weight[label_index]).sum(-1) + self.bias[label_index]
+
+    @torch.no_grad()
+    def remap_labels(self, old_index_of_new: list[int | None]) -> None:
+        """Rebuild the rows for a new label list: kept labels keep their row, new ones start from the mean row."""
+        mean_weight, mean_bias = self.weight.mean(0), self.bias.mean(0)
+        weight = [self.weight[i] if i is not None else mean_weight for i in old_index_of_new]
+        bias = [self.bias[i] if i is not None else mean_bias for i in old_index_of_new]
+        self.weight = nn.Parameter(torch.stack(weight).clone())
+        self.bias = nn.Parameter(torch.stack(bias).clone())
+
+
+class LearSpanHead(nn.Module):
+    """Per-label start and end pointers over the fused token representations."""
+
+    def __init__(self, config: LearConfig):
+        super().__init__()
+        self.start_classifier = LearLabelwiseLinear(config.num_labels, config.hidden_size)
+        self.end_classifier = LearLabelwiseLinear(config.num_labels, config.hidden_size)
+
+    def forward(self, fused: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # fused: [B, C, L, H] -> start_logits, end_logits: [B, L, C]
+        return self.start_classifier(fused), self.end_classifier(fused)
+
+
+class LearNestedHead(nn.Module):
+    """Scores (start i, end j, label c) cells for nested spans: `[F_i; F_j] -> Linear(2H, 2H) -> GELU -> Dropout ->
+    per-label classifier`, as in the original.
+
+    `Linear([F_i; F_j]) = A F_i + B F_j + b`, so the two halves are projected once per token and only the selected
+    cells are combined: memory is O(B C L H + N H), never the original's O(B L^2 C H).
+    """
+
+    def __init__(self, config: LearConfig):
+        super().__init__()
+        hidden_size = config.hidden_size
+        self.span_proj = nn.Linear(2 * hidden_size, 2 * hidden_size)
+        self.activation = nn.GELU()
+        self.dropout = nn.Dropout(config.span_dropout_prob)
+        self.span_classifier = LearLabelwiseLinear(config.num_labels, 2 * hidden_size)
+
+    def forward(self, fused: torch.Tensor, cells: torch.Tensor) -> torch.Tensor:
+        # fused: [B, C, L, H]; cells: [N, 4] rows of (batch, start, end, label) -> logits [N]
+        hidden_size = fused.shape[-1]
+        start_weight, end_weight = self.span_proj.weight.split(hidden_size, dim=1)  # [2H, H] each
+        batch, start, end, label = cells.unbind(-1)
+        start_part = F.linear(fused[batch, label, start], start_weight, self.span_proj.bias)  # [N, 2H]
+        end_part = F.linear(fused[batch, label, end], end_weight)  # [N, 2H]
+        span_hidden = self.dropout(self.activation(start_part + end_part))
+        return self.span_classifier.score_selected(span_hidden, label)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Decoding: logits -> spans. Plain functions on tensors, vectorised over batch and labels.
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class Span(NamedTuple):
+    """A decoded span over token positions, both ends inclusive."""
+
+    start: int
+    end: int
+    label: int
+    score: float
+
+
+def _segment_first_argmax(values: torch.Tensor, member: torch.Tensor, segment: torch.Tensor, num_segments: int):
+    """For each segment, the first position holding the segment's largest value among members.
+
+    values, member, segment: `[R, L]`; segment ids index a flat `[num_segments]` space. Returns `(max, position)` per
+    segment, position `-1` where a segment has no member. Taking the first maximum reproduces the reference loop's
+    strict `>` updates.
+    """
+    length = values.shape[-1]
+    flat_segment = segment.reshape(-1)
+    masked = torch.where(member, values, torch.full_like(values, -math.inf)).reshape(-1)
+    best = torch.full((num_segments,), -math.inf, dtype=values.dtype, device=values.device)
+    best = best.scatter_reduce(0, flat_segment, masked, reduce="amax")
+    positions = torch.arange(length, device=values.device).expand_as(values).reshape(-1)
+    is_best = member.reshape(-1) & (masked == best[flat_segment])
+    first = torch.full((num_segments,), length, dtype=torch.long, device=values.device)
+    first = first.scatter_reduce(0, flat_segment, torch.where(is_best, positions, length), reduce="amin")
+    return best, torch.where(first == length, -1, first)
+
+
+def _last_true_position(flags: torch.Tensor) -> torch.Tensor:
+    """`[R, L]` bool -> `[R, L]` index of the last True at or before each position (-1 if none)."""
+    positions = torch.arange(flags.shape[-1], device=flags.device).expand_as(flags)
+    return torch.where(flags, positions, -1).cummax(dim=-1).values
+
+
+def _count_between(cumulative: torch.Tensor, first: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+    """Number of flagged positions in `[first, last]` from an inclusive cumulative count; 0 for empty ranges."""
+    padded = F.pad(cumulative, (1, 0))  # padded[:, k] = count over positions < k
+    first = first.clamp(min=0)
+    last_plus_one = (last + 1).clamp(min=0)
+    counts = padded.gather(-1, last_plus_one) - padded.gather(-1, first.clamp(max=cumulative.shape[-1]))
+    return torch.where(last >= first, counts, 0)
+
+
+def decode_v5_rows(start_probs: torch.Tensor, end_probs: torch.Tensor, start_threshold: float, end_threshold: float):
+    """The original's "v5" rule (see docs/decoding.md) on `[R, L]` rows, one row per (example, label).
+
+    Scanning left to right, a start (p >= threshold) opens or joins a group; ends (p > threshold) count once the group
+    holds a start with p > threshold; the next start after such an end closes the group and emits (most probable
+    start, most probable end). Instead of scanning, group boundaries are computed with cumulative ops: a start t
+    opens a new group iff, with p the previous start and q the last strong start at or before p, there is no end in
+    [q, p-1] and there is an end in [p, t-1].
+
+    Returns `(row, start, end, score)` tensors of the emitted spans.
+    """
+    rows, length = start_probs.shape
+    positions = torch.arange(length, device=start_probs.device).expand(rows, length)
+    is_start = start_probs >= start_threshold
+    is_strong_start = start_probs > start_threshold
+    is_end = end_probs > end_threshold
+    end_cumulative = is_end.long().cumsum(-1)
+
+    last_start = _last_true_position(is_start)
+    previous_start = F.pad(last_start[:, :-1], (1, 0), value=-1)  # last start strictly before t
+    last_strong = _last_true_position(is_strong_start)
+    strong_before_previous = last_strong.gather(-1, previous_start.clamp(min=0))
+    previous_group_closed = (
+        (previous_start >= 0)
+        & (strong_before_previous >= 0)
+        & (_count_between(end_cumulative, strong_before_previous, previous_start - 1) == 0)
+        & (_count_between(end_cumulative, previous_start, positions - 1) > 0)
+    )
+    opens_group = is_start & ((previous_start < 0) | previous_group_closed)
+
+    group = opens_group.long().cumsum(-1)  # 0 before the first start
+    group_start = _last_true_position(opens_group)
+    qualifying_end = is_end & (group > 0) & (last_strong >= group_start) & (group_start >= 0)
+
+    segments_per_row = length + 1
+    segment = group + segments_per_row * torch.arange(rows, device=start_probs.device)[:, None]
+    num_segments = rows * segments_per_row
+    start_score, start_position = _segment_first_argmax(start_probs, is_start, segment, num_segments)
+    end_score, end_position = _segment_first_argmax(end_probs, qualifying_end, segment, num_segments)
+
+    emitted = (end_position >= 0).nonzero().squeeze(-1)
+    score = (start_score[emitted] + end_score[emitted]) / 2
+    return emitted // segments_per_row, start_position[emitted], end_position[emitted], score
+
+
+def decode_v1_rows(start_probs: torch.Tensor, end_probs: torch.Tensor, start_threshold: float, end_threshold: float):
+    """The original's "v1" rule on `[R, L]` rows: each start (p > threshold) pairs with the nearest end (p >
+    threshold) at or after it. Returns `(row, start, end, score)`."""
+    length = start_probs.shape[-1]
+    is_end = end_probs > end_threshold
+    positions = torch.arange(length, device=start_probs.device).expand_as(start_probs)
+    # next end at or after each position: a reversed running minimum
+    next_end = torch.where(is_end, positions, length).flip(-1).cummin(-1).values.flip(-1)
+    row, start = ((start_probs > start_threshold) & (next_end < length)).nonzero(as_tuple=True)
+    end = next_end[row, start]
+    score = (start_probs[row, start] + end_probs[row, end]) / 2
+    return row, start, end, score
+
+
+FLAT_DECODERS = {"v5": decode_v5_rows, "v1": decode_v1_rows}
+
+
+def _apply_position_masks(start_probs, end_probs, start_mask, end_mask):
+    # Masked positions (special tokens, padding, word-internal sub-tokens) can neither start nor end a span.
+    if start_mask is not None:
+        start_probs = start_probs.masked_fill(~start_mask.bool().unsqueeze(-1), 0.0)
+    if end_mask is not None:
+        end_probs = end_probs.masked_fill(~end_mask.bool().unsqueeze(-1), 0.0)
+    return start_probs, end_probs
+
+
+def _group_spans(batch_size: int, batch, start, end, label, score) -> list[list[Span]]:
+    spans: list[list[Span]] = [[] for _ in range(batch_size)]
+    for b, s, e, c, p in zip(batch.tolist(), start.tolist(), end.tolist(), label.tolist(), score.tolist()):
+        spans[b].append(Span(s, e, c, p))
+    for example_spans in spans:
+        example_spans.sort()
+    return spans
+
+
+def decode_flat_spans(
+    start_logits: torch.Tensor,
+    end_logits: torch.Tensor,
+    start_mask: torch.Tensor | None = None,
+    end_mask: torch.Tensor | None = None,
+    strategy: str = "v5",
+    start_threshold: float = 0.5,
+    end_threshold: float = 0.5,
+) -> list[list[Span]]:
+    """Decode flat spans from `[B, L, C]` start/end logits.
+
+    Spans of one label never overlap under "v5"; spans of different labels may. The score is the mean of the
+    start and end probabilities. Masks are `[B, L]` (True where a position may start / end a span).
+
+    Example:
+
+    ```python
+    >>> import torch
+    >>> logits = torch.full((1, 4, 1), -5.0)
+    >>> start, end = logits.clone(), logits.clone()
+    >>> start[0, 1, 0] = end[0, 2, 0] = 5.0
+    >>> decode_flat_spans(start, end)[0][0][:3]
+    (1, 2, 0)
+    ```
+    """
+    if strategy not in FLAT_DECODERS:
+        raise ValueError(f"unknown decode strategy {strategy!r}; expected one of {sorted(FLAT_DECODERS)}")
+    batch_size, length, num_labels = start_logits.shape
+    start_probs, end_probs = _apply_position_masks(
+        start_logits.float().sigmoid(), end_logits.float().sigmoid(), start_mask, end_mask
+    )
+    # one row per (example, label): [B * C, L]
+    start_rows = start_probs.permute(0, 2, 1).reshape(-1, length)
+    end_rows = end_probs.permute(0, 2, 1).reshape(-1, length)
+    row, start, end, score = FLAT_DECODERS[strategy](start_rows, end_rows, start_threshold, end_threshold)
+    return _group_spans(batch_size, row // num_labels, start, end, row % num_labels, score)
+
+
+def decode_nested_spans(
+    start_logits: torch.Tensor,
+    end_logits: torch.Tensor,
+    span_logits: torch.Tensor,
+    start_mask: torch.Tensor | None = None,
+    end_mask: torch.Tensor | None = None,
+    start_threshold: float = 0.5,
+    end_threshold: float = 0.5,
+    span_threshold: float = 0.5,
+) -> list[list[Span]]:
+    """Decode nested spans: every (i, j, c) with P_span > t, P_start[i] > t, P_end[j] > t and i <= j; no overlap
+    filtering. `span_logits` is `[B, L, L, C]`. The score is the span probability."""
+    start_probs, end_probs = _apply_position_masks(
+        start_logits.float().sigmoid(), end_logits.float().sigmoid(), start_mask, end_mask
+    )
+    span_probs = span_logits.float().sigmoid()
+    keep = (
+        (span_probs > span_threshold)
+        & (start_probs > start_threshold).unsqueeze(2)
+        & (end_probs > end_threshold).unsqueeze(1)
+        & _upper_triangle(span_logits.shape[1], span_logits.device)[None, :, :, None]
+    )
+    batch, start, end, label = keep.nonzero(as_tuple=True)
+    return _group_spans(span_logits.shape[0], batch, start, end, label, span_probs[batch, start, end, label])
+
+
+def _upper_triangle(length: int, device: torch.device) -> torch.Tensor:
+    return torch.ones(length, length, dtype=torch.bool, device=device).triu()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LearSpanExtractionOutput(ModelOutput):
+    """
+    Output of [`LearForSpanExtraction`].
+
+    Args:
+        loss (`torch.FloatTensor` of shape `()`, *optional*): start + end (+ span) binary cross-entropy.
+        start_logits (`torch.FloatTensor` of shape `(batch_size, sequence_length, num_labels)`).
+        end_logits (`torch.FloatTensor` of shape `(batch_size, sequence_length, num_labels)`).
+        span_logits (`torch.FloatTensor` of shape `(batch_size, sequence_length, sequence_length, num_labels)`,
+            *optional*): nested models only; cells that were not scored (not candidates) hold the dtype's minimum.
+    """
+
+    loss: torch.FloatTensor | None = None
+    start_logits: torch.FloatTensor | None = None
+    end_logits: torch.FloatTensor | None = None
+    span_logits: torch.FloatTensor | None = None
+
+
+def _encoder_init_kwargs(encoder_config) -> dict[str, Any]:
+    """LEAR never uses a pooler; leaving it out avoids parameters without gradients (which break DDP)."""
+    model_class = AutoModel._model_mapping[type(encoder_config)]
+    accepts_pooler_flag = "add_pooling_layer" in inspect.signature(model_class.__init__).parameters
+    return {"add_pooling_layer": False} if accepts_pooler_flag else {}
+
+
+def tokenize_label_descriptions(tokenizer, descriptions: list[str], max_length: int) -> list[list[int]]:
+    """Tokenize descriptions as `[CLS] description [SEP]` (the tokenizer's own special tokens), unpadded."""
+    if not descriptions:
+        raise ValueError("no label descriptions given")
+    empty = [i for i, text in enumerate(descriptions) if not isinstance(text, str) or not text.strip()]
+    if empty:
+        raise ValueError(f"label descriptions must be non-empty strings; got an empty one at label ids {empty}")
+    return tokenizer(list(descriptions), truncation=True, max_length=max_length)["input_ids"]
+
+
+class LearPreTrainedModel(PreTrainedModel):
+    config_class = LearConfig
+    config: LearConfig
+    base_model_prefix = "lear"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _supports_flash_attn = True
+    _supports_attention_backend = True
+
+    def _init_weights(self, module: nn.Module) -> None:
+        # The encoder is a PreTrainedModel: transformers dispatches its own `_init_weights` to it.
+        super()._init_weights(module)
+        if isinstance(module, LearLabelwiseLinear):
+            init.normal_(module.weight, mean=0.0, std=self.config.initializer_range)
+            init.zeros_(module.bias)
+
+
+class LearForSpanExtraction(LearPreTrainedModel):
+    """LEAR for span extraction (flat or nested NER, event triggers).
+
+    The text and every label's description are encoded by the same encoder; the fusion module gives one token
+    representation per label; per-label start/end classifiers (and, when `config.nested`, a span classifier) mark
+    span boundaries. The tokenized label descriptions live in the config, so a saved model predicts with no extra
+    input; at inference (eval mode, no grad) their representations are computed once and cached.
+
+    Example:
+
+    ```python
+    >>> from lear import LearForSpanExtraction
+    >>> model = LearForSpanExtraction.from_encoder(
+    ...     "path/to/bert", labels={"PER": "names of people", "LOC": "names of places"}
+    ... )  # doctest: +SKIP
+    >>> outputs = model(**tokenizer(["Ada Lovelace lived in London"], return_tensors="pt"))  # doctest: +SKIP
+    >>> model.decode(outputs)  # doctest: +SKIP
+    [[Span(start=1, end=2, label=0, score=0.97), Span(start=5, end=5, label=1, score=0.95)]]
+    ```
+    """
+
+    def __init__(self, config: LearConfig):
+        super().__init__(config)
+        self.encoder = AutoModel.from_config(config.encoder_config, **_encoder_init_kwargs(config.encoder_config))
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.fusion = FUSION_CLASSES[config.fusion_type](config)
+        self.span_head = LearSpanHead(config)
+        self.nested_head = LearNestedHead(config) if config.nested else None
+        self._label_cache: tuple[tuple, LearLabelStates] | None = None
+        self.post_init()
+
+    # -- construction and labels --------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_encoder(
+        cls,
+        encoder_name_or_path: str,
+        labels: Mapping[str, str],
+        tokenizer=None,
+        **config_kwargs: Any,
+    ) -> LearForSpanExtraction:
+        """Build a LEAR model on pretrained encoder weights.
+
+        Args:
+            encoder_name_or_path: a local folder or Hub id that `AutoModel`/`AutoTokenizer` load.
+            labels: label name -> natural-language description, in the id order wanted.
+            tokenizer: the encoder's tokenizer (loaded from `encoder_name_or_path` when omitted).
+            config_kwargs: any other `LearConfig` field (`nested=True`, `fusion_type="cosine"`, ...).
+        """
+        tokenizer = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(encoder_name_or_path)
+        encoder_config = AutoConfig.from_pretrained(encoder_name_or_path)
+        encoder = AutoModel.from_pretrained(encoder_name_or_path, **_encoder_init_kwargs(encoder_config))
+        max_label_length = config_kwargs.pop("max_label_length", LearConfig().max_label_length)
+        config = LearConfig(
+            encoder_config=encoder.config,
+            id2label=dict(enumerate(labels)),
+            label_descriptions=list(labels.values()),
+            label_input_ids=tokenize_label_descriptions(tokenizer, list(labels.values()), max_label_length),
+            max_label_length=max_label_length,
+            **config_kwargs,
+        )
+        model = cls(config)
+        model.encoder.load_state_dict(encoder.state_dict())
+        model.config.name_or_path = encoder_name_or_path
+        return model
+
+    def set_labels(self, labels: Mapping[str, str], tokenizer=None) -> None:
+        """Replace the label set: names (in id order) with their descriptions.
+
+        Labels already known keep their trained classifier rows; a new label's rows start from the mean of the
+        trained rows, so it is scored at once from its description alone (see docs/inference.md for the quality to
+        expect). The tokenizer defaults to the one saved with the model (`name_or_path`).
+        """
+        if not labels:
+            raise ValueError("set_labels needs at least one label")
+        if tokenizer is None:
+            tokenizer = self._load_own_tokenizer()
+        descriptions = list(labels.values())
+        label_input_ids = tokenize_label_descriptions(tokenizer, descriptions, self.config.max_label_length)
+        old_label2id = {name: i for i, name in enumerate(self.config.label_names)} if self.config.id2label else {}
+        old_index_of_new = [old_label2id.get(name) for name in labels]
+        for head in self._labelwise_layers():
+            head.remap_labels(old_index_of_new)
+        self.config.id2label = dict(enumerate(labels))
+        self.config.label2id = {name: i for i, name in enumerate(labels)}
+        self.config.label_descriptions = descriptions
+        self.config.label_input_ids = label_input_ids
+        self.clear_label_cache()
+
+    def _labelwise_layers(self) -> list[LearLabelwiseLinear]:
+        return [module for module in self.modules() if isinstance(module, LearLabelwiseLinear)]
+
+    def _load_own_tokenizer(self):
+        try:
+            return AutoTokenizer.from_pretrained(self.config.name_or_path)
+        except (OSError, ValueError) as error:
+            raise ValueError(
+                "set_labels needs the encoder's tokenizer to tokenize the descriptions: pass tokenizer=..., "
+                f"none could be loaded from {self.config.name_or_path!r}"
+            ) from error
+
+    # -- label representations and their cache ------------------------------------------------------------------------
+
+    def label_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The tokenized label descriptions as padded `input_ids` and `attention_mask`, both `[C, Lq]`."""
+        ids = self.config.label_input_ids
+        if not ids:
+            raise ValueError(
+                "this LEAR model has no tokenized label descriptions: build it with "
+                "LearForSpanExtraction.from_encoder(...) or call model.set_labels({...}, tokenizer)"
+            )
+        longest = max(len(row) for row in ids)
+        pad_id = self.config.encoder_config.pad_token_id or 0
+        device = self.encoder.get_input_embeddings().weight.device
+        input_ids = torch.full((len(ids), longest), pad_id, dtype=torch.long, device=device)
+        attention_mask = torch.zeros((len(ids), longest), dtype=torch.long, device=device)
+        for row, row_ids in enumerate(ids):
+            input_ids[row, : len(row_ids)] = torch.tensor(row_ids, device=device)
+            attention_mask[row, : len(row_ids)] = 1
+        return input_ids, attention_mask
+
+    def compute_label_states(self) -> LearLabelStates:
+        """Encode the label descriptions (with gradients when training) and prepare them for fusion."""
+        input_ids, attention_mask = self.label_batch()
+        label_hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.fusion.prepare_labels(label_hidden, attention_mask)
+
+    def _label_cache_key(self) -> tuple:
+        # Any weight update (optimizer step, load_state_dict, in-place edit, device or dtype move) changes a
+        # parameter's version counter or storage, and any label change changes the ids: either invalidates the cache.
+        weights = tuple((p.data_ptr(), p._version) for p in self.parameters())
+        return weights, tuple(map(tuple, self.config.label_input_ids))
+
+    def label_states(self) -> LearLabelStates:
+        """Label states, cached when they cannot need gradients (eval mode under `torch.no_grad()`)."""
+        if self.training or torch.is_grad_enabled():
+            return self.compute_label_states()
+        key = self._label_cache_key()
+        if self._label_cache is None or self._label_cache[0] != key:
+            self._label_cache = (key, self.compute_label_states())
+        return self._label_cache[1]
+
+    def clear_label_cache(self) -> None:
+        self._label_cache = None
+
+    def train(self, mode: bool = True):
+        self.clear_label_cache()
+        return super().train(mode)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self.clear_label_cache()
+        return super()._load_from_state_dict(*args, **kwargs)
+
+    # -- forward ------------------------------------------------------------------------------------------------------
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        start_labels: torch.Tensor | None = None,
+        end_labels: torch.Tensor | None = None,
+        span_labels: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+    ) -> LearSpanExtractionOutput | tuple:
+        r"""
+        input_ids, attention_mask, token_type_ids, position_ids: `[B, L]` text inputs, as for the encoder.
+        start_labels, end_labels (`[B, L, C]`, 0/1, -100 to ignore a position): gold span boundaries.
+        span_labels (`[B, L, L, C]`, 0/1, nested models only): gold spans, `span_labels[b, i, j, c] = 1` for a span
+            from token i to token j (inclusive) of label c.
+        """
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        if attention_mask is None:
+            reference = input_ids if input_ids is not None else inputs_embeds[..., 0]
+            attention_mask = torch.ones(reference.shape[:2], dtype=torch.long, device=reference.device)
+        text_hidden = self.encoder(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+        ).last_hidden_state  # [B, L, H]
+        fused = self.fusion(self.dropout(text_hidden), self.label_states())  # [B, C, L, H]
+        start_logits, end_logits = self.span_head(fused)  # [B, L, C] each
+
+        span_logits = None
+        if self.nested_head is not None:
+            cells = self._span_cells(start_logits, end_logits, attention_mask, start_labels, end_labels)
+            cell_logits = self.nested_head(fused, cells)
+            span_logits = _scatter_cells(cell_logits, cells, start_logits.shape, start_logits.shape[1])
+
+        loss = None
+        if start_labels is not None and end_labels is not None:
+            loss = boundary_loss(start_logits, start_labels, attention_mask) + boundary_loss(
+                end_logits, end_labels, attention_mask
+            )
+            if self.nested_head is not None:
+                if span_labels is None:
+                    raise ValueError("a nested LEAR model needs span_labels for its loss")
+                loss = loss + span_loss(cell_logits, cells, span_labels)
+
+        if not return_dict:
+            output = (start_logits, end_logits, span_logits)
+            return ((loss,) + output) if loss is not None else output
+        return LearSpanExtractionOutput(
+            loss=loss, start_logits=start_logits, end_logits=end_logits, span_logits=span_logits
+        )
+
+    def _span_cells(self, start_logits, end_logits, attention_mask, start_labels, end_labels) -> torch.Tensor:
+        """(batch, start, end, label) cells the nested head scores: predicted starts x predicted ends, plus, when
+        training, gold start x gold end pairs (the original's second term paired a gold start with any end: a bug),
+        restricted to i <= j over valid tokens. Returns `[N, 4]`."""
+        length = start_logits.shape[1]
+        start_cut = _logit(self.config.start_threshold)
+        end_cut = _logit(self.config.end_threshold)
+        candidates = (start_logits.detach() > start_cut).unsqueeze(2) & (end_logits.detach() > end_cut).unsqueeze(1)
+        if start_labels is not None and end_labels is not None:
+            candidates = candidates | ((start_labels == 1).unsqueeze(2) & (end_labels == 1).unsqueeze(1))
+        valid = attention_mask.bool()
+        candidates = (
+            candidates
+            & (valid[:, :, None] & valid[:, None, :]).unsqueeze(-1)
+            & _upper_triangle(length, start_logits.device)[None, :, :, None]
+        )  # [B, L, L, C]
+        return candidates.nonzero()
+
+    # -- decoding -----------------------------------------------------------------------------------------------------
+
+    def decode(
+        self,
+        outputs: LearSpanExtractionOutput,
+        start_mask: torch.Tensor | None = None,
+        end_mask: torch.Tensor | None = None,
+        nested: bool | None = None,
+        strategy: str | None = None,
+        threshold: float | None = None,
+    ) -> list[list[Span]]:
+        """Decode model outputs into spans over token positions with the config's settings.
+
+        `nested=False` forces flat decoding on a nested model; `threshold` overrides all three thresholds.
+        """
+        config = self.config
+        nested = config.nested if nested is None else nested
+        start_threshold = threshold if threshold is not None else config.start_threshold
+        end_threshold = threshold if threshold is not None else config.end_threshold
+        span_threshold = threshold if threshold is not None else config.span_threshold
+        if nested:
+            if outputs.span_logits is None:
+                raise ValueError("nested decoding needs span_logits: this model was built with nested=False")
+            return decode_nested_spans(
+                outputs.start_logits, outputs.end_logits, outputs.span_logits, start_mask, end_mask,
+                start_threshold, end_threshold, span_threshold,
+            )  # fmt: skip
+        return decode_flat_spans(
+            outputs.start_logits, outputs.end_logits, start_mask, end_mask,
+            strategy or config.decode_strategy, start_threshold, end_threshold,
+        )  # fmt: skip
+
+    # -- training helpers ---------------------------------------------------------------------------------------------
+
+    def optimizer_param_groups(
+        self, learning_rate: float, task_layer_lr: float = 1.0, weight_decay: float = 0.0
+    ) -> list[dict[str, Any]]:
+        """AdamW parameter groups as in the original recipe: the encoder at `learning_rate`, fusion and heads at
+        `learning_rate * task_layer_lr`; biases and norm weights (1-D parameters) without weight decay.
+
+        Every trainable parameter lands in exactly one group (the original's no-decay group was always empty).
+        """
+        groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
+        for name, parameter in self.named_parameters():
+            if not parameter.requires_grad:
+                continue
+            is_task_layer = not name.startswith("encoder.")
+            decays = parameter.ndim >= 2
+            groups.setdefault((is_task_layer, decays), []).append(parameter)
+        return [
+            {
+                "params": params,
+                "lr": learning_rate * (task_layer_lr if is_task_layer else 1.0),
+                "weight_decay": weight_decay if decays else 0.0,
+            }
+            for (is_task_layer, decays), params in sorted(groups.items())
+        ]
+
+
+def _logit(probability: float) -> float:
+    return math.log(probability / (1.0 - probability))
+
+
+def _scatter_cells(cell_logits: torch.Tensor, cells: torch.Tensor, boundary_shape, length: int) -> torch.Tensor:
+    """Place the scored cells in a dense `[B, L, L, C]` tensor; unscored cells hold the dtype's minimum."""
+    batch_size, _, num_labels = boundary_shape
+    dense = cell_logits.new_full((batch_size, length, length, num_labels), torch.finfo(cell_logits.dtype).min)
+    batch, start, end, label = cells.unbind(-1)
+    return dense.index_put((batch, start, end, label), cell_logits)
+
+
+def boundary_loss(logits: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy over `[B, L, C]` boundary logits: summed over labels, averaged over valid tokens.
+
+    Valid tokens are those under the attention mask ([CLS]/[SEP] count as negatives) whose label is not -100.
+    """
+    valid = attention_mask.bool().unsqueeze(-1) & (labels != -100)
+    losses = F.binary_cross_entropy_with_logits(logits.float(), labels.clamp(min=0).float(), reduction="none")
+    num_tokens = attention_mask.bool().sum().clamp(min=1)
+    return (losses * valid).sum() / num_tokens
+
+
+def span_loss(cell_logits: torch.Tensor, cells: torch.Tensor, span_labels: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy over the scored candidate cells, averaged over them (zero when there are none)."""
+    batch, start, end, label = cells.unbind(-1)
+    targets = span_labels[batch, start, end, label]
+    valid = targets != -100
+    if not valid.any():
+        return cell_logits.sum() * 0.0
+    return F.binary_cross_entropy_with_logits(cell_logits[valid].float(), targets[valid].float())
+
+
+__all__ = [
+    "LearPreTrainedModel",
+    "LearForSpanExtraction",
+    "LearSpanExtractionOutput",
+    "Span",
+    "decode_flat_spans",
+    "decode_nested_spans",
+    "tokenize_label_descriptions",
+]

@@ -1,0 +1,279 @@
+# Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
+"""Texts <-> token windows <-> character spans: the one place where LEAR's inputs and outputs are aligned.
+
+Used by training and evaluation (`run_lear.py`) and by the pipeline, so that both window long texts, align
+entities and map predictions back the same way. Imports only transformers/stdlib, so it can travel with a
+checkpoint for `trust_remote_code=True` loading.
+
+- `encode_windows` tokenizes raw texts (or pre-split words) with the fast tokenizer's own overflow windows
+  (`return_overflowing_tokens` + `stride`), and records for every token its character span in the original text,
+  whether it may start or end an entity, and whether this window "owns" it. Ownership splits each overlap between
+  two neighbouring windows at its midpoint, so every token is owned by exactly one window, the one that gives it
+  the most context on its shorter side: a span is kept from the window that owns its start token, and no entity
+  shorter than half the stride is ever cut by a window edge.
+- `align_entities` maps character-offset entities onto a window's tokens (for training targets).
+- `window_spans_to_char_spans` / `merge_char_spans` turn decoded token spans into character spans of the whole text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+NO_SPAN = (-1, -1)  # character span of special tokens
+
+
+class CharSpan(NamedTuple):
+    """An entity over characters of the original text, end exclusive."""
+
+    start: int
+    end: int
+    label: int
+    score: float
+
+
+@dataclass
+class TextWindow:
+    """One encoder input: a window over one text's tokens, with special tokens.
+
+    `token_spans[k]` is token k's character span in the original text (`NO_SPAN` for special tokens);
+    `start_allowed`/`end_allowed` say whether token k may begin/end an entity (with pre-split words: only the first /
+    last sub-token of a word); `owned[k]` whether this window's prediction for token k is the one kept.
+    """
+
+    text_index: int
+    window_index: int
+    input_ids: list[int]
+    token_spans: list[tuple[int, int]]
+    start_allowed: list[bool]
+    end_allowed: list[bool]
+    owned: list[bool]
+    token_type_ids: list[int] | None = None
+    model_inputs: dict = field(default_factory=dict)
+
+
+def default_stride(max_length: int) -> int:
+    """Overlap between neighbouring windows: a quarter of the window, so entities up to max_length/8 tokens long
+    are always whole in the window that owns their start."""
+    return max(1, max_length // 4)
+
+
+def word_char_offsets(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
+    """Character span of each word in `text`, searching left to right. Raises `ValueError` naming the word that
+    cannot be found (words must appear in order; whitespace between them is free)."""
+    offsets, cursor = [], 0
+    for index, word in enumerate(words):
+        position = text.find(word, cursor)
+        if position < 0:
+            raise ValueError(f"word {index} ({word!r}) not found in the text after character {cursor}")
+        offsets.append((position, position + len(word)))
+        cursor = position + len(word)
+    return offsets
+
+
+def encode_windows(
+    tokenizer,
+    texts: Sequence[str],
+    words: Sequence[Sequence[str]] | None = None,
+    max_length: int = 512,
+    stride: int | None = None,
+) -> list[TextWindow]:
+    """Tokenize texts into windows of at most `max_length` tokens (special tokens included).
+
+    Args:
+        tokenizer: a fast tokenizer (offsets are needed).
+        texts: the original texts; all returned character spans index these strings.
+        words: optionally, each text pre-split into words (e.g. a corpus's tokens, or Chinese characters). They are
+            fed with `is_split_into_words=True`, and entities may then start/end only at word boundaries.
+        max_length: window length including special tokens.
+        stride: tokens shared by neighbouring windows (default: `default_stride(max_length)`).
+    """
+    if not getattr(tokenizer, "is_fast", True):
+        raise ValueError("LEAR windowing needs a fast tokenizer (for offset mappings)")
+    stride = default_stride(max_length) if stride is None else stride
+    capacity = max_length - tokenizer.num_special_tokens_to_add(pair=False)
+    if not 0 <= stride < capacity:
+        raise ValueError(f"stride must lie in [0, {capacity}) for max_length={max_length}, got {stride}")
+    if words is not None and len(words) != len(texts):
+        raise ValueError(f"got {len(texts)} texts but {len(words)} word lists")
+    if not texts:
+        return []
+    encoding = tokenizer(
+        [list(w) for w in words] if words is not None else list(texts),
+        is_split_into_words=words is not None,
+        truncation=True,
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        return_special_tokens_mask=True,
+    )
+    word_offsets = (
+        [word_char_offsets(text, text_words) for text, text_words in zip(texts, words)] if words is not None else None
+    )
+    sample_of_window = encoding["overflow_to_sample_mapping"]
+    windows: list[TextWindow] = []
+    for first, last in _window_ranges(sample_of_window):
+        text_index = sample_of_window[first]
+        content_lengths = [
+            len(encoding["input_ids"][k]) - sum(encoding["special_tokens_mask"][k]) for k in range(first, last)
+        ]
+        owned_ranges = _owned_ranges(content_lengths, capacity - stride)
+        for window_index, k in enumerate(range(first, last)):
+            windows.append(
+                _build_window(
+                    encoding, k, text_index, window_index, owned_ranges[window_index],
+                    window_index * (capacity - stride),
+                    word_offsets[text_index] if word_offsets is not None else None,
+                )
+            )  # fmt: skip
+    return windows
+
+
+def _window_ranges(sample_of_window: Sequence[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of windows that belong to the same text, as [first, last) index pairs."""
+    ranges, first = [], 0
+    for k in range(1, len(sample_of_window) + 1):
+        if k == len(sample_of_window) or sample_of_window[k] != sample_of_window[first]:
+            ranges.append((first, k))
+            first = k
+    return ranges
+
+
+def _owned_ranges(content_lengths: list[int], step: int) -> list[tuple[int, int]]:
+    """Global content-token ranges [lo, hi) owned by each window: overlaps are split at their midpoint."""
+    starts = [k * step for k in range(len(content_lengths))]
+    ends = [start + length for start, length in zip(starts, content_lengths)]
+    cuts = [(starts[k + 1] + ends[k]) // 2 for k in range(len(starts) - 1)]
+    return [(cuts[k - 1] if k > 0 else 0, cuts[k] if k < len(cuts) else ends[k]) for k in range(len(starts))]
+
+
+def _build_window(encoding, k, text_index, window_index, owned_range, global_offset, word_offsets) -> TextWindow:
+    special = encoding["special_tokens_mask"][k]
+    offsets = encoding["offset_mapping"][k]
+    word_ids = encoding.word_ids(k)
+    token_spans, start_allowed, end_allowed, owned = [], [], [], []
+    content_position = 0
+    for position, is_special in enumerate(special):
+        if is_special:
+            token_spans.append(NO_SPAN)
+            start_allowed.append(False)
+            end_allowed.append(False)
+            owned.append(False)
+            continue
+        start, end = offsets[position]
+        word = word_ids[position]
+        if word_offsets is not None:
+            # Offsets are relative to the word here, so they tell, even in a window that cuts the word, whether a
+            # piece begins or finishes it (empty pieces, like a lone SentencePiece "▁", do neither).
+            word_start, word_end = word_offsets[word]
+            start_allowed.append(start == 0 and end > 0)
+            end_allowed.append(end == word_end - word_start and end > start)
+            start, end = word_start + start, word_start + end
+        else:
+            start_allowed.append(True)
+            end_allowed.append(True)
+        token_spans.append((start, end))
+        global_position = global_offset + content_position
+        owned.append(owned_range[0] <= global_position < owned_range[1])
+        content_position += 1
+    token_type_ids = encoding["token_type_ids"][k] if "token_type_ids" in encoding else None
+    return TextWindow(
+        text_index=text_index,
+        window_index=window_index,
+        input_ids=encoding["input_ids"][k],
+        token_spans=token_spans,
+        start_allowed=start_allowed,
+        end_allowed=end_allowed,
+        owned=owned,
+        token_type_ids=token_type_ids,
+    )
+
+
+class AlignedEntity(NamedTuple):
+    """An entity on a window's token positions (inclusive). `complete` is False when the window cuts it."""
+
+    start: int | None
+    end: int | None
+    label: int
+    complete: bool
+    exact: bool
+
+
+def align_entities(window: TextWindow, entities: Sequence[tuple[int, int, int]]) -> list[AlignedEntity]:
+    """Map `(char_start, char_end, label_id)` entities onto the window's tokens.
+
+    The start token is the first token ending after `char_start`, the end token the last one starting before
+    `char_end`. An entity partly outside the window gets `complete=False` and `None` for the missing side (training
+    ignores its in-window boundary rather than teaching a wrong negative); `exact` is False when its character
+    boundaries fall inside tokens (then no decoded span can reproduce it exactly). Entities wholly outside the
+    window are left out.
+    """
+    content = [(position, span) for position, span in enumerate(window.token_spans) if span != NO_SPAN]
+    if not content:
+        return []
+    first_char, last_char = content[0][1][0], content[-1][1][1]
+    aligned = []
+    for char_start, char_end, label in entities:
+        if char_end <= first_char or char_start >= last_char:
+            continue
+        start = next((p for p, (s, e) in content if e > char_start), None)
+        end = next((p for p, (s, e) in reversed(content) if s < char_end), None)
+        starts_inside = char_start >= first_char
+        ends_inside = char_end <= last_char
+        exact = (
+            start is not None
+            and end is not None
+            and window.token_spans[start][0] == char_start
+            and window.token_spans[end][1] == char_end
+        )
+        aligned.append(
+            AlignedEntity(
+                start=start if starts_inside else None,
+                end=end if ends_inside else None,
+                label=label,
+                complete=starts_inside and ends_inside and start is not None and end is not None and start <= end,
+                exact=exact,
+            )
+        )
+    return aligned
+
+
+def window_spans_to_char_spans(window: TextWindow, spans) -> list[CharSpan]:
+    """Decoded token spans (objects with start, end, label, score) of one window -> character spans, keeping only
+    spans whose start token this window owns."""
+    kept = []
+    for span in spans:
+        if not window.owned[span.start]:
+            continue
+        char_start = window.token_spans[span.start][0]
+        char_end = window.token_spans[span.end][1]
+        if char_start < 0 or char_end <= char_start:
+            continue
+        kept.append(CharSpan(char_start, char_end, span.label, float(span.score)))
+    return kept
+
+
+def merge_char_spans(spans: Sequence[CharSpan]) -> list[CharSpan]:
+    """Deduplicate character spans (same start, end, label: keep the best score), sorted by position."""
+    best: dict[tuple[int, int, int], CharSpan] = {}
+    for span in spans:
+        key = (span.start, span.end, span.label)
+        if key not in best or span.score > best[key].score:
+            best[key] = span
+    return sorted(best.values(), key=lambda span: (span.start, span.end, span.label))
+
+
+__all__ = [
+    "CharSpan",
+    "TextWindow",
+    "AlignedEntity",
+    "default_stride",
+    "word_char_offsets",
+    "encode_windows",
+    "align_entities",
+    "window_spans_to_char_spans",
+    "merge_char_spans",
+]
