@@ -23,7 +23,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 test: venv
-	$(PY) -m pytest -q -m "not slow" -n 2
+	$(PY) -m pytest -q -n 2
 
 test-slow: venv
 	$(PY) -m pytest -q -m slow -n 2

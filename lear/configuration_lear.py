@@ -103,6 +103,9 @@ class LearConfig(PretrainedConfig):
             initializer_range = getattr(self.encoder_config, "initializer_range", 0.02)
         self.initializer_range = initializer_range
         super().__init__(**kwargs)
+        if self.id2label is not None and self.label2id is None:
+            # transformers 5 no longer derives label2id from an explicit id2label
+            self.label2id = {name: label_id for label_id, name in self.id2label.items()}
         self.validate()
 
     @property
@@ -126,6 +129,23 @@ class LearConfig(PretrainedConfig):
             value = getattr(self, name)
             if not 0.0 < value < 1.0:
                 raise ValueError(f"LearConfig.{name} must lie strictly between 0 and 1, got {value}")
+        for name in ("hidden_dropout_prob", "span_dropout_prob"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"LearConfig.{name} must lie in [0, 1), got {value}")
+        if not isinstance(self.max_label_length, int) or self.max_label_length < 3:
+            raise ValueError(
+                f"LearConfig.max_label_length must be an int >= 3 ([CLS] word [SEP]), got {self.max_label_length!r}"
+            )
+        if sorted(self.id2label) != list(range(self.num_labels)):
+            raise ValueError(
+                f"LearConfig.id2label must map the ids 0..{self.num_labels - 1}, got {sorted(self.id2label)}"
+            )
+        inverse = {name: label_id for label_id, name in self.id2label.items()}
+        if len(inverse) != self.num_labels:
+            raise ValueError(f"LearConfig.id2label has duplicate label names: {list(self.id2label.values())}")
+        if {name: int(label_id) for name, label_id in (self.label2id or {}).items()} != inverse:
+            raise ValueError(f"LearConfig.label2id {self.label2id} is not the inverse of id2label {self.id2label}")
         if self.label_descriptions and len(self.label_descriptions) != self.num_labels:
             raise ValueError(
                 f"LearConfig.label_descriptions has {len(self.label_descriptions)} entries but id2label has "

@@ -17,6 +17,10 @@ from lear import LearConfig, LearForSpanExtraction, tokenize_label_descriptions
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+# The tests run tiny models: with one torch thread per core (torch's default), small ops spend their time in OpenMP
+# contention, 10-70x slower on a shared 2-core machine, and `pytest -n 2` already uses both cores.
+torch.set_num_threads(1)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 TOY_LABELS = {

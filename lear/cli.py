@@ -1,0 +1,227 @@
+# Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
+"""`lear-predict`: run a saved LEAR model over a file of texts and write one JSON line of entities per text.
+
+```bash
+lear-predict --model my-lear --input texts.txt --output predictions.jsonl --batch-size 16 --threshold 0.5
+```
+
+Input: `.txt`, one text a line (blank lines are texts too: they get no entities, and output lines stay aligned with
+input lines), or `.jsonl`, one JSON object a line with a `"text"` string (or a `"words"` list: entity offsets then
+index `" ".join(words)`); blank `.jsonl` lines are skipped. `--format` overrides the suffix; `-` reads stdin.
+
+Output: one JSON object per text, in input order: for `.txt`, `{"text": ..., "predictions": [...]}`; for `.jsonl`, the
+input object with `"predictions"` added (other fields, gold `"entities"` included, are kept as they are). Each
+prediction is the pipeline's entity dict: `entity_group`, `score`, `word`, `start`, `end`.
+
+Everything streams: lines are read, predicted (in batches of windows) and written as they come, so memory stays
+constant for any input size. A bad line stops the run with an error naming the file and line number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+
+FORMATS = ("txt", "jsonl")
+
+
+class InputError(ValueError):
+    """A bad input line, with its file and line number."""
+
+    def __init__(self, path: str, line_number: int, message: str):
+        super().__init__(f"{path}:{line_number}: {message}")
+        self.path = path
+        self.line_number = line_number
+
+
+@dataclass
+class Record:
+    """One input text: its line number, what the pipeline reads (a str, or a list of words), and the fields written
+    back with the predictions."""
+
+    line_number: int
+    inputs: str | list[str]
+    fields: dict[str, Any]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lear-predict",
+        description="Extract entities with a saved LEAR model from a .txt (one text a line) or .jsonl ('text' "
+        "field) file, streaming, into a .jsonl file.",
+    )
+    parser.add_argument("--model", required=True, help="folder of a saved LEAR model (with its tokenizer)")
+    parser.add_argument("--input", required=True, help="input file (.txt or .jsonl), or - for stdin")
+    parser.add_argument("--output", required=True, help="output .jsonl file, or - for stdout")
+    parser.add_argument("--format", choices=FORMATS, help="input format (default: from the input's suffix)")
+    parser.add_argument("--batch-size", type=int, default=16, help="windows per forward pass (default: 16)")
+    parser.add_argument("--threshold", type=float, help="decision threshold in (0, 1) (default: the model's)")
+    parser.add_argument("--labels", help="comma-separated label names to keep (default: all)")
+    parser.add_argument("--flat-ner", action="store_true", help="decode a nested model flat")
+    parser.add_argument("--max-length", type=int, help="window length in tokens (default: the model's limit)")
+    parser.add_argument("--stride", type=int, help="tokens shared by neighbouring windows (default: max-length/4)")
+    parser.add_argument("--device", help='torch device, e.g. "cpu" or "cuda:0" (default: first accelerator)')
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def input_format(path: str, requested: str | None) -> str:
+    """The input format: `requested`, else the file's suffix."""
+    if requested is not None:
+        return requested
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise ValueError(f"cannot tell the format of {path!r} from its suffix: use .txt or .jsonl, or pass --format")
+    return suffix
+
+
+def read_records(stream: IO[bytes], path: str, fmt: str) -> Iterator[Record]:
+    """Yield the records of a binary stream lazily, one line at a time.
+
+    Lines are split at `\\n` only (a `\\r` inside a text stays part of it; a trailing `\\r\\n` is removed) and decoded as
+    UTF-8 one by one, so a bad line is reported with its number and nothing is read ahead.
+
+    Example:
+
+    ```python
+    >>> import io
+    >>> [r.inputs for r in read_records(io.BytesIO(b'{"text": "Alice"}\\n\\n{"words": ["a", "b"]}\\n'), "x.jsonl", "jsonl")]
+    ['Alice', ['a', 'b']]
+    ```
+    """
+    for line_number, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(path, line_number, f"not valid UTF-8 ({error.reason} at byte {error.start})") from None
+        line = line.removesuffix("\n").removesuffix("\r")
+        if fmt == "txt":
+            yield Record(line_number, line, {"text": line})
+            continue
+        if not line.strip():
+            continue
+        yield _parse_jsonl_record(line, path, line_number)
+
+
+def _parse_jsonl_record(line: str, path: str, line_number: int) -> Record:
+    try:
+        fields = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputError(path, line_number, f"invalid JSON: {error.msg} (column {error.colno})") from None
+    if not isinstance(fields, dict):
+        raise InputError(path, line_number, f"expected a JSON object with a 'text' field, got {type(fields).__name__}")
+    if "text" in fields:
+        text = fields["text"]
+        if not isinstance(text, str):
+            raise InputError(path, line_number, f"'text' must be a string, got {type(text).__name__}")
+        return Record(line_number, text, fields)
+    if "words" in fields:
+        words = fields["words"]
+        if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+            raise InputError(path, line_number, "'words' must be a list of strings")
+        return Record(line_number, words, fields)
+    raise InputError(path, line_number, f"the object has no 'text' (or 'words') field; its keys: {sorted(fields)}")
+
+
+def predict_records(pipe, records: Iterable[Record], **pipeline_kwargs: Any) -> Iterator[tuple[Record, list[dict]]]:
+    """Run the pipeline over records lazily, yielding each record with its entities, in input order.
+
+    The pipeline pulls texts from a generator as it fills batches; the records waiting for their results sit in a
+    queue no longer than one batch of windows, so memory does not grow with the input.
+    """
+    pending: deque[Record] = deque()
+
+    def inputs() -> Iterator[str | list[str]]:
+        for record in records:
+            pending.append(record)
+            yield record.inputs
+
+    for entities in pipe(inputs(), **pipeline_kwargs):
+        yield pending.popleft(), entities
+
+
+def count_lines(path: str, chunk_size: int = 1 << 20) -> int:
+    """Number of lines in a file (for the progress bar), reading it in fixed-size chunks."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as stream:
+        while chunk := stream.read(chunk_size):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `lear-predict`; returns the exit status (0 ok, 1 bad input or model, 2 bad arguments)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
+    try:
+        fmt = input_format(args.input, args.format)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.input != "-" and not Path(args.input).is_file():
+        parser.error(f"input file not found: {args.input}")
+
+    # Imported here so that `lear-predict --help` and argument errors answer without loading torch.
+    from transformers import pipeline
+    from transformers.utils import logging as transformers_logging
+
+    import lear  # noqa: F401  (registers the "span-extraction" task)
+
+    transformers_logging.disable_progress_bar()  # weight-loading bars would mix with ours
+    # Options go to the constructor, which checks them (threshold range, label names...) before any input is read.
+    options: dict[str, Any] = {"batch_size": args.batch_size}
+    for name in ("threshold", "max_length", "stride"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if args.labels:
+        options["labels"] = [name.strip() for name in args.labels.split(",") if name.strip()]
+    if args.flat_ner:
+        options["flat_ner"] = True
+    try:
+        pipe = pipeline("span-extraction", model=args.model, device=args.device, **options)
+    except (OSError, ValueError, TypeError) as error:
+        print(f"lear-predict: error: {error}", file=sys.stderr)
+        return 1
+
+    total = count_lines(args.input) if args.input != "-" else None
+    try:
+        with _open_input(args.input) as source, _open_output(args.output) as sink:
+            records = read_records(source, args.input if args.input != "-" else "<stdin>", fmt)
+            _write_predictions(pipe, records, sink, total=total, quiet=args.quiet)
+    except InputError as error:
+        print(f"lear-predict: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _write_predictions(pipe, records: Iterable[Record], sink: IO[str], total: int | None, quiet: bool) -> None:
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="line", disable=quiet, dynamic_ncols=True) as progress:
+        for record, entities in predict_records(pipe, records):
+            sink.write(json.dumps({**record.fields, "predictions": entities}, ensure_ascii=False) + "\n")
+            progress.update(record.line_number - progress.n)
+        if total is not None:
+            progress.update(total - progress.n)  # trailing blank .jsonl lines
+
+
+def _open_input(path: str):
+    return nullcontext(sys.stdin.buffer) if path == "-" else open(path, "rb")
+
+
+def _open_output(path: str):
+    return nullcontext(sys.stdout) if path == "-" else open(path, "w", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,372 @@
+# Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
+"""The `"span-extraction"` pipeline: raw texts (or pre-split words) in, character-offset entities out.
+
+This module imports only torch, transformers and its sibling `windowing`, so that `save_pretrained` can copy it next
+to a checkpoint: `pipeline(model=dir, trust_remote_code=True)` then works where the `lear` package is not installed
+(the checkpoint's `config.json` names this class under `custom_pipelines`).
+
+Flow, as in transformers' own `ChunkPipeline`s (question answering, token classification with a stride):
+`preprocess` cuts one text into token windows (`windowing.encode_windows`), the pipeline's DataLoader batches
+windows from any number of texts, `_forward` runs the model and the vectorised decoder on the whole batch, and
+`postprocess` maps the windows' token spans back to character offsets in the whole text and merges them.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from transformers.pipelines.base import ChunkPipeline
+
+from .windowing import TextWindow, encode_windows, merge_char_spans, window_spans_to_char_spans
+
+
+TASK = "span-extraction"
+# The task name under which a saved checkpoint's config.json (`custom_pipelines`) names this pipeline for remote code.
+# It differs from TASK on purpose: `pipeline(task, model=dir)` asks for `trust_remote_code=True` whenever `task` is a
+# key of the checkpoint's `custom_pipelines`, even when the `lear` package has registered `task` in this process. With
+# distinct names, `import lear; pipeline("span-extraction", model=dir)` runs the installed code, and
+# `pipeline(model=dir, trust_remote_code=True)` (no task: the config names it) runs the code saved with the weights.
+REMOTE_TASK = "lear-span-extraction"
+DEFAULT_BATCH_SIZE = 8
+
+
+@dataclass
+class WindowPrediction:
+    """One window and the token spans decoded on it.
+
+    A plain object on purpose: `Pipeline.forward` walks lists, tuples and dicts of its outputs to move tensors to the
+    CPU, which would cost a Python call per span (and turn the decoder's `Span`s into bare tuples).
+    """
+
+    window: TextWindow
+    spans: list
+
+
+def custom_pipelines_config() -> dict[str, dict[str, Any]]:
+    """The `custom_pipelines` entry that `LearForSpanExtraction.save_pretrained` writes into `config.json`."""
+    return {
+        REMOTE_TASK: {
+            "impl": f"{__name__.rsplit('.', 1)[-1]}.{SpanExtractionPipeline.__name__}",
+            "pt": ["AutoModel"],  # resolved by name in `transformers`; AutoModel follows the config's auto_map
+            "type": "text",
+        }
+    }
+
+
+class SpanExtractionPipeline(ChunkPipeline):
+    """Span extraction (flat or nested NER, event triggers) with a LEAR model, on texts of any length.
+
+    Inputs are raw strings (English with spaces, Chinese without: offsets come from the tokenizer, not from
+    whitespace), or texts pre-split into words (`is_split_into_words=True` for one list of words; a list of lists is
+    always read as several pre-split texts). Each text gives a list of entities sorted by position, each a dict with
+    the keys of the token-classification pipeline's aggregated output:
+
+    - `entity_group` (`str`): the label name;
+    - `score` (`float`): mean of the start and end probabilities (flat), or the span probability (nested);
+    - `word` (`str`): `text[start:end]`, exactly;
+    - `start`, `end` (`int`): character offsets into the input string, end exclusive. For pre-split words they
+      index `delimiter.join(words)` (`delimiter=" "` by default).
+
+    Texts longer than the model's maximum length are cut into overlapping windows (`stride` tokens shared by
+    neighbours); each span is kept from the window that owns its start token and duplicates are merged, so no
+    entity is lost or doubled at a window edge.
+
+    Call options (also accepted by the constructor, as defaults):
+
+    - `threshold` (`float` in (0, 1)): overrides the start, end and span thresholds of the model's config.
+    - `labels`: a list of label names to return (others are dropped), or a mapping `{name: description}`: names not
+      in the model (or with a new description) are added to the model with `set_labels` (see `set_labels` below),
+      and only the mapping's names are returned. A `None` description keeps a known label's own.
+    - `flat_ner` (`bool`): `True` decodes a nested model flat (non-overlapping spans per label).
+    - `max_length` (`int`): window length in tokens, special tokens included; defaults to the smaller of the
+      encoder's position limit and the tokenizer's `model_max_length`.
+    - `stride` (`int`): tokens shared by neighbouring windows; defaults to a quarter of `max_length`.
+    - `is_split_into_words` (`bool`), `delimiter` (`str`): pre-split input, see above.
+    - `batch_size` (`int`, default 8): windows per forward pass; batches are padded to their own longest window.
+
+    The model runs in eval mode under `torch.no_grad()`, so the label representations are computed once per label
+    set and reused for every batch (the model's label cache).
+
+    Example:
+
+    ```python
+    >>> import lear  # registers the "span-extraction" task
+    >>> from transformers import pipeline
+    >>> extractor = pipeline("span-extraction", model="path/to/lear-checkpoint")  # doctest: +SKIP
+    >>> extractor("Alice lives in Paris")  # doctest: +SKIP
+    [{'entity_group': 'PER', 'score': 0.98, 'word': 'Alice', 'start': 0, 'end': 5},
+     {'entity_group': 'LOC', 'score': 0.97, 'word': 'Paris', 'start': 15, 'end': 20}]
+    >>> extractor(["Alice", "lives", "in", "Paris"], is_split_into_words=True)  # doctest: +SKIP
+    [{'entity_group': 'PER', ...}, {'entity_group': 'LOC', ..., 'start': 15, 'end': 20}]
+    >>> extractor("Take aspirin", labels={"DRUG": "names of medicines and drugs"})  # doctest: +SKIP
+    ```
+    """
+
+    _load_processor = False
+    _load_image_processor = False
+    _load_video_processor = False
+    _load_feature_extractor = False
+    _load_tokenizer = True
+    default_input_names = "sequences"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        # Read by __call__ to interpret the inputs, so kept apart from the preprocess/forward/postprocess defaults.
+        self._is_split_into_words = bool(kwargs.pop("is_split_into_words", False))
+        super().__init__(*args, **kwargs)
+        if self.tokenizer is None or not getattr(self.tokenizer, "is_fast", False):
+            raise ValueError(
+                "the span-extraction pipeline needs a fast tokenizer (for character offsets); save the encoder's "
+                "fast tokenizer with the model or pass tokenizer=..."
+            )
+        if self._batch_size is None:
+            self._batch_size = DEFAULT_BATCH_SIZE
+        # Dropout off, and (with the no_grad context of `Pipeline.forward`) the model's label cache is used.
+        self.model.eval()
+
+    # -- parameters ---------------------------------------------------------------------------------------------------
+
+    def _sanitize_parameters(
+        self,
+        threshold: float | None = None,
+        labels: Sequence[str] | Mapping[str, str | None] | None = None,
+        flat_ner: bool | None = None,
+        max_length: int | None = None,
+        stride: int | None = None,
+        delimiter: str | None = None,
+    ):
+        preprocess_params: dict[str, Any] = {}
+        forward_params: dict[str, Any] = {}
+        postprocess_params: dict[str, Any] = {}
+        if max_length is not None:
+            limit = self.model_max_length()
+            if not isinstance(max_length, int) or not 2 < max_length <= limit:
+                raise ValueError(f"max_length must be an int in (2, {limit}] for this model, got {max_length!r}")
+            preprocess_params["max_length"] = max_length
+        if stride is not None:
+            if not isinstance(stride, int) or stride < 0:
+                raise ValueError(f"stride must be a non-negative int, got {stride!r}")
+            preprocess_params["stride"] = stride
+        if delimiter is not None:
+            if not isinstance(delimiter, str):
+                raise TypeError(f"delimiter must be a str, got {type(delimiter).__name__}")
+            preprocess_params["delimiter"] = delimiter
+        if threshold is not None:
+            if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
+                raise ValueError(f"threshold must be a number strictly between 0 and 1, got {threshold!r}")
+            forward_params["threshold"] = float(threshold)
+        if flat_ner is not None:
+            if not flat_ner and not self.model.config.nested:
+                raise ValueError("flat_ner=False asks for nested decoding, but this model was trained flat")
+            forward_params["nested"] = not flat_ner
+        if labels is not None:
+            postprocess_params["labels"] = self._resolve_labels(labels)
+        return preprocess_params, forward_params, postprocess_params
+
+    def _resolve_labels(self, labels: Sequence[str] | Mapping[str, str | None]) -> frozenset[str]:
+        """Check (and for a mapping, add to the model) the requested labels; return the names to keep."""
+        if isinstance(labels, str) or not isinstance(labels, (Sequence, Mapping)):
+            raise TypeError(f"labels must be a list of label names or a {{name: description}} dict, got {labels!r}")
+        if not labels:
+            raise ValueError("labels must name at least one label")
+        config = self.model.config
+        known = dict(zip(config.label_names, config.label_descriptions or [None] * config.num_labels))
+        if isinstance(labels, Mapping):
+            wanted = {name: description for name, description in labels.items() if description is not None}
+            unknown = [name for name, description in labels.items() if description is None and name not in known]
+            changed = {name: text for name, text in wanted.items() if known.get(name) != text}
+            if changed and not unknown:
+                self.set_labels({**known, **changed})
+        else:
+            unknown = [name for name in labels if name not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown labels {unknown}: this model knows {list(known)}; give new labels a description, "
+                'e.g. labels={"DRUG": "names of medicines"}'
+            )
+        return frozenset(labels)
+
+    def set_labels(self, labels: Mapping[str, str]) -> None:
+        """Replace the model's label set (names in id order, with descriptions): `model.set_labels` with this
+        pipeline's tokenizer. Known labels keep their trained classifier rows; a new label starts from the mean of the
+        trained rows, so it is found from its description alone: expect it to work for labels close to the trained
+        ones in meaning and far worse than a trained label otherwise (docs/inference.md)."""
+        self.model.set_labels(dict(labels), self.tokenizer)
+
+    def model_max_length(self) -> int:
+        """Longest window the encoder accepts: its position limit, capped by the tokenizer's `model_max_length`."""
+        encoder = self.model.config.encoder_config
+        limit = getattr(encoder, "max_position_embeddings", None) or 512
+        # RoBERTa-family embeddings number positions from padding_idx + 1, so that many fewer tokens fit.
+        padding_idx = getattr(getattr(self.model.encoder, "embeddings", None), "padding_idx", None)
+        if isinstance(padding_idx, int):
+            limit -= padding_idx + 1
+        tokenizer_limit = getattr(self.tokenizer, "model_max_length", None)
+        if isinstance(tokenizer_limit, int) and tokenizer_limit > 0:
+            limit = min(limit, tokenizer_limit)
+        return limit
+
+    # -- calling ------------------------------------------------------------------------------------------------------
+
+    def __call__(self, inputs: Any, **kwargs: Any) -> list[dict[str, Any]] | list[list[dict[str, Any]]] | Any:
+        """Extract spans from one text (`str`, or `list[str]` of words with `is_split_into_words=True`), several
+        (`list[str]`, `list[list[str]]`), or an iterator / torch dataset of them (results then stream lazily).
+
+        Returns a list of entity dicts for one text, a list of such lists for several.
+        """
+        is_split_into_words = kwargs.pop("is_split_into_words", self._is_split_into_words)
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        if isinstance(inputs, str):
+            return super().__call__(inputs, **kwargs)
+        if isinstance(inputs, list):
+            if not inputs:
+                return []
+            if is_split_into_words and not any(isinstance(item, (list, tuple)) for item in inputs):
+                _check_input(inputs, "input")  # one pre-split text
+                return super().__call__([inputs], **kwargs)[0]
+            for index, item in enumerate(inputs):
+                _check_input(item, f"inputs[{index}]")
+            return super().__call__(inputs, **kwargs)
+        if isinstance(inputs, types.GeneratorType) or _is_torch_dataset(inputs):
+            return super().__call__(inputs, **kwargs)
+        if isinstance(inputs, Iterator):  # e.g. a file's lines: stream it as the pipeline streams generators
+            return super().__call__((item for item in inputs), **kwargs)
+        raise TypeError(
+            "span-extraction inputs must be a str, a list of str (several texts, or one pre-split text with "
+            f"is_split_into_words=True), a list of lists of str, or an iterator/torch dataset of those; got "
+            f"{type(inputs).__name__}: {_short_repr(inputs)}"
+        )
+
+    def preprocess(
+        self,
+        inputs: str | Sequence[str],
+        max_length: int | None = None,
+        stride: int | None = None,
+        delimiter: str = " ",
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the token windows of one text (a str, or a list of words), the last one marked `is_last`."""
+        _check_input(inputs, "input")
+        max_length = max_length if max_length is not None else self.model_max_length()
+        if isinstance(inputs, str):
+            text, words = inputs, None
+        else:
+            words = list(inputs)
+            text = delimiter.join(words)
+            if not words:  # a tokenizer given zero words still makes one (empty) window, as for ""
+                words = None
+        windows = encode_windows(
+            self.tokenizer, [text], words=[words] if words is not None else None, max_length=max_length, stride=stride
+        )
+        for index, window in enumerate(windows):
+            yield {"window": window, "text": text, "is_last": index == len(windows) - 1}
+
+    def _forward(self, model_inputs: dict[str, Any], threshold: float | None = None, nested: bool | None = None):
+        # With batch_size > 1 the pipeline's collator gathers each (non-tensor) field into a list; with batch_size 1
+        # it passes one window as is. Outputs mirror that, so that the pipeline's unbatching hands `postprocess` one
+        # window's spans either way.
+        batched = isinstance(model_inputs["window"], list)
+        windows = model_inputs["window"] if batched else [model_inputs["window"]]
+        batch = self._collate(windows)
+        start_mask, end_mask = batch.pop("start_mask"), batch.pop("end_mask")
+        outputs = self.model(**batch)
+        # One vectorised decode for the whole batch; the masks keep spans off special tokens and padding (and, for
+        # pre-split words, off word-internal sub-tokens).
+        spans = self.model.decode(outputs, start_mask=start_mask, end_mask=end_mask, nested=nested, threshold=threshold)
+        predictions = [WindowPrediction(window, window_spans) for window, window_spans in zip(windows, spans)]
+        return {
+            "prediction": predictions if batched else predictions[0],
+            "text": model_inputs["text"],
+            "is_last": model_inputs["is_last"],
+        }
+
+    def _collate(self, windows: list) -> dict[str, torch.Tensor]:
+        """Right-pad a batch of windows to its longest one, on the pipeline's device.
+
+        Padding here rather than in the pipeline's collator keeps positions independent of the tokenizer's
+        `padding_side`, so the decoded token positions index each window's own token list.
+        """
+        longest = max(len(window.input_ids) for window in windows)
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        shape = (len(windows), longest)
+        input_ids = torch.full(shape, pad_id, dtype=torch.long)
+        attention_mask = torch.zeros(shape, dtype=torch.long)
+        start_mask = torch.zeros(shape, dtype=torch.bool)
+        end_mask = torch.zeros(shape, dtype=torch.bool)
+        with_types = all(window.token_type_ids is not None for window in windows)
+        token_type_ids = torch.zeros(shape, dtype=torch.long) if with_types else None
+        for row, window in enumerate(windows):
+            length = len(window.input_ids)
+            input_ids[row, :length] = torch.tensor(window.input_ids)
+            attention_mask[row, :length] = 1
+            start_mask[row, :length] = torch.tensor(window.start_allowed)
+            end_mask[row, :length] = torch.tensor(window.end_allowed)
+            if token_type_ids is not None:
+                token_type_ids[row, :length] = torch.tensor(window.token_type_ids)
+        batch = {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "start_mask": start_mask,
+            "end_mask": end_mask,
+        }
+        if token_type_ids is not None:
+            batch["token_type_ids"] = token_type_ids
+        return {name: tensor.to(self.device) for name, tensor in batch.items()}
+
+    def postprocess(self, all_outputs: list[dict[str, Any]], labels: frozenset[str] | None = None):
+        """Map every window's token spans to character spans of the whole text, keep each from the window that owns
+        its start token, merge duplicates, and format them as entity dicts sorted by position."""
+        text = all_outputs[0]["text"]
+        char_spans = []
+        for output in all_outputs:
+            prediction = output["prediction"]
+            char_spans.extend(window_spans_to_char_spans(prediction.window, prediction.spans))
+        names = self.model.config.label_names
+        entities = []
+        for span in merge_char_spans(char_spans):
+            name = names[span.label]
+            if labels is not None and name not in labels:
+                continue
+            entities.append(
+                {
+                    "entity_group": name,
+                    "score": span.score,
+                    "word": text[span.start : span.end],
+                    "start": span.start,
+                    "end": span.end,
+                }
+            )
+        return entities
+
+
+def _check_input(item: Any, where: str) -> None:
+    """Raise a TypeError naming the input unless it is a text (str) or a pre-split text (list/tuple of str)."""
+    if isinstance(item, str):
+        return
+    if isinstance(item, (list, tuple)):
+        for index, word in enumerate(item):
+            if not isinstance(word, str):
+                raise TypeError(
+                    f"span-extraction {where} is a list of words, but word {index} is a {type(word).__name__}: "
+                    f"{_short_repr(word)}"
+                )
+        return
+    raise TypeError(
+        f"span-extraction {where} must be a str (or a list of str words), got {type(item).__name__}: "
+        f"{_short_repr(item)}"
+    )
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_torch_dataset(inputs: Any) -> bool:
+    return isinstance(inputs, torch.utils.data.Dataset)
+
+
+__all__ = ["SpanExtractionPipeline", "TASK", "REMOTE_TASK", "custom_pipelines_config"]

@@ -1,0 +1,377 @@
+"""The LEAR model core on tiny random encoders: output shapes, losses and their gradients, the fusion and nested-head
+rewrites against the direct forms of lear-reference.md, optimiser groups, gradient checkpointing, low precision."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import TOY_LABELS
+from torch.nn import functional as F
+from toy_batches import toy_batch, training_targets
+
+from lear import LearSpanExtractionOutput
+from lear.modeling_lear import LearAttentionFusion, LearCosineFusion, LearNestedHead, boundary_loss
+
+
+MODEL_KINDS = [
+    pytest.param(False, "attention", id="flat-attention"),
+    pytest.param(True, "attention", id="nested-attention"),
+    pytest.param(False, "cosine", id="flat-cosine"),
+    pytest.param(True, "cosine", id="nested-cosine"),
+]
+
+
+# -- shapes ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nested, fusion_type", MODEL_KINDS)
+def test_forward_returns_per_label_logits_of_the_documented_shapes(make_tiny_model, toy_tokenizer, nested, fusion_type):
+    model = make_tiny_model(nested=nested, fusion_type=fusion_type)
+    batch = toy_batch(toy_tokenizer)
+    batch_size, length = batch.inputs["input_ids"].shape
+    outputs = model(**batch.inputs)
+    assert isinstance(outputs, LearSpanExtractionOutput)
+    assert outputs.loss is None
+    assert outputs.start_logits.shape == (batch_size, length, len(TOY_LABELS))
+    assert outputs.end_logits.shape == (batch_size, length, len(TOY_LABELS))
+    if nested:
+        assert outputs.span_logits.shape == (batch_size, length, length, len(TOY_LABELS))
+    else:
+        assert outputs.span_logits is None
+
+
+def test_tuple_output_puts_the_loss_first_when_return_dict_is_false(make_tiny_model, toy_tokenizer):
+    model = make_tiny_model()
+    batch = toy_batch(toy_tokenizer)
+    model.eval()
+    as_dict = model(**batch.inputs, **training_targets(batch, nested=False))
+    loss, start_logits, end_logits, span_logits = model(
+        **batch.inputs, **training_targets(batch, nested=False), return_dict=False
+    )
+    assert torch.equal(loss, as_dict.loss)
+    assert torch.equal(start_logits, as_dict.start_logits)
+    assert torch.equal(end_logits, as_dict.end_logits)
+    assert span_logits is None
+
+
+# -- losses and gradients -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nested, fusion_type", MODEL_KINDS)
+def test_loss_is_finite_and_backprop_reaches_encoder_fusion_and_heads(
+    make_tiny_model, toy_tokenizer, nested, fusion_type
+):
+    model = make_tiny_model(nested=nested, fusion_type=fusion_type)
+    batch = toy_batch(toy_tokenizer)
+    model.train()
+    loss = model(**batch.inputs, **training_targets(batch, nested)).loss
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    loss.backward()
+    for name, parameter in model.named_parameters():
+        assert parameter.grad is not None, f"{name} got no gradient"
+        assert torch.isfinite(parameter.grad).all(), name
+    modules = [model.encoder, model.fusion, model.span_head] + ([model.nested_head] if nested else [])
+    for module in modules:
+        norm = sum(p.grad.abs().sum() for p in module.parameters())
+        assert norm > 0, f"no gradient reaches {type(module).__name__}"
+
+
+def test_training_re_encodes_label_descriptions_with_gradients(make_tiny_model, toy_tokenizer):
+    model = make_tiny_model()
+    batch = toy_batch(toy_tokenizer)
+    # a word of the LOC description that no toy sentence contains: its embedding learns only through the label branch
+    (token_id,) = toy_tokenizer("mountains", add_special_tokens=False)["input_ids"]
+    assert not (batch.inputs["input_ids"] == token_id).any()
+    model.train()
+    model(**batch.inputs, **training_targets(batch, nested=False)).loss.backward()
+    assert model.encoder.get_input_embeddings().weight.grad[token_id].abs().sum() > 0
+
+
+def test_boundary_loss_sums_labels_and_averages_over_attended_tokens():
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 5, 3, generator=generator)
+    labels = torch.randint(0, 2, (2, 5, 3), generator=generator)
+    labels[0, 1, 2] = -100  # ignored
+    attention_mask = torch.tensor([[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]])
+    expected, tokens = 0.0, 0
+    for b in range(2):
+        for i in range(5):
+            if not attention_mask[b, i]:
+                continue
+            tokens += 1
+            for c in range(3):
+                if labels[b, i, c] != -100:
+                    expected += F.binary_cross_entropy_with_logits(logits[b, i, c], labels[b, i, c].float()).item()
+    assert boundary_loss(logits, labels, attention_mask).item() == pytest.approx(expected / tokens, rel=1e-5)
+
+
+def test_nested_span_loss_pairs_gold_starts_only_with_gold_ends(make_tiny_model, toy_tokenizer):
+    """The original scored gold start x any end (a bug); ours scores predicted pairs plus gold start x gold end."""
+    model = make_tiny_model(nested=True)
+    with torch.no_grad():  # no predicted starts or ends: only the gold term can nominate cells
+        model.span_head.start_classifier.bias.fill_(-1e4)
+        model.span_head.end_classifier.bias.fill_(-1e4)
+    batch = toy_batch(toy_tokenizer)
+    model.eval()
+    outputs = model(**batch.inputs, **training_targets(batch, nested=True))
+    scored = outputs.span_logits > torch.finfo(outputs.span_logits.dtype).min
+    start, end = batch.targets["start_labels"] == 1, batch.targets["end_labels"] == 1
+    gold_pairs = (
+        start.unsqueeze(2) & end.unsqueeze(1) & torch.ones(scored.shape[1:3], dtype=torch.bool).triu()[..., None]
+    )
+    assert scored.any()
+    assert torch.equal(scored, gold_pairs)
+    assert torch.isfinite(outputs.loss)
+
+
+def test_nested_model_asks_for_span_labels_to_compute_its_loss(make_tiny_model, toy_tokenizer):
+    model = make_tiny_model(nested=True)
+    batch = toy_batch(toy_tokenizer)
+    with pytest.raises(ValueError, match="span_labels"):
+        model(**batch.inputs, **training_targets(batch, nested=False))
+
+
+# -- the rewrites are equal to the direct forms of the reference ----------------------------------------------------
+
+
+def random_label_states_input(generator, num_labels=3, label_length=6, hidden_size=16):
+    label_hidden = torch.randn(num_labels, label_length, hidden_size, generator=generator, dtype=torch.float64)
+    label_mask = torch.ones(num_labels, label_length, dtype=torch.long)
+    label_mask[0, 4:] = 0  # descriptions of different lengths: padding must be masked
+    label_mask[2, 2:] = 0
+    return label_hidden, label_mask
+
+
+def tiny_fusion_config(make_tiny_model, fusion_type):
+    return make_tiny_model(fusion_type=fusion_type).config
+
+
+def test_attention_fusion_equals_the_direct_form_of_the_reference(make_tiny_model):
+    config = tiny_fusion_config(make_tiny_model, "attention")
+    generator = torch.Generator().manual_seed(0)
+    fusion = LearAttentionFusion(config).double()
+    for parameter in fusion.parameters():  # a scale that makes the softmax and tanh non-trivial
+        torch.nn.init.normal_(parameter, std=0.3, generator=generator)
+    text_hidden = torch.randn(2, 5, config.hidden_size, generator=generator, dtype=torch.float64)
+    label_hidden, label_mask = random_label_states_input(generator, hidden_size=config.hidden_size)
+
+    fused = fusion(text_hidden, fusion.prepare_labels(label_hidden, label_mask))
+
+    # lear-reference.md section 2, written out: T = W1 h, K = W2 l, S = T.K masked, A = softmax, F = tanh(W3 (T + A K))
+    T = text_hidden @ fusion.text_proj.weight.T  # [B, L, H]
+    K = label_hidden @ fusion.label_proj.weight.T  # [C, Lq, H]
+    expected = torch.empty_like(fused)
+    for b in range(2):
+        for c in range(3):
+            S = T[b] @ K[c].T  # [L, Lq]
+            S = S.masked_fill(label_mask[c] == 0, -torch.inf)
+            A = S.softmax(-1)
+            expected[b, c] = torch.tanh((T[b] + A @ K[c]) @ fusion.output_proj.weight.T + fusion.output_proj.bias)
+    assert fused.shape == (2, 3, 5, config.hidden_size)
+    torch.testing.assert_close(fused, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_cosine_fusion_equals_its_direct_form(make_tiny_model):
+    config = tiny_fusion_config(make_tiny_model, "cosine")
+    generator = torch.Generator().manual_seed(1)
+    fusion = LearCosineFusion(config).double()
+    text_hidden = torch.randn(2, 5, config.hidden_size, generator=generator, dtype=torch.float64)
+    label_hidden, label_mask = random_label_states_input(generator, hidden_size=config.hidden_size)
+
+    fused = fusion(text_hidden, fusion.prepare_labels(label_hidden, label_mask))
+
+    T = text_hidden @ fusion.text_proj.weight.T
+    P = label_hidden[:, 0] @ fusion.label_proj.weight.T  # projected first-token label vectors [C, H]
+    expected = torch.stack(
+        [
+            torch.stack([T[b] + F.cosine_similarity(T[b], P[c][None], dim=-1)[:, None] * P[c] for c in range(3)])
+            for b in range(2)
+        ]
+    )
+    torch.testing.assert_close(fused, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_span_head_scores_each_label_with_its_own_weight_vector(make_tiny_model):
+    """`start_logit[b, i, c] = F[b, c, i] . Ws[c] + bs[c]` (and the same for ends), lear-reference.md section 3."""
+    model = make_tiny_model()
+    generator = torch.Generator().manual_seed(3)
+    head = model.span_head.double()
+    for parameter in head.parameters():
+        torch.nn.init.normal_(parameter, generator=generator)
+    fused = torch.randn(2, model.config.num_labels, 5, model.config.hidden_size, generator=generator).double()
+    start_logits, end_logits = head(fused)
+    for logits, classifier in ((start_logits, head.start_classifier), (end_logits, head.end_classifier)):
+        expected = torch.empty(2, 5, model.config.num_labels, dtype=torch.float64)
+        for b in range(2):
+            for i in range(5):
+                for c in range(model.config.num_labels):
+                    expected[b, i, c] = fused[b, c, i] @ classifier.weight[c] + classifier.bias[c]
+        torch.testing.assert_close(logits, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_nested_head_split_linear_equals_linear_on_concatenated_pairs(make_tiny_model):
+    config = make_tiny_model(nested=True).config
+    generator = torch.Generator().manual_seed(2)
+    head = LearNestedHead(config).double().eval()  # eval: no dropout
+    for parameter in head.parameters():
+        torch.nn.init.normal_(parameter, std=0.3, generator=generator)
+    batch_size, num_labels, length, hidden_size = 2, config.num_labels, 4, config.hidden_size
+    fused = torch.randn(batch_size, num_labels, length, hidden_size, generator=generator, dtype=torch.float64)
+
+    # The original's full [B, L, L, C, 2H] tensor of [F_i ; F_j], then Linear -> GELU -> per-label classifier
+    per_token = fused.permute(0, 2, 1, 3)  # [B, L, C, H]
+    pairs = torch.cat(
+        [
+            per_token[:, :, None].expand(batch_size, length, length, num_labels, hidden_size),
+            per_token[:, None, :].expand(batch_size, length, length, num_labels, hidden_size),
+        ],
+        dim=-1,
+    )
+    hidden = F.gelu(head.span_proj(pairs))  # [B, L, L, C, 2H]
+    expected = (hidden * head.span_classifier.weight).sum(-1) + head.span_classifier.bias  # [B, L, L, C]
+
+    cells = torch.cartesian_prod(
+        torch.arange(batch_size), torch.arange(length), torch.arange(length), torch.arange(num_labels)
+    )  # every (batch, start, end, label) cell, i > j included
+    scored = head(fused, cells)
+    torch.testing.assert_close(scored, expected[tuple(cells.T)], rtol=1e-10, atol=1e-10)
+
+
+class LargestTensor:
+    """Records the size of the largest tensor any aten op produces inside the `with` block."""
+
+    def __enter__(self):
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        probe = self
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                for tensor in out if isinstance(out, (tuple, list)) else [out]:
+                    if isinstance(tensor, torch.Tensor):
+                        probe.numel = max(probe.numel, tensor.numel())
+                return out
+
+        self.numel = 0
+        self.mode = Mode()
+        self.mode.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.mode.__exit__(*exc)
+
+
+def test_attention_fusion_never_materialises_a_per_label_token_hidden_tensor(make_tiny_model, toy_tokenizer):
+    """The largest intermediate is the [B, C, L, H] output or the [B, C, L, Lq] scores, not [B, C, L, Lq, H]."""
+    model = make_tiny_model().eval()
+    batch = toy_batch(toy_tokenizer)
+    batch_size, length = batch.inputs["input_ids"].shape
+    num_labels, hidden_size = model.config.num_labels, model.config.hidden_size
+    label_length = model.label_batch()[0].shape[1]
+    with torch.no_grad():
+        label_states = model.label_states()
+        text_hidden = model.encoder(**batch.inputs).last_hidden_state
+        with LargestTensor() as probe:
+            fused = model.fusion(text_hidden, label_states)
+            model.span_head(fused)
+    assert fused.shape == (batch_size, num_labels, length, hidden_size)
+    assert probe.numel <= batch_size * num_labels * length * max(hidden_size, label_length)
+
+
+def test_nested_head_memory_grows_with_the_scored_cells_not_with_length_squared(make_tiny_model, toy_tokenizer):
+    """Scoring N cells needs O(N H) memory beyond its inputs, never the original's [B, L, L, C, 2H]."""
+    model = make_tiny_model(nested=True).eval()
+    hidden_size, num_labels = model.config.hidden_size, model.config.num_labels
+    batch_size, length = 4, 24
+    fused = torch.randn(batch_size, num_labels, length, hidden_size)
+    cells = torch.tensor([[b, i, i + 3, b % num_labels] for b in range(batch_size) for i in range(length - 3)])
+    with torch.no_grad(), LargestTensor() as probe:
+        logits = model.nested_head(fused, cells)
+    assert logits.shape == (len(cells),)
+    largest_weight = max(p.numel() for p in model.nested_head.parameters())
+    assert probe.numel <= max(len(cells) * 2 * hidden_size, largest_weight)
+
+
+# -- optimiser groups -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+def test_every_trainable_parameter_lands_in_exactly_one_optimizer_group(make_tiny_model, nested):
+    model = make_tiny_model(nested=nested)
+    frozen = model.encoder.embeddings.position_embeddings.weight
+    frozen.requires_grad_(False)
+    groups = model.optimizer_param_groups(2e-5, task_layer_lr=10.0, weight_decay=0.01)
+
+    seen = [id(p) for group in groups for p in group["params"]]
+    assert len(seen) == len(set(seen)), "a parameter is in two groups"
+    trainable = {id(p): name for name, p in model.named_parameters() if p.requires_grad}
+    assert set(seen) == set(trainable), "a trainable parameter is in no group, or a frozen one is in a group"
+    assert id(frozen) not in seen
+
+    for group in groups:
+        for parameter in group["params"]:
+            name = trainable[id(parameter)]
+            expected_lr = 2e-5 if name.startswith("encoder.") else 2e-5 * 10.0
+            assert group["lr"] == pytest.approx(expected_lr), name
+            expected_decay = 0.0 if parameter.ndim == 1 else 0.01
+            assert group["weight_decay"] == expected_decay, name
+    # biases and norm weights do train, and the optimiser accepts the groups
+    assert any(group["weight_decay"] == 0.0 and group["params"] for group in groups)
+    torch.optim.AdamW(groups)
+
+
+# -- gradient checkpointing and low precision -----------------------------------------------------------------------
+
+
+def no_dropout_model(make_tiny_model, **kwargs):
+    model = make_tiny_model(hidden_dropout_prob=0.0, span_dropout_prob=0.0, **kwargs)
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    return model
+
+
+@pytest.mark.filterwarnings("ignore:`gradient_checkpointing_enable` is deprecated:FutureWarning")
+def test_gradient_checkpointing_trains_a_step_with_unchanged_gradients(make_tiny_model, toy_tokenizer):
+    batch = toy_batch(toy_tokenizer)
+    targets = training_targets(batch, nested=True)
+    gradients, layer_calls = [], []
+    for checkpointing in (False, True):
+        model = no_dropout_model(make_tiny_model, nested=True)
+        if checkpointing:
+            model.gradient_checkpointing_enable()
+        calls = []
+        model.encoder.encoder.layer[0].intermediate.register_forward_hook(lambda *args, calls=calls: calls.append(1))
+        model.train()
+        before = {name: p.detach().clone() for name, p in model.named_parameters()}
+        optimizer = torch.optim.AdamW(model.optimizer_param_groups(1e-3, task_layer_lr=10.0))
+        loss = model(**batch.inputs, **targets).loss
+        loss.backward()
+        optimizer.step()
+        layer_calls.append(len(calls))
+        gradients.append({name: p.grad.clone() for name, p in model.named_parameters()})
+        assert all(not torch.equal(before[name], p) for name, p in model.named_parameters() if "encoder.layer" in name)
+    # text and labels each pass the layer once; checkpointing runs its inside again during backward
+    assert layer_calls == [2, 4]
+    for name, gradient in gradients[0].items():
+        torch.testing.assert_close(gradients[1][name], gradient, rtol=1e-4, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bf16", "fp16"])
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+def test_low_precision_forward_on_cpu_is_finite_and_close_to_float32(make_tiny_model, toy_tokenizer, dtype, nested):
+    model = make_tiny_model(nested=nested).eval()
+    batch = toy_batch(toy_tokenizer)
+    with torch.no_grad():
+        reference = model(**batch.inputs)
+        model.to(dtype)
+        outputs = model(**batch.inputs, **training_targets(batch, nested))
+    assert outputs.start_logits.dtype == dtype
+    for name in ("start_logits", "end_logits"):
+        assert torch.isfinite(outputs[name]).all(), name
+        torch.testing.assert_close(outputs[name].float(), reference[name], rtol=0.05, atol=0.05)
+    assert torch.isfinite(outputs.loss)
+    if nested:
+        assert not torch.isnan(outputs.span_logits).any()
+    model.decode(outputs)  # decoding accepts low-precision logits
