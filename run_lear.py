@@ -1,0 +1,691 @@
+#!/usr/bin/env python
+# Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
+"""Fine-tune and evaluate LEAR (flat or nested span extraction) with the stock `transformers.Trainer`.
+
+Shaped like transformers' `examples/pytorch/token-classification/run_ner.py`. Data is a corpus converted by
+`data_scripts` (a `DatasetDict` saved with `save_to_disk`, with `labels.json` = {label: description}), or a Hub
+dataset in the same schema. Scores are micro/per-label P/R/F1 over exact character spans of whole texts: long
+texts are split into overlapping windows and merged back, and every gold entity counts. See docs/training.md.
+
+    python run_lear.py --model_name_or_path bert-base-cased --dataset_dir outputs/data/conll2003 \
+        --output_dir outputs/lear-conll --do_train --do_eval --do_predict \
+        --learning_rate 5e-5 --task_layer_lr 10 --num_train_epochs 3 --warmup_steps 0.1 --weight_decay 0.01
+
+    torchrun --nproc_per_node 2 run_lear.py ...     # or: accelerate launch run_lear.py ...
+    python run_lear.py args.json                    # every argument from one JSON file
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+import transformers
+from transformers import (
+    AutoConfig,
+    AutoTokenizer,
+    HfArgumentParser,
+    PretrainedConfig,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.trainer_utils import get_last_checkpoint
+
+from lear import LearConfig, LearForSpanExtraction
+from lear.configuration_lear import DECODE_STRATEGIES, FUSION_TYPES
+from lear.model_card import append_lear_section
+from lear.training import (
+    LABEL_NAMES,
+    LearDataCollator,
+    LearFeatureBuilder,
+    SpanEvaluator,
+    add_feature_index,
+    alignment_summary,
+    count_overlapping,
+    make_preprocess_logits_for_metrics,
+)
+from lear.windowing import default_stride
+
+
+logger = logging.getLogger(__name__)
+
+# Byte-level BPE tokenizers need a prefix space to take pre-split words (as in run_ner.py).
+PREFIX_SPACE_MODEL_TYPES = {"bloom", "gpt2", "roberta", "deberta", "longformer"}
+# Encoders whose position ids start after the padding index, so two positions are unusable.
+OFFSET_POSITION_MODEL_TYPES = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer", "data2vec-text"}
+SPLIT_OF_STAGE = {"train": "train", "eval": "validation", "predict": "test"}
+
+
+@dataclass
+class ModelArguments:
+    """Which model to start from, and LEAR's own settings."""
+
+    model_name_or_path: str = field(
+        metadata={
+            "help": "An encoder (local folder or Hub id, e.g. bert-base-cased): a new LEAR model is built on it. Or a "
+            "LEAR checkpoint (config model_type 'lear'): it is loaded as is."
+        }
+    )
+    tokenizer_name: str | None = field(default=None, metadata={"help": "Tokenizer, if not the model's own."})
+    cache_dir: str | None = field(default=None, metadata={"help": "Where to cache models from the Hub."})
+    model_revision: str = field(default="main", metadata={"help": "Model version (branch, tag or commit id)."})
+    token: str | None = field(default=None, metadata={"help": "Hub token for private models or pushing."})
+    nested: bool = field(
+        default=False,
+        metadata={"help": "Build a nested model (span head over start/end pairs). Needed for overlapping entities."},
+    )
+    fusion_type: str | None = field(
+        default=None,
+        metadata={"help": f"Label-knowledge fusion of a new model: one of {FUSION_TYPES} (default: attention)."},
+    )
+    decode_strategy: str | None = field(
+        default=None,
+        metadata={"help": f"Flat decoding rule, one of {DECODE_STRATEGIES} (default: v5, or the checkpoint's)."},
+    )
+    max_label_length: int = field(default=64, metadata={"help": "Longest tokenized label description."})
+    initializer_range: float | None = field(
+        default=None,
+        metadata={
+            "help": "Std of the normal init of a new model's task layers (fusion and heads); default: the encoder's "
+            "initializer_range (0.02 for BERT). About 1/sqrt(hidden size) keeps their signal at unit scale."
+        },
+    )
+    task_layer_lr: float = field(
+        default=10.0,
+        metadata={
+            "help": "Learning-rate multiplier of the task layers (fusion and heads): they train at "
+            "learning_rate * task_layer_lr, the encoder at learning_rate (the original's recipe: 10)."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.fusion_type is not None and self.fusion_type not in FUSION_TYPES:
+            raise ValueError(f"--fusion_type must be one of {FUSION_TYPES}, got {self.fusion_type!r}")
+        if self.decode_strategy is not None and self.decode_strategy not in DECODE_STRATEGIES:
+            raise ValueError(f"--decode_strategy must be one of {DECODE_STRATEGIES}, got {self.decode_strategy!r}")
+        if self.task_layer_lr <= 0:
+            raise ValueError(f"--task_layer_lr must be positive, got {self.task_layer_lr}")
+
+
+@dataclass
+class DataTrainingArguments:
+    """Which data to train and evaluate on, and how to window it."""
+
+    dataset_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "A corpus converted by data_scripts (python -m data_scripts.convert ...): a DatasetDict saved "
+            "with save_to_disk, splits train/validation/test, and labels.json."
+        },
+    )
+    dataset_name: str | None = field(
+        default=None, metadata={"help": "A Hub dataset in the same schema (text, tokens, entities columns)."}
+    )
+    dataset_config_name: str | None = field(default=None, metadata={"help": "Configuration of the Hub dataset."})
+    label_descriptions: str | None = field(
+        default=None,
+        metadata={
+            "help": "JSON file {label: description}, in id order. Overrides labels.json; required with "
+            "--dataset_name and a new model; with a LEAR checkpoint it re-labels the model (set_labels)."
+        },
+    )
+    text_column: str = field(default="text", metadata={"help": "Column holding the texts."})
+    tokens_column: str | None = field(
+        default="tokens",
+        metadata={
+            "help": "Column holding each text's words (characters for Chinese), so that entities start and end on "
+            "word boundaries. Pass an empty string to tokenize the raw text instead."
+        },
+    )
+    entities_column: str = field(
+        default="entities", metadata={"help": "Column of {start, end, label} character-offset entities."}
+    )
+    max_seq_length: int = field(
+        default=128,
+        metadata={"help": "Tokens per window, special tokens included. Longer texts are split into windows."},
+    )
+    doc_stride: int | None = field(
+        default=None,
+        metadata={"help": "Tokens shared by neighbouring windows of a long text (default: max_seq_length // 4)."},
+    )
+    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training texts."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N validation texts."})
+    max_predict_samples: int | None = field(default=None, metadata={"help": "Use only the first N test texts."})
+    preprocessing_num_workers: int | None = field(default=None, metadata={"help": "Processes for preprocessing."})
+    overwrite_cache: bool = field(default=False, metadata={"help": "Recompute cached features."})
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={
+            "help": "Train from scratch even if output_dir holds checkpoints (otherwise training resumes from the "
+            "last one). TrainingArguments no longer has this flag in transformers 5."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if (self.dataset_dir is None) == (self.dataset_name is None):
+            raise ValueError("give exactly one of --dataset_dir (a converted corpus) or --dataset_name (a Hub dataset)")
+        if self.tokens_column == "":
+            self.tokens_column = None
+        if self.max_seq_length < 8:
+            raise ValueError(f"--max_seq_length must be at least 8, got {self.max_seq_length}")
+
+
+def parse_arguments(argv: list[str] | None = None) -> tuple[ModelArguments, DataTrainingArguments, TrainingArguments]:
+    """Arguments from the command line, or from a single JSON file argument."""
+    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, TrainingArguments))
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        return parser.parse_json_file(json_file=os.path.abspath(argv[0]))
+    return parser.parse_args_into_dataclasses(args=argv)
+
+
+def setup_logging(training_args: TrainingArguments) -> None:
+    logging.basicConfig(
+        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
+        datefmt="%m/%d/%Y %H:%M:%S",
+        handlers=[logging.StreamHandler(sys.stdout)],
+    )
+    if training_args.should_log:
+        # The default of training_args.log_level is passive, so we set log level at info here to have that default.
+        transformers.utils.logging.set_verbosity_info()
+    log_level = training_args.get_process_log_level()
+    logger.setLevel(log_level)
+    datasets.utils.logging.set_verbosity(log_level)
+    transformers.utils.logging.set_verbosity(log_level)
+    transformers.utils.logging.enable_default_handler()
+    transformers.utils.logging.enable_explicit_format()
+    logger.warning(
+        f"Process rank: {training_args.process_index}, device: {training_args.device}, n_gpu: {training_args.n_gpu}, "
+        f"distributed training: {training_args.parallel_mode.value == 'distributed'}"
+    )
+
+
+def detect_last_checkpoint(training_args: TrainingArguments, data_args: DataTrainingArguments) -> str | None:
+    """The checkpoint to resume from when training into an output_dir that already holds checkpoints."""
+    output_dir = training_args.output_dir
+    if not training_args.do_train or data_args.overwrite_output_dir or not os.path.isdir(output_dir):
+        return None
+    last_checkpoint = get_last_checkpoint(output_dir)
+    if last_checkpoint is None and any(Path(output_dir).iterdir()):
+        raise ValueError(
+            f"Output directory ({output_dir}) already exists and is not empty. Use --overwrite_output_dir to "
+            "overwrite it."
+        )
+    if last_checkpoint is not None and training_args.resume_from_checkpoint is None:
+        logger.info(
+            f"Checkpoint detected, resuming training at {last_checkpoint}. To avoid this behavior, change the "
+            "`--output_dir` or add `--overwrite_output_dir` to train from scratch."
+        )
+    return last_checkpoint
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def read_label_file(path: str) -> dict[str, str]:
+    """A JSON object {label: description}, in id order."""
+    try:
+        labels = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ValueError(f"label descriptions file {path} not found") from error
+    except json.JSONDecodeError as error:
+        raise ValueError(f"label descriptions file {path} is not valid JSON: {error}") from error
+    if not isinstance(labels, dict) or not labels or not all(isinstance(v, str) and v.strip() for v in labels.values()):
+        raise ValueError(f"{path} must hold a non-empty JSON object {{label: description}} with non-empty descriptions")
+    return labels
+
+
+def load_raw_datasets(
+    data_args: DataTrainingArguments, model_args: ModelArguments
+) -> tuple[datasets.DatasetDict, dict[str, str] | None]:
+    """The corpus and its labels ({label: description} from --label_descriptions or labels.json; None if neither)."""
+    labels = read_label_file(data_args.label_descriptions) if data_args.label_descriptions else None
+    if data_args.dataset_name is not None:
+        raw_datasets = datasets.load_dataset(
+            data_args.dataset_name,
+            data_args.dataset_config_name,
+            cache_dir=model_args.cache_dir,
+            token=model_args.token,
+        )
+        return raw_datasets, labels
+    dataset_dir = Path(data_args.dataset_dir)
+    if not dataset_dir.is_dir():
+        raise ValueError(
+            f"--dataset_dir {dataset_dir} does not exist. Convert a corpus first, e.g. "
+            f"`python -m data_scripts.convert conll2003 ../shared/data {dataset_dir}` (see docs/data.md)."
+        )
+    try:
+        raw_datasets = datasets.load_from_disk(str(dataset_dir))
+    except FileNotFoundError as error:
+        raise ValueError(f"--dataset_dir {dataset_dir} is not a dataset saved with save_to_disk: {error}") from error
+    if not isinstance(raw_datasets, datasets.DatasetDict):
+        raise ValueError(f"--dataset_dir {dataset_dir} holds a single Dataset, not a DatasetDict of splits")
+    labels_file = dataset_dir / "labels.json"
+    if labels is None and labels_file.is_file():
+        labels = read_label_file(str(labels_file))
+    return raw_datasets, labels
+
+
+def check_and_select_splits(
+    raw_datasets: datasets.DatasetDict, data_args: DataTrainingArguments, training_args: TrainingArguments
+) -> dict[str, datasets.Dataset]:
+    """The splits this run needs ("train", "eval", "predict" -> dataset), cut to --max_*_samples; fails early when a
+    split or a column is missing."""
+    stages = {
+        "train": training_args.do_train,
+        "eval": training_args.do_eval or (training_args.do_train and training_args.eval_strategy != "no"),
+        "predict": training_args.do_predict,
+    }
+    if not any(stages.values()):
+        raise ValueError("nothing to do: pass at least one of --do_train, --do_eval, --do_predict")
+    limits = {
+        "train": data_args.max_train_samples,
+        "eval": data_args.max_eval_samples,
+        "predict": data_args.max_predict_samples,
+    }
+    splits = {}
+    for stage, wanted in stages.items():
+        if not wanted:
+            continue
+        split = SPLIT_OF_STAGE[stage]
+        if split not in raw_datasets:
+            raise ValueError(
+                f"--do_{stage} needs a '{split}' split, but the dataset has only {sorted(raw_datasets)}"
+                + (" (evaluation during training needs it too)" if stage == "eval" else "")
+            )
+        dataset = raw_datasets[split]
+        required = [data_args.text_column, data_args.entities_column] + (
+            [data_args.tokens_column] if data_args.tokens_column else []
+        )
+        missing = [column for column in required if column not in dataset.column_names]
+        if missing:
+            raise ValueError(
+                f"the '{split}' split lacks the column(s) {missing}; it has {dataset.column_names}. Convert the "
+                "corpus with data_scripts, or name the columns with --text_column/--tokens_column/--entities_column "
+                "(--tokens_column '' to tokenize raw text)."
+            )
+        if limits[stage] is not None:
+            dataset = dataset.select(range(min(len(dataset), limits[stage])))
+        splits[stage] = dataset
+    return splits
+
+
+def check_data_labels_and_nesting(
+    splits: dict[str, datasets.Dataset], label_names: list[str], nested: bool, entities_column: str
+) -> None:
+    """Every entity label must be a model label; overlapping (nested) entities need a nested model."""
+    unknown: Counter[str] = Counter()
+    overlapping = {}
+    for stage, dataset in splits.items():
+        rows = dataset[entities_column]
+        unknown.update(entity["label"] for row in rows for entity in row if entity["label"] not in label_names)
+        overlapping[SPLIT_OF_STAGE[stage]] = sum(count_overlapping(row) for row in rows)
+    if unknown:
+        raise ValueError(
+            f"the data has entity labels the model does not know: {dict(unknown)}; model labels are {label_names}. "
+            "Pass --label_descriptions FILE with every label."
+        )
+    if not nested and any(overlapping.values()):
+        counts = ", ".join(f"{count} in {split}" for split, count in overlapping.items() if count)
+        raise ValueError(
+            f"the data has overlapping (nested) entities ({counts}) but the model is flat and cannot predict them: "
+            "pass --nested to build a nested model (or start from a nested LEAR checkpoint)."
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Model
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def load_model_config(model_args: ModelArguments) -> PretrainedConfig:
+    return AutoConfig.from_pretrained(
+        model_args.model_name_or_path,
+        cache_dir=model_args.cache_dir,
+        revision=model_args.model_revision,
+        token=model_args.token,
+    )
+
+
+def encoder_position_limit(encoder_config: PretrainedConfig) -> int | None:
+    """Longest input the encoder's position embeddings allow (None when it has no such limit)."""
+    limit = getattr(encoder_config, "max_position_embeddings", None)
+    if limit is None or getattr(encoder_config, "position_embedding_type", "absolute") != "absolute":
+        return None
+    return limit - 2 if encoder_config.model_type in OFFSET_POSITION_MODEL_TYPES else limit
+
+
+def check_model_settings(
+    config: PretrainedConfig,
+    model_args: ModelArguments,
+    data_args: DataTrainingArguments,
+    labels: dict[str, str] | None,
+) -> None:
+    """Fail before loading any weights when the model cannot take these settings or this data."""
+    is_lear = isinstance(config, LearConfig)
+    encoder_config = config.encoder_config if is_lear else config
+    limit = encoder_position_limit(encoder_config)
+    if limit is not None and data_args.max_seq_length > limit:
+        raise ValueError(
+            f"--max_seq_length {data_args.max_seq_length} exceeds what the {encoder_config.model_type} encoder can "
+            f"take ({limit} positions); use at most {limit} (long texts are windowed anyway)."
+        )
+    if not is_lear:
+        if labels is None:
+            raise ValueError(
+                "a new LEAR model needs its labels with their descriptions: pass --label_descriptions FILE (a JSON "
+                "object {label: description}) or use a --dataset_dir with labels.json"
+            )
+        return
+    if model_args.nested and not config.nested:
+        raise ValueError(
+            f"--nested was given but the LEAR checkpoint {model_args.model_name_or_path} is flat; start from an "
+            "encoder to build a nested model"
+        )
+    if model_args.fusion_type is not None and model_args.fusion_type != config.fusion_type:
+        raise ValueError(
+            f"--fusion_type {model_args.fusion_type} differs from the checkpoint's ({config.fusion_type}); the fusion "
+            "of a trained model cannot be changed"
+        )
+    if labels is not None and not data_args.label_descriptions and set(labels) != set(config.label_names):
+        raise ValueError(
+            f"label set mismatch: the LEAR checkpoint has {config.label_names} but the data has {list(labels)}. "
+            "Pass --label_descriptions FILE to re-label the model (known labels keep their trained classifiers)."
+        )
+
+
+def load_tokenizer(model_args: ModelArguments, data_args: DataTrainingArguments, config: PretrainedConfig):
+    encoder_type = (config.encoder_config if isinstance(config, LearConfig) else config).model_type
+    extra = {"add_prefix_space": True} if data_args.tokens_column and encoder_type in PREFIX_SPACE_MODEL_TYPES else {}
+    tokenizer = AutoTokenizer.from_pretrained(
+        model_args.tokenizer_name or model_args.model_name_or_path,
+        cache_dir=model_args.cache_dir,
+        revision=model_args.model_revision,
+        token=model_args.token,
+        **extra,
+    )
+    if not getattr(tokenizer, "is_fast", False):
+        raise ValueError("run_lear.py needs a fast tokenizer (offset mappings align entities to tokens)")
+    return tokenizer
+
+
+def check_windowing(tokenizer, data_args: DataTrainingArguments) -> int:
+    """The stride between windows; fails when windows would hold no text or the stride would not fit in them."""
+    capacity = data_args.max_seq_length - tokenizer.num_special_tokens_to_add(pair=False)
+    stride = data_args.doc_stride if data_args.doc_stride is not None else default_stride(data_args.max_seq_length)
+    if capacity < 1:
+        raise ValueError(f"--max_seq_length {data_args.max_seq_length} leaves no room for text next to special tokens")
+    if not 0 <= stride < capacity:
+        raise ValueError(
+            f"--doc_stride {stride} must be smaller than the {capacity} text tokens of a window "
+            f"(--max_seq_length {data_args.max_seq_length} minus special tokens), and not negative"
+        )
+    return stride
+
+
+def load_model(
+    config: PretrainedConfig, model_args: ModelArguments, labels: dict[str, str] | None, relabel: bool, tokenizer
+) -> LearForSpanExtraction:
+    """A new LEAR model on an encoder, or a LEAR checkpoint (re-labelled when --label_descriptions is given)."""
+    if not isinstance(config, LearConfig):
+        config_kwargs = {"nested": model_args.nested, "max_label_length": model_args.max_label_length}
+        if model_args.initializer_range is not None:
+            config_kwargs["initializer_range"] = model_args.initializer_range
+        if model_args.fusion_type is not None:
+            config_kwargs["fusion_type"] = model_args.fusion_type
+        if model_args.decode_strategy is not None:
+            config_kwargs["decode_strategy"] = model_args.decode_strategy
+        logger.info(f"Building a new LEAR model on the encoder {model_args.model_name_or_path}")
+        return LearForSpanExtraction.from_encoder(
+            model_args.model_name_or_path, labels=labels, tokenizer=tokenizer, **config_kwargs
+        )
+    model = LearForSpanExtraction.from_pretrained(
+        model_args.model_name_or_path,
+        cache_dir=model_args.cache_dir,
+        revision=model_args.model_revision,
+        token=model_args.token,
+    )
+    if relabel:
+        logger.info(f"Re-labelling the checkpoint from {model.config.label_names} to {list(labels)}")
+        model.set_labels(labels, tokenizer=tokenizer)
+    if model_args.decode_strategy is not None:
+        model.config.decode_strategy = model_args.decode_strategy
+    return model
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Features, training, evaluation
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def build_features(
+    splits: dict[str, datasets.Dataset],
+    tokenizer,
+    model: LearForSpanExtraction,
+    stride: int,
+    data_args: DataTrainingArguments,
+    training_args: TrainingArguments,
+) -> dict[str, datasets.Dataset]:
+    """One feature per token window, for each split; logs the entities no prediction can reproduce exactly."""
+    features = {}
+    for stage, dataset in splits.items():
+        builder = LearFeatureBuilder(
+            tokenizer=tokenizer,
+            # config.label2id is not always filled in (transformers 5 no longer derives it from id2label)
+            label2id={name: index for index, name in enumerate(model.config.label_names)},
+            max_length=data_args.max_seq_length,
+            stride=stride,
+            text_column=data_args.text_column,
+            tokens_column=data_args.tokens_column,
+            entities_column=data_args.entities_column,
+        )
+        with training_args.main_process_first(desc=f"{stage} dataset map pre-processing"):
+            features[stage] = dataset.map(
+                builder,
+                batched=True,
+                with_indices=True,
+                remove_columns=dataset.column_names,
+                features=builder.features,
+                num_proc=data_args.preprocessing_num_workers,
+                load_from_cache_file=not data_args.overwrite_cache,
+                desc=f"Windowing the {SPLIT_OF_STAGE[stage]} split",
+            )
+        log_alignment(SPLIT_OF_STAGE[stage], alignment_summary(features[stage]))
+        if stage != "train":
+            features[stage] = add_feature_index(features[stage])
+    return features
+
+
+def log_alignment(split: str, summary: dict[str, int]) -> None:
+    logger.info(
+        f"{split}: {summary['texts']} texts -> {summary['windows']} windows; {summary['gold']} gold entities, all "
+        "of them scored"
+    )
+    unreachable = summary["inexact"] + summary["cut"]
+    if unreachable:
+        logger.warning(
+            f"{split}: {unreachable} of {summary['gold']} gold entities cannot be predicted exactly "
+            f"({summary['inexact']} with a boundary inside a token or word, {summary['cut']} longer than a window "
+            "allows); they count as misses. Raise --max_seq_length or --doc_stride for the latter."
+        )
+
+
+def optimizer_cls_and_kwargs(
+    model: LearForSpanExtraction, model_args: ModelArguments, training_args: TrainingArguments
+) -> tuple[type, dict]:
+    """The optimizer TrainingArguments ask for (AdamW by default, its betas/eps), over LEAR's parameter groups: the
+    encoder at `learning_rate`, fusion and heads at `learning_rate * task_layer_lr`, no decay on biases and norms.
+
+    Handed to the stock Trainer through `optimizer_cls_and_kwargs` (its `params` replace the default groups), so
+    the Trainer still builds the optimizer itself after placing the model, and the scheduler (warm-up, linear decay)
+    from TrainingArguments."""
+    optimizer_cls, optimizer_kwargs = Trainer.get_optimizer_cls_and_kwargs(training_args, model)
+    if "params" in optimizer_kwargs or "model" in optimizer_kwargs:
+        logger.warning(f"--optim {training_args.optim} builds its own parameter groups: --task_layer_lr is ignored")
+        return optimizer_cls, optimizer_kwargs
+    optimizer_kwargs["params"] = model.optimizer_param_groups(
+        training_args.learning_rate, model_args.task_layer_lr, training_args.weight_decay
+    )
+    return optimizer_cls, optimizer_kwargs
+
+
+def write_predictions(trainer: Trainer, evaluator: SpanEvaluator, ids: list[str] | None, path: Path) -> None:
+    """Text-level predictions as JSON lines: text, gold and predicted spans (character offsets, labels, scores)."""
+    if not trainer.is_world_process_zero():
+        return
+    with path.open("w", encoding="utf-8") as writer:
+        for record in evaluator.records(ids):
+            writer.write(json.dumps(record, ensure_ascii=False) + "\n")
+    logger.info(f"Wrote {path}")
+
+
+def strip_prefix(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+    return {key[len(prefix) + 1 :]: value for key, value in metrics.items() if key.startswith(prefix + "_")}
+
+
+def _ids(dataset: datasets.Dataset) -> list[str] | None:
+    return dataset["id"] if "id" in dataset.column_names else None
+
+
+def write_model_card(
+    trainer: Trainer,
+    model: LearForSpanExtraction,
+    model_args: ModelArguments,
+    data_args: DataTrainingArguments,
+    results: dict[str, dict[str, float]],
+) -> None:
+    """The Trainer's model card plus LEAR's labels, descriptions and text-level scores; pushed with --push_to_hub."""
+    kwargs = {"finetuned_from": model_args.model_name_or_path, "tasks": "token-classification"}
+    if data_args.dataset_name is not None:
+        kwargs["dataset_tags"] = data_args.dataset_name
+        kwargs["dataset"] = " ".join(filter(None, [data_args.dataset_name, data_args.dataset_config_name]))
+    else:
+        kwargs["dataset"] = Path(data_args.dataset_dir).name
+    scores = {
+        SPLIT_OF_STAGE[stage]: strip_prefix(results[stage], stage) for stage in ("eval", "predict") if stage in results
+    }
+    card_path = Path(trainer.args.output_dir) / "README.md"
+    if trainer.args.push_to_hub:
+        # push_to_hub rewrites the stock card before uploading; the LEAR section is added and uploaded after it.
+        trainer.push_to_hub(**kwargs)
+    else:
+        trainer.create_model_card(**kwargs)
+    if not trainer.is_world_process_zero():
+        return
+    append_lear_section(card_path, model.config, scores)
+    if trainer.args.push_to_hub:
+        from huggingface_hub import upload_file
+
+        upload_file(
+            path_or_fileobj=str(card_path),
+            path_in_repo="README.md",
+            repo_id=trainer.hub_model_id,
+            token=trainer.args.hub_token,
+            commit_message="Add LEAR labels and scores to the model card",
+        )
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Run the job; returns the metrics of each stage run ("train", "eval", "predict")."""
+    model_args, data_args, training_args = parse_arguments(argv)
+    setup_logging(training_args)
+    logger.info(f"Training/evaluation parameters {training_args}")
+
+    last_checkpoint = detect_last_checkpoint(training_args, data_args)
+    set_seed(training_args.seed)
+
+    # Data and labels, then everything that can be checked without weights.
+    raw_datasets, labels = load_raw_datasets(data_args, model_args)
+    splits = check_and_select_splits(raw_datasets, data_args, training_args)
+    config = load_model_config(model_args)
+    check_model_settings(config, model_args, data_args, labels)
+    if isinstance(config, LearConfig):
+        model_labels = list(labels) if data_args.label_descriptions else config.label_names
+        nested = config.nested
+    else:
+        model_labels, nested = list(labels), model_args.nested
+    check_data_labels_and_nesting(splits, model_labels, nested, data_args.entities_column)
+
+    tokenizer = load_tokenizer(model_args, data_args, config)
+    stride = check_windowing(tokenizer, data_args)
+    relabel = isinstance(config, LearConfig) and data_args.label_descriptions is not None
+    model = load_model(config, model_args, labels, relabel, tokenizer)
+
+    features = build_features(splits, tokenizer, model, stride, data_args, training_args)
+    evaluators = {
+        stage: SpanEvaluator(
+            splits[stage], features[stage], model.config.label_names, data_args.text_column, data_args.entities_column
+        )
+        for stage in ("eval", "predict")
+        if stage in features
+    }
+
+    # The collator reads columns that are not model arguments (window metadata, compact targets), and the labels the
+    # Trainer hands to preprocess_logits_for_metrics must be start/end_labels: they carry the decoding masks and the
+    # window indices.
+    training_args.remove_unused_columns = False
+    training_args.label_names = LABEL_NAMES
+    if training_args.ddp_find_unused_parameters is None:
+        # Every LEAR parameter gets a gradient at every step (the encoder is built without its pooler), so DDP need
+        # not search the graph for unused ones (the Trainer's default for PreTrainedModels is to search).
+        training_args.ddp_find_unused_parameters = False
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=features.get("train"),
+        eval_dataset=features.get("eval"),
+        processing_class=tokenizer,
+        data_collator=LearDataCollator(tokenizer, model.config.num_labels, nested=model.config.nested),
+        compute_metrics=evaluators.get("eval"),
+        preprocess_logits_for_metrics=make_preprocess_logits_for_metrics(model),
+        optimizer_cls_and_kwargs=optimizer_cls_and_kwargs(model, model_args, training_args),
+    )
+
+    results: dict[str, dict[str, float]] = {}
+    if training_args.do_train:
+        checkpoint = training_args.resume_from_checkpoint or last_checkpoint
+        train_result = trainer.train(resume_from_checkpoint=checkpoint)
+        trainer.save_model()  # saves the tokenizer too
+        metrics = train_result.metrics
+        metrics["train_samples"] = len(splits["train"])
+        metrics["train_windows"] = len(features["train"])
+        trainer.log_metrics("train", metrics)
+        trainer.save_metrics("train", metrics)
+        trainer.save_state()
+        results["train"] = metrics
+
+    output_dir = Path(training_args.output_dir)
+    if training_args.do_eval:
+        logger.info("*** Evaluate ***")
+        metrics = trainer.evaluate()
+        metrics["eval_samples"] = len(splits["eval"])
+        trainer.log_metrics("eval", metrics)
+        trainer.save_metrics("eval", metrics)
+        write_predictions(trainer, evaluators["eval"], _ids(splits["eval"]), output_dir / "eval_predictions.jsonl")
+        results["eval"] = metrics
+
+    if training_args.do_predict:
+        logger.info("*** Predict ***")
+        trainer.compute_metrics = evaluators["predict"]
+        metrics = trainer.predict(features["predict"], metric_key_prefix="predict").metrics
+        metrics["predict_samples"] = len(splits["predict"])
+        trainer.log_metrics("predict", metrics)
+        trainer.save_metrics("predict", metrics)
+        write_predictions(trainer, evaluators["predict"], _ids(splits["predict"]), output_dir / "predictions.jsonl")
+        results["predict"] = metrics
+
+    write_model_card(trainer, model, model_args, data_args, results)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,655 @@
+"""`run_lear.py` end to end on tiny random encoders: outputs, distributed runs, resuming, the metric code against
+seqeval, long texts keeping every gold entity, and early failures on bad arguments."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import random
+import socket
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pytest
+import torch
+from conftest import REPO_ROOT, TOY_LABELS, TOY_SENTENCES, tiny_encoder_config
+from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+from transformers import AutoTokenizer, BertModel
+
+from data_scripts.schema import FEATURES
+from lear import LearConfig, LearForSpanExtraction, tokenize_label_descriptions
+from lear.metrics import bio_to_spans, span_scores
+from lear.training import (
+    LABEL_NAMES,
+    LearDataCollator,
+    LearFeatureBuilder,
+    SpanEvaluator,
+    add_feature_index,
+    make_preprocess_logits_for_metrics,
+    unpack_spans,
+)
+
+
+def _load_run_lear():
+    # run_lear.py is a script at the repository root, not part of the installed package
+    spec = importlib.util.spec_from_file_location("run_lear", REPO_ROOT / "run_lear.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["run_lear"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+run_lear = _load_run_lear()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_torch_thread():
+    """Tiny models run far faster on one thread on a shared 2-core machine (no OpenMP contention)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Tiny encoders, checkpoints and corpora on disk
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def toy_rows(count: int, prefix: str) -> list[dict]:
+    """`count` rows in the data_scripts schema, cycling through the toy sentences."""
+    rows = []
+    for index in range(count):
+        text, entities = TOY_SENTENCES[index % len(TOY_SENTENCES)]
+        rows.append(
+            {
+                "id": f"{prefix}-{index}",
+                "text": text,
+                "tokens": text.split(),
+                "entities": [{"start": start, "end": end, "label": label} for start, end, label in entities],
+            }
+        )
+    return rows
+
+
+def long_rows(count: int, sentences_per_text: int, prefix: str) -> list[dict]:
+    """Texts made of several toy sentences joined by spaces: far longer than a 24-token window."""
+    rows = []
+    for index in range(count):
+        words, entities, offset = [], [], 0
+        for k in range(sentences_per_text):
+            text, sentence_entities = TOY_SENTENCES[(index + k) % len(TOY_SENTENCES)]
+            entities += [{"start": offset + s, "end": offset + e, "label": label} for s, e, label in sentence_entities]
+            words += text.split()
+            offset += len(text) + 1
+        text = " ".join(words)
+        rows.append({"id": f"{prefix}-{index}", "text": text, "tokens": words, "entities": entities})
+    return rows
+
+
+def window_features(examples: datasets.Dataset, builder: LearFeatureBuilder) -> datasets.Dataset:
+    return examples.map(
+        builder, batched=True, with_indices=True, remove_columns=examples.column_names, features=builder.features
+    )
+
+
+def save_corpus(path: Path, splits: dict[str, list[dict]], labels: dict[str, str] | None = TOY_LABELS) -> Path:
+    dataset = datasets.DatasetDict(
+        {name: datasets.Dataset.from_list(rows, features=FEATURES) for name, rows in splits.items()}
+    )
+    dataset.save_to_disk(str(path))
+    if labels is not None:
+        (path / "labels.json").write_text(json.dumps(labels))
+    return path
+
+
+@pytest.fixture(scope="module")
+def encoder_dir(tmp_path_factory, toy_tokenizer) -> Path:
+    """A tiny random BERT encoder with the toy tokenizer, as a local folder (what --model_name_or_path takes)."""
+    path = tmp_path_factory.mktemp("encoder")
+    torch.manual_seed(0)
+    BertModel(tiny_encoder_config(len(toy_tokenizer)), add_pooling_layer=False).save_pretrained(path)
+    toy_tokenizer.save_pretrained(path)
+    return path
+
+
+def save_checkpoint(path: Path, tokenizer, labels: dict[str, str] = TOY_LABELS, **config_kwargs) -> Path:
+    """A tiny random LEAR checkpoint. Low thresholds make the untrained model predict many spans."""
+    torch.manual_seed(0)
+    config = LearConfig(
+        encoder_config=tiny_encoder_config(len(tokenizer)),
+        id2label=dict(enumerate(labels)),
+        label_descriptions=list(labels.values()),
+        label_input_ids=tokenize_label_descriptions(tokenizer, list(labels.values()), 64),
+        **config_kwargs,
+    )
+    LearForSpanExtraction(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def busy_checkpoint_dir(tmp_path_factory, toy_tokenizer) -> Path:
+    return save_checkpoint(
+        tmp_path_factory.mktemp("busy_checkpoint"), toy_tokenizer, start_threshold=0.45, end_threshold=0.45
+    )
+
+
+@pytest.fixture(scope="module")
+def toy_corpus_dir(tmp_path_factory) -> Path:
+    """64 sentences per split, in the schema data_scripts writes."""
+    splits = {name: toy_rows(64, name) for name in ("train", "validation", "test")}
+    return save_corpus(tmp_path_factory.mktemp("toy_corpus"), splits)
+
+
+def common_arguments(output_dir: Path) -> list[str]:
+    return [
+        "--output_dir", str(output_dir),
+        "--use_cpu",
+        "--report_to", "none",
+        "--dataloader_num_workers", "0",
+        "--disable_tqdm", "true",
+        "--per_device_train_batch_size", "8",
+        "--per_device_eval_batch_size", "8",
+        "--log_level", "warning",
+    ]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# A full run, from a single JSON file of arguments
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def test_train_eval_predict_writes_all_outputs(encoder_dir, toy_corpus_dir, tmp_path):
+    output_dir = tmp_path / "run"
+    arguments = {
+        "model_name_or_path": str(encoder_dir),
+        "dataset_dir": str(toy_corpus_dir),
+        "output_dir": str(output_dir),
+        "do_train": True,
+        "do_eval": True,
+        "do_predict": True,
+        "max_steps": 6,
+        "learning_rate": 1e-3,
+        "warmup_steps": 0.1,
+        "eval_strategy": "steps",
+        "eval_steps": 3,
+        "save_steps": 3,
+        "logging_steps": 1,
+        "use_cpu": True,
+        "report_to": "none",
+        "dataloader_num_workers": 0,
+        "disable_tqdm": True,
+        "per_device_train_batch_size": 8,
+        "log_level": "warning",
+    }
+    (tmp_path / "args.json").write_text(json.dumps(arguments))
+    results = run_lear.main([str(tmp_path / "args.json")])
+
+    written = ["all_results.json", "train_results.json", "eval_results.json", "predict_results.json"]
+    written += ["trainer_state.json", "predictions.jsonl", "eval_predictions.jsonl", "README.md"]
+    written += ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]
+    for name in written:
+        assert (output_dir / name).is_file(), name
+    assert (output_dir / "checkpoint-6").is_dir()
+    eval_results = json.loads((output_dir / "eval_results.json").read_text())
+    predict_results = json.loads((output_dir / "predict_results.json").read_text())
+    all_results = json.loads((output_dir / "all_results.json").read_text())
+    for prefix, scores in (("eval", eval_results), ("predict", predict_results)):
+        for key in ("f1", "precision", "recall", "n_gold", "n_predicted", "n_correct", "loss", "samples"):
+            assert f"{prefix}_{key}" in scores and f"{prefix}_{key}" in all_results
+        for label in TOY_LABELS:
+            for key in ("precision", "recall", "f1", "n_gold"):
+                assert f"{prefix}_{label}_{key}" in scores
+        assert scores[f"{prefix}_n_gold"] == sum(len(entities) for _, entities in TOY_SENTENCES) * 8
+    assert results["eval"]["eval_f1"] == eval_results["eval_f1"]
+
+    records = [json.loads(line) for line in (output_dir / "predictions.jsonl").read_text().splitlines()]
+    assert len(records) == 64
+    assert records[1]["text"] == TOY_SENTENCES[1][0]
+    assert records[1]["gold"][0] == {"start": 0, "end": 3, "label": "PER", "text": "Bob"}
+    for record in records:
+        assert set(record) == {"id", "text", "gold", "predicted"}
+        for span in record["predicted"]:
+            assert set(span) == {"start", "end", "label", "text", "score"} and span["label"] in TOY_LABELS
+
+    card = (output_dir / "README.md").read_text()
+    assert TOY_LABELS["LOC"] in card and "| validation |" in card and "| test |" in card
+    model = LearForSpanExtraction.from_pretrained(output_dir)
+    assert model.config.label_names == list(TOY_LABELS)
+    assert AutoTokenizer.from_pretrained(output_dir).is_fast
+    state = json.loads((output_dir / "trainer_state.json").read_text())
+    assert state["global_step"] == 6
+
+
+def test_trainer_optimizer_trains_task_layers_at_task_layer_lr(make_tiny_model, tmp_path):
+    model = make_tiny_model()
+    training_args = run_lear.TrainingArguments(output_dir=str(tmp_path), learning_rate=2e-4, use_cpu=True)
+    model_args = run_lear.ModelArguments(model_name_or_path="unused", task_layer_lr=10.0)
+    trainer = run_lear.Trainer(
+        model=model,
+        args=training_args,
+        optimizer_cls_and_kwargs=run_lear.optimizer_cls_and_kwargs(model, model_args, training_args),
+    )
+    optimizer = trainer.create_optimizer()
+    rates = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
+    assert len(rates) == sum(1 for p in model.parameters() if p.requires_grad)
+    for name, parameter in model.named_parameters():
+        assert rates[id(parameter)] == pytest.approx(2e-4 if name.startswith("encoder.") else 2e-3), name
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Distributed: torchrun with two CPU processes
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+LAUNCHERS = {
+    "torchrun": lambda: [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"],
+    # two CPU processes without an accelerate config file: --multi_gpu picks the DDP launcher, --use_cpu the device
+    "accelerate": lambda: [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        "--main_process_port", str(free_port()),
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("launcher", list(LAUNCHERS))
+def test_two_processes_report_the_same_metrics_as_one(launcher, busy_checkpoint_dir, toy_corpus_dir, tmp_path):
+    if not torch.distributed.is_available():
+        pytest.skip("torch.distributed is not available in this torch build")
+    data = [
+        "--model_name_or_path", str(busy_checkpoint_dir),
+        "--dataset_dir", str(toy_corpus_dir),
+        "--max_eval_samples", "37",
+        "--max_predict_samples", "21",
+        "--per_device_eval_batch_size", "3",
+        "--do_eval", "--do_predict",
+    ]  # fmt: skip
+    single = run_lear.main([*common_arguments(tmp_path / "single"), *data])
+    # A learning rate of 0 trains (DDP forward, backward, all-reduce, optimizer step) without changing the weights,
+    # so the two processes must then score exactly what one process scores. 37 texts in batches of 3 do not split
+    # evenly over two processes (the gather must drop the padding duplicates), and group_by_length shuffles the
+    # evaluation order too (predictions must still find their windows).
+    command = [
+        *LAUNCHERS[launcher](), str(REPO_ROOT / "run_lear.py"), *common_arguments(tmp_path / "ddp"), *data,
+        "--do_train", "--max_steps", "2", "--learning_rate", "0", "--save_strategy", "no",
+        "--train_sampling_strategy", "group_by_length",
+    ]  # fmt: skip
+    completed = subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert completed.stdout.count("distributed training: True") == 2
+
+    for stage in ("eval", "predict"):
+        ddp = json.loads((tmp_path / "ddp" / f"{stage}_results.json").read_text())
+        scores = {key for key in single[stage] if key.endswith(("precision", "recall", "f1")) or "_n_" in key}
+        assert {f"{stage}_f1", f"{stage}_LOC_f1", f"{stage}_n_gold", f"{stage}_loss"} <= set(ddp)
+        assert scores <= set(ddp)
+        assert ddp[f"{stage}_n_predicted"] > 0
+        for key in scores:
+            assert ddp[key] == pytest.approx(single[stage][key]), key
+    assert json.loads((tmp_path / "ddp" / "train_results.json").read_text())["train_samples"] == 64
+    assert len((tmp_path / "ddp" / "predictions.jsonl").read_text().splitlines()) == 21
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Resuming
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class TrainerLogMessages(logging.Handler):
+    """Collects the Trainer's log messages (transformers' loggers do not propagate to pytest's capture)."""
+
+    def __init__(self):
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def take(self) -> str:
+        text, self.messages = "\n".join(self.messages), []
+        return text
+
+
+@pytest.fixture
+def trainer_log():
+    handler = TrainerLogMessages()
+    trainer_logger = logging.getLogger("transformers.trainer")
+    trainer_logger.addHandler(handler)
+    yield handler
+    trainer_logger.removeHandler(handler)
+
+
+def test_resume_from_checkpoint_continues_from_its_global_step(encoder_dir, toy_corpus_dir, tmp_path, trainer_log):
+    output_dir = tmp_path / "run"
+
+    def train(max_steps: int, *extra: str) -> dict:
+        arguments = [
+            "--model_name_or_path", str(encoder_dir),
+            "--dataset_dir", str(toy_corpus_dir),
+            "--do_train",
+            "--max_steps", str(max_steps),
+            "--save_steps", "2",
+            "--logging_steps", "1",
+            "--learning_rate", "1e-3",
+            *common_arguments(output_dir),
+            "--log_level", "info",
+            *extra,
+        ]  # fmt: skip
+        run_lear.main(arguments)
+        return json.loads((output_dir / "trainer_state.json").read_text())
+
+    assert train(4)["global_step"] == 4
+    assert "Resuming training" not in trainer_log.take()
+    # an explicit checkpoint: training restarts from its step 2, not from 0 and not from the last one (4)
+    state = train(6, "--resume_from_checkpoint", str(output_dir / "checkpoint-2"))
+    assert "Resuming training from checkpoint with epoch 0 and global step 2" in trainer_log.take()
+    assert state["global_step"] == 6
+    assert [entry["step"] for entry in state["log_history"] if "loss" in entry] == [1, 2, 3, 4, 5, 6]
+    # no argument: the last checkpoint in output_dir (checkpoint-6) is detected and resumed
+    state = train(8)
+    assert "global step 6" in trainer_log.take()
+    assert state["global_step"] == 8 and (output_dir / "checkpoint-8").is_dir()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Metrics
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def random_tags(rng: random.Random, length: int, labels: list[str]) -> list[str]:
+    """Random IOB2 tags, well-formed or not (stray I- tags, type changes inside a chunk)."""
+    return [rng.choice(["O", "O", "O"] + [f"{p}-{label}" for p in "BI" for label in labels]) for _ in range(length)]
+
+
+def test_span_scores_equal_seqeval_on_flat_data():
+    rng = random.Random(0)
+    labels = ["LOC", "MISC", "ORG", "PER"]
+    for trial in range(60):
+        gold_tags = [random_tags(rng, rng.randint(0, 25), labels) for _ in range(rng.randint(1, 12))]
+        predicted_tags = [
+            [tag if rng.random() < 0.7 else rng.choice(["O", "B-LOC", "I-LOC", "B-PER", "I-ORG"]) for tag in tags]
+            for tags in gold_tags
+        ]
+        ours = span_scores([bio_to_spans(t) for t in gold_tags], [bio_to_spans(t) for t in predicted_tags])
+        assert ours["precision"] == pytest.approx(precision_score(gold_tags, predicted_tags)), trial
+        assert ours["recall"] == pytest.approx(recall_score(gold_tags, predicted_tags)), trial
+        assert ours["f1"] == pytest.approx(f1_score(gold_tags, predicted_tags)), trial
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # seqeval warns about labels with no predictions
+            report = classification_report(gold_tags, predicted_tags, output_dict=True, zero_division=0)
+        per_label = {key: value for key, value in report.items() if not key.endswith(" avg")}
+        assert {key[: -len("_f1")] for key in ours if key.endswith("_f1") and key != "f1"} == set(per_label)
+        for label, scores in per_label.items():
+            assert ours[f"{label}_precision"] == pytest.approx(scores["precision"]), (trial, label)
+            assert ours[f"{label}_recall"] == pytest.approx(scores["recall"]), (trial, label)
+            assert ours[f"{label}_f1"] == pytest.approx(scores["f1-score"]), (trial, label)
+            assert ours[f"{label}_n_gold"] == scores["support"], (trial, label)
+
+
+def test_span_scores_count_nested_spans_and_label_ids():
+    gold = [[(0, 10, 0), (0, 4, 1), (5, 10, 1)], []]
+    predicted = [[(0, 10, 0, 0.9), (0, 4, 1, 0.8), (0, 4, 0, 0.7)], [(1, 2, 1, 0.6)]]
+    scores = span_scores(gold, predicted, label_names=["ORG", "PER"])
+    assert (scores["n_gold"], scores["n_predicted"], scores["n_correct"]) == (3, 4, 2)
+    assert scores["precision"] == 0.5 and scores["recall"] == pytest.approx(2 / 3)
+    assert scores["ORG_precision"] == 0.5 and scores["ORG_recall"] == 1.0
+    assert scores["PER_precision"] == 0.5 and scores["PER_recall"] == 0.5
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Long texts: windows for training, every gold entity in evaluation
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def perfect_predictions(features: datasets.Dataset, tokenizer, model, batch_size: int = 4) -> np.ndarray:
+    """What a perfect model would give `compute_metrics`: logits that are +10 exactly at gold boundaries (and gold
+    spans), through the collator, `preprocess_logits_for_metrics` and the Trainer's -100 padding of batches to one
+    width. The windows go in a shuffled order, as under `train_sampling_strategy="group_by_length"`."""
+    features = add_feature_index(features)
+    collator = LearDataCollator(tokenizer, model.config.num_labels, nested=model.config.nested)
+    preprocess = make_preprocess_logits_for_metrics(model)
+    order = list(range(len(features)))
+    random.Random(0).shuffle(order)
+    batches = []
+    for first in range(0, len(order), batch_size):
+        batch = collator([features[k] for k in order[first : first + batch_size]])
+        logits = tuple(
+            torch.where(batch[name] == 1, 10.0, -10.0)
+            for name in ("start_labels", "end_labels", "span_labels")
+            if name in batch
+        )
+        batches.append(preprocess(logits, (batch["start_labels"], batch["end_labels"])).numpy())
+    width = max(b.shape[1] for b in batches)
+    return np.concatenate([np.pad(b, ((0, 0), (0, width - b.shape[1]), (0, 0)), constant_values=-100) for b in batches])
+
+
+@pytest.mark.parametrize("num_labels", [1, 2, 3, 7])
+def test_feature_index_rides_in_the_labels_past_the_trainer_padding(toy_tokenizer, make_tiny_model, num_labels):
+    labels = {f"L{k}": f"label number {k}" for k in range(num_labels)}
+    model = make_tiny_model(labels=labels)
+    rows = [{"input_ids": [2, 7, 8, 3][: 2 + k], "start_allowed": [False] + [True] * k + [False]} for k in range(3)]
+    for index, row in zip([0, 99, 9_876_543_210 % 10**10], rows):
+        size = len(row["input_ids"])
+        row.update(feature_index=index, end_allowed=row["start_allowed"], start_positives=[], end_positives=[])
+        row.update(start_ignored=[], end_ignored=[], gold_spans=[], start_allowed=row["start_allowed"][:size])
+        row["end_allowed"] = row["start_allowed"]
+    batch = LearDataCollator(toy_tokenizer, num_labels)(rows)
+    assert batch["start_labels"].dtype == torch.int8 and batch["attention_mask"][:, 4:].sum() == 0
+    # the Trainer pads labels and logits of a batch on dim 1 with -100 to the longest batch of all processes
+    padded = tuple(torch.nn.functional.pad(batch[name], (0, 0, 0, 5), value=-100) for name in LABEL_NAMES)
+    logits = (torch.full(padded[0].shape, 10.0), torch.full(padded[0].shape, 10.0))
+    packed = make_preprocess_logits_for_metrics(model)(logits, padded)
+    assert [unpack_spans(rows)[0] for rows in packed.numpy()] == [0, 99, 9_876_543_210]
+    spans = unpack_spans(packed[2].numpy())[1]  # all logits are high: spans only on the allowed real tokens 1 and 2
+    assert sorted((span.start, span.end) for span in spans) == [(1, 1)] * num_labels + [(2, 2)] * num_labels
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+def test_long_texts_keep_every_gold_entity(toy_tokenizer, make_tiny_model, nested):
+    rows = long_rows(6, sentences_per_text=12, prefix="validation")
+    if nested:  # an entity around each text's first entity: its first two words, as LOC
+        for row in rows:
+            end = len(row["tokens"][0]) + 1 + len(row["tokens"][1])
+            row["entities"].append({"start": 0, "end": end, "label": "LOC"})
+    examples = datasets.Dataset.from_list(rows, features=FEATURES)
+    model = make_tiny_model(nested=nested)
+    label2id = {name: index for index, name in enumerate(TOY_LABELS)}
+    builder = LearFeatureBuilder(toy_tokenizer, label2id, max_length=24, stride=8)
+    features = window_features(examples, builder)
+    assert len(features) > 3 * len(examples)  # every text spans several windows
+
+    evaluator = SpanEvaluator(examples, features, list(TOY_LABELS))
+    scores = evaluator(type("EvalPrediction", (), {"predictions": perfect_predictions(features, toy_tokenizer, model)}))
+    total = sum(len(row["entities"]) for row in rows)
+    assert scores["n_gold"] == total and scores["n_unreachable"] == 0
+    assert scores["f1"] == 1.0 and scores["n_predicted"] == total
+    assert evaluator.records()[0]["predicted"][0]["start"] == 0
+
+
+def test_entities_no_window_can_hold_still_count_as_gold(toy_tokenizer, make_tiny_model):
+    rows = long_rows(2, sentences_per_text=10, prefix="validation")
+    rows[0]["entities"].append({"start": 0, "end": len(rows[0]["text"]), "label": "ORG"})  # the whole long text
+    examples = datasets.Dataset.from_list(rows, features=FEATURES)
+    builder = LearFeatureBuilder(toy_tokenizer, {name: i for i, name in enumerate(TOY_LABELS)}, 24, 8)
+    features = window_features(examples, builder)
+    model = make_tiny_model()
+    evaluator = SpanEvaluator(examples, features, list(TOY_LABELS))
+    scores = evaluator(type("EvalPrediction", (), {"predictions": perfect_predictions(features, toy_tokenizer, model)}))
+    total = sum(len(row["entities"]) for row in rows)
+    assert scores["n_gold"] == total and scores["n_unreachable"] == 1
+    assert scores["n_correct"] == total - 1 and scores["recall"] == pytest.approx((total - 1) / total)
+
+
+def test_run_on_long_texts_counts_every_gold_entity(encoder_dir, tmp_path):
+    splits = {"train": long_rows(8, 8, "train"), "validation": long_rows(5, 12, "validation")}
+    corpus = save_corpus(tmp_path / "long", splits)
+    results = run_lear.main([
+        "--model_name_or_path", str(encoder_dir),
+        "--dataset_dir", str(corpus),
+        "--do_train", "--do_eval",
+        "--max_steps", "2",
+        "--max_seq_length", "24",
+        "--doc_stride", "8",
+        "--save_strategy", "no",
+        *common_arguments(tmp_path / "run"),
+    ])  # fmt: skip
+    assert results["train"]["train_windows"] > results["train"]["train_samples"] == 8
+    assert results["eval"]["eval_n_gold"] == sum(len(row["entities"]) for row in splits["validation"])
+
+
+def test_training_targets_ignore_the_in_window_boundaries_of_cut_entities(toy_tokenizer):
+    rows = long_rows(1, sentences_per_text=10, prefix="train")
+    rows[0]["entities"].append({"start": 0, "end": len(rows[0]["text"]), "label": "ORG"})  # cut by every window
+    examples = datasets.Dataset.from_list(rows, features=FEATURES)
+    label2id = {name: i for i, name in enumerate(TOY_LABELS)}
+    builder = LearFeatureBuilder(toy_tokenizer, label2id, 24, 8)
+    features = window_features(examples, builder)
+    assert len(features) >= 3
+    batch = LearDataCollator(toy_tokenizer, len(label2id), nested=True)([features[k] for k in range(len(features))])
+    start, end, span = batch["start_labels"], batch["end_labels"], batch["span_labels"]
+    org, per = label2id["ORG"], label2id["PER"]
+    assert start.dtype == end.dtype == span.dtype == torch.int8
+    assert start[0, 0].tolist() == [-100, -100, -100]  # [CLS] can start nothing
+    # The long ORG entity starts in the first window and ends in the last: in each, its one visible boundary is
+    # ignored (neither a positive the decoder could pair, nor a false negative), and so are its span cells.
+    assert start[0, 1, org] == -100 and start[0, 1, per] == 1  # "Alice" (PER) starts the text too
+    assert (span[0, 1, :, org] == -100).all()
+    last_end = len(features[len(features) - 1]["input_ids"]) - 2
+    assert end[-1, last_end, org] == -100 and (span[-1, :, last_end, org] == -100).all()
+
+
+def test_entities_start_and_end_only_on_word_boundaries(toy_tokenizer):
+    entities = [{"start": 0, "end": 4, "label": "PER"}, {"start": 9, "end": 12, "label": "PER"}]
+    rows = [{"id": "t-0", "text": "Zyxw met Bob", "tokens": ["Zyxw", "met", "Bob"], "entities": entities}]
+    examples = datasets.Dataset.from_list(rows, features=FEATURES)
+    builder = LearFeatureBuilder(toy_tokenizer, {name: i for i, name in enumerate(TOY_LABELS)}, 32, 8)
+    features = window_features(examples, builder)
+    pieces = toy_tokenizer.convert_ids_to_tokens(features[0]["input_ids"])
+    assert pieces == ["[CLS]", "z", "##y", "##x", "##w", "met", "bob", "[SEP]"]
+    batch = LearDataCollator(toy_tokenizer, len(TOY_LABELS))([features[0]])
+    per = list(TOY_LABELS).index("PER")
+    assert batch["start_labels"][0, :, per].tolist() == [-100, 1, -100, -100, -100, 0, 1, -100]
+    assert batch["end_labels"][0, :, per].tolist() == [-100, -100, -100, -100, 1, 0, 1, -100]
+    assert features[0]["n_gold"] == 2 and features[0]["n_inexact"] == features[0]["n_cut"] == 0
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Bad arguments fail early, with a clear message
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nested_corpus_dir(tmp_path_factory) -> Path:
+    rows = toy_rows(8, "train")
+    rows[1]["entities"].append({"start": 0, "end": 18, "label": "ORG"})  # "Bob works for Acme" around "Bob", "Acme"
+    return save_corpus(tmp_path_factory.mktemp("nested"), {"train": rows, "validation": rows})
+
+
+@pytest.fixture(scope="module")
+def unlabelled_corpus_dir(tmp_path_factory) -> Path:
+    return save_corpus(tmp_path_factory.mktemp("unlabelled"), {"train": toy_rows(8, "train")}, labels=None)
+
+
+@pytest.fixture(scope="module")
+def label_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("labels") / "labels.json"
+    path.write_text(json.dumps({"PER": "people", "LOC": "places", "ORG": "organisations", "MISC": "other names"}))
+    return path
+
+
+BAD_ARGUMENTS = {
+    "missing dataset dir": (["--dataset_dir", "{tmp}/nowhere", "--do_train"], "does not exist"),
+    "missing split": (
+        ["--dataset_dir", "{unlabelled}", "--label_descriptions", "{labels}", "--do_predict"],
+        "needs a 'test' split",
+    ),
+    "missing split for evaluation during training": (
+        ["--dataset_dir", "{unlabelled}", "--label_descriptions", "{labels}", "--do_train", "--eval_strategy", "epoch"],
+        "needs a 'validation' split",
+    ),
+    "no dataset": (["--do_train"], "exactly one of --dataset_dir"),
+    "nothing to do": (["--dataset_dir", "{toy}"], "nothing to do"),
+    "no labels for a new model": (["--dataset_dir", "{unlabelled}", "--do_train"], "--label_descriptions"),
+    "unknown entity label": (
+        ["--dataset_dir", "{toy}", "--label_descriptions", "{few_labels}", "--do_train"],
+        "labels the model does not know",
+    ),
+    "nested data, flat model": (["--dataset_dir", "{nested}", "--do_train"], "overlapping \\(nested\\) entities"),
+    "nested data, flat checkpoint": (
+        ["--model_name_or_path", "{checkpoint}", "--dataset_dir", "{nested}", "--do_eval"],
+        "overlapping \\(nested\\) entities",
+    ),
+    "label set mismatch": (
+        ["--model_name_or_path", "{checkpoint}", "--dataset_dir", "{mismatch}", "--do_eval"],
+        "label set mismatch",
+    ),
+    "window too long": (["--dataset_dir", "{toy}", "--do_train", "--max_seq_length", "512"], "exceeds"),
+    "stride too long": (
+        ["--dataset_dir", "{toy}", "--do_train", "--max_seq_length", "16", "--doc_stride", "14"],
+        "--doc_stride 14 must be smaller",
+    ),
+    "bad decode strategy": (["--dataset_dir", "{toy}", "--do_train", "--decode_strategy", "v9"], "must be one of"),
+    "flat checkpoint, --nested": (
+        ["--model_name_or_path", "{checkpoint}", "--dataset_dir", "{toy}", "--do_eval", "--nested"],
+        "checkpoint .* is flat",
+    ),
+    "output dir not empty": (["--dataset_dir", "{toy}", "--do_train", "--output_dir", "{toy}"], "not empty"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ARGUMENTS))
+def test_bad_arguments_fail_early_with_a_clear_message(
+    case,
+    encoder_dir,
+    busy_checkpoint_dir,
+    toy_corpus_dir,
+    nested_corpus_dir,
+    unlabelled_corpus_dir,
+    label_file,
+    tmp_path,
+):
+    few_labels = tmp_path / "few.json"
+    few_labels.write_text(json.dumps({"PER": "people"}))
+    four_labels = {**TOY_LABELS, "MISC": "other names"}
+    mismatch = save_corpus(tmp_path / "mismatch", {"validation": toy_rows(8, "validation")}, labels=four_labels)
+    places = dict(tmp=tmp_path, toy=toy_corpus_dir, nested=nested_corpus_dir, unlabelled=unlabelled_corpus_dir)
+    places.update(labels=label_file, few_labels=few_labels, checkpoint=busy_checkpoint_dir, mismatch=mismatch)
+    arguments, message = BAD_ARGUMENTS[case]
+    arguments = [argument.format(**{k: str(v) for k, v in places.items()}) for argument in arguments]
+    if "--model_name_or_path" not in arguments:
+        arguments = ["--model_name_or_path", str(encoder_dir), *arguments]
+    arguments = [*common_arguments(tmp_path / "out"), *arguments]  # later --output_dir wins
+    with pytest.raises(ValueError, match=message):
+        run_lear.main(arguments)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_label_descriptions_relabel_a_checkpoint(busy_checkpoint_dir, tmp_path, label_file):
+    four_labels = {**TOY_LABELS, "MISC": "other names"}
+    corpus = save_corpus(tmp_path / "four", {"validation": toy_rows(8, "validation")}, labels=four_labels)
+    results = run_lear.main([
+        "--model_name_or_path", str(busy_checkpoint_dir),
+        "--dataset_dir", str(corpus),
+        "--label_descriptions", str(label_file),
+        "--do_eval",
+        *common_arguments(tmp_path / "run"),
+    ])  # fmt: skip
+    assert "eval_MISC_f1" in results["eval"]
+    card = (tmp_path / "run" / "README.md").read_text()
+    assert "| 3 | MISC | other names |" in card
