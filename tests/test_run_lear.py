@@ -549,6 +549,36 @@ def test_entities_start_and_end_only_on_word_boundaries(toy_tokenizer):
     assert features[0]["n_gold"] == 2 and features[0]["n_inexact"] == features[0]["n_cut"] == 0
 
 
+def test_character_level_corpus_windows_long_chinese_texts(toy_tokenizer, make_tiny_model):
+    # Chinese corpora are converted with one token per character and no spaces in the text
+    text = "".join(chr(0x4E00 + k) for k in range(60))
+    entities = [{"start": 3, "end": 6, "label": "PER"}, {"start": 40, "end": 44, "label": "LOC"}]
+    examples = datasets.Dataset.from_list(
+        [{"id": "zh-0", "text": text, "tokens": list(text), "entities": entities}], features=FEATURES
+    )
+    builder = LearFeatureBuilder(toy_tokenizer, {name: i for i, name in enumerate(TOY_LABELS)}, 24, 8)
+    features = window_features(examples, builder)
+    assert len(features) > 3 and features[0]["token_spans"][1:4] == [[0, 1], [1, 2], [2, 3]]
+    scores = SpanEvaluator(examples, features, list(TOY_LABELS))(
+        type("EvalPrediction", (), {"predictions": perfect_predictions(features, toy_tokenizer, make_tiny_model())})
+    )
+    assert scores["f1"] == 1.0 and scores["n_gold"] == 2
+
+
+def test_nested_model_trains_and_scores_overlapping_entities(encoder_dir, nested_corpus_dir, tmp_path):
+    results = run_lear.main([
+        *common_arguments(tmp_path / "run"),
+        "--model_name_or_path", str(encoder_dir),
+        "--dataset_dir", str(nested_corpus_dir),
+        "--nested",
+        "--do_train", "--do_eval",
+        "--max_steps", "2",
+        "--save_strategy", "no",
+    ])  # fmt: skip
+    assert results["eval"]["eval_n_gold"] == sum(len(entities) for _, entities in TOY_SENTENCES) + 1
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["nested"] is True
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Bad arguments fail early, with a clear message
 # ---------------------------------------------------------------------------------------------------------------------
