@@ -1,0 +1,217 @@
+"""The BIO tagger baseline for the quality benchmark: `AutoModelForTokenClassification` fine-tuned with the stock
+`Trainer` and `DataCollatorForTokenClassification` on a corpus converted by `data_scripts` (the same files LEAR's
+`run_lear.py` reads), labels on the first sub-token of each word, as in transformers' `run_ner.py`.
+
+It is scored like LEAR: predicted BIO tags of the words -> entities (seqeval's reading of the tags) -> character
+spans of the text -> `lear.metrics.span_scores` (micro and per-label exact-match P/R/F1, every gold entity
+counted). seqeval's own entity F1 over the word tags is reported alongside as a cross-check.
+
+    python -m bench.tagger --encoder PATH --dataset_dir outputs/data/conll2003 --output_dir outputs/tagger \
+        --seed 0 --num_train_epochs 3 --learning_rate 5e-5 --head_lr_multiplier 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import datasets
+import numpy as np
+import torch
+from seqeval.metrics import f1_score as seqeval_f1
+from seqeval.metrics.sequence_labeling import get_entities
+from transformers import (
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+    DataCollatorForTokenClassification,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.utils import logging as hf_logging
+
+from lear.metrics import span_scores
+from lear.windowing import word_char_offsets
+
+
+IGNORE_INDEX = -100
+
+
+def bio_tag_names(labels: Sequence[str]) -> list[str]:
+    """`O`, then `B-x`, `I-x` for each label in order: 2C + 1 tags."""
+    return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
+
+
+def word_tags(text: str, words: Sequence[str], entities: Sequence[dict]) -> list[str]:
+    """BIO tags of the words from character-offset entities (the converted corpora put every boundary on a word
+    boundary; an entity covering no whole word is skipped, which cannot happen on those corpora)."""
+    offsets = word_char_offsets(text, words)
+    tags = ["O"] * len(words)
+    for entity in sorted(entities, key=lambda e: (e["start"], e["end"])):
+        covered = [k for k, (start, end) in enumerate(offsets) if start >= entity["start"] and end <= entity["end"]]
+        for position, k in enumerate(covered):
+            tags[k] = ("B-" if position == 0 else "I-") + entity["label"]
+    return tags
+
+
+def tags_to_char_spans(text: str, words: Sequence[str], tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """Word BIO tags -> character spans `(start, end, label)`, reading the tags as seqeval does."""
+    offsets = word_char_offsets(text, words)
+    return [(offsets[first][0], offsets[last][1], label) for label, first, last in get_entities(list(tags))]
+
+
+def tokenize_split(dataset: datasets.Dataset, tokenizer, tag2id: dict[str, int], max_length: int) -> datasets.Dataset:
+    """Tokenize pre-split words; the first sub-token of each word carries the word's tag, the rest -100.
+
+    (With the multilingual e5 tokenizer a Chinese character fed as a word becomes "▁" + the character, both with
+    the character's offsets; the first is labelled here, and LEAR's alignment also puts entity starts there.)
+    """
+
+    def encode(batch):
+        encoding = tokenizer(list(map(list, batch["tokens"])), is_split_into_words=True, truncation=True,
+                             max_length=max_length)  # fmt: skip
+        all_labels = []
+        for index, (text, words, entities) in enumerate(zip(batch["text"], batch["tokens"], batch["entities"])):
+            tags = word_tags(text, words, entities)
+            previous, labels = None, []
+            for word in encoding.word_ids(index):
+                labels.append(IGNORE_INDEX if word is None or word == previous else tag2id[tags[word]])
+                previous = word
+            all_labels.append(labels)
+        encoding["labels"] = all_labels
+        return encoding
+
+    return dataset.map(encode, batched=True, remove_columns=dataset.column_names)
+
+
+def first_subtoken_predictions(predictions: np.ndarray, labels: np.ndarray, id2tag: Sequence[str]) -> list[list[str]]:
+    """Per text, the predicted tag of each word (read at its first sub-token, where the gold label is not -100)."""
+    best = predictions.argmax(-1)
+    return [[id2tag[p] for p, gold in zip(row, gold_row) if gold != IGNORE_INDEX] for row, gold_row in
+            zip(best, labels)]  # fmt: skip
+
+
+def optimizer_groups(model, learning_rate: float, head_lr_multiplier: float, weight_decay: float) -> list[dict]:
+    """The same grouping LEAR's recipe uses: encoder at `learning_rate`, the classifier head at
+    `learning_rate * head_lr_multiplier`, no weight decay on 1-D parameters (biases, LayerNorm)."""
+    base = model.base_model_prefix
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            groups.setdefault((not name.startswith(base + "."), parameter.ndim >= 2), []).append(parameter)
+    return [
+        {
+            "params": params,
+            "lr": learning_rate * (head_lr_multiplier if is_head else 1.0),
+            "weight_decay": weight_decay if decays else 0.0,
+        }
+        for (is_head, decays), params in sorted(groups.items())
+    ]
+
+
+def train_and_score(args: argparse.Namespace) -> dict:
+    set_seed(args.seed)
+    dataset_dir = Path(args.dataset_dir)
+    corpus = datasets.load_from_disk(str(dataset_dir))
+    labels = list(json.loads((dataset_dir / "labels.json").read_text(encoding="utf-8")))
+    tag_names = bio_tag_names(labels)
+    tag2id = {tag: index for index, tag in enumerate(tag_names)}
+    tokenizer = AutoTokenizer.from_pretrained(args.encoder)
+    init = {"initializer_range": args.initializer_range} if args.initializer_range else {}
+    model = AutoModelForTokenClassification.from_pretrained(
+        args.encoder, num_labels=len(tag_names), id2label=dict(enumerate(tag_names)), label2id=tag2id, **init
+    )  # the init std only touches the new classifier: the encoder's weights are loaded
+    train = tokenize_split(corpus["train"], tokenizer, tag2id, args.max_length)
+    test = tokenize_split(corpus["test"], tokenizer, tag2id, args.max_length)
+    training_args = TrainingArguments(
+        output_dir=args.output_dir,
+        per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=args.eval_batch_size,
+        learning_rate=args.learning_rate,
+        num_train_epochs=args.num_train_epochs,
+        warmup_steps=args.warmup,
+        weight_decay=args.weight_decay,
+        max_grad_norm=1.0,
+        seed=args.seed,
+        eval_strategy="no",
+        save_strategy="no",
+        logging_steps=50,
+        report_to="none",
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=True,
+    )
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=train,
+        data_collator=DataCollatorForTokenClassification(tokenizer),
+        optimizer_cls_and_kwargs=(
+            torch.optim.AdamW,
+            {"params": optimizer_groups(model, args.learning_rate, args.head_lr_multiplier, args.weight_decay)},
+        ),
+    )
+    started = time.perf_counter()
+    train_metrics = trainer.train().metrics
+    train_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    output = trainer.predict(test)
+    predict_seconds = time.perf_counter() - started
+    predicted_tags = first_subtoken_predictions(output.predictions, output.label_ids, tag_names)
+    gold_spans, predicted_spans, gold_tags = [], [], []
+    for record, tags in zip(corpus["test"], predicted_tags):
+        words = record["tokens"]
+        tags = tags + ["O"] * (len(words) - len(tags))  # words cut by truncation count as O (misses)
+        predicted_spans.append(tags_to_char_spans(record["text"], words, tags))
+        gold_spans.append([(e["start"], e["end"], e["label"]) for e in record["entities"]])
+        gold_tags.append(word_tags(record["text"], words, record["entities"]))
+    scores = span_scores(gold_spans, predicted_spans)
+    results = {f"predict_{key}": value for key, value in scores.items()}
+    results["predict_seqeval_f1"] = seqeval_f1(gold_tags, [t + ["O"] * (len(g) - len(t)) for t, g in
+                                                           zip(predicted_tags, gold_tags)])  # fmt: skip
+    results.update(
+        train_samples=len(corpus["train"]),
+        train_steps=train_metrics.get("train_steps", trainer.state.global_step),
+        train_seconds=train_seconds,
+        predict_seconds=predict_seconds,
+        train_loss=train_metrics.get("train_loss"),
+    )
+    Path(args.output_dir).mkdir(parents=True, exist_ok=True)
+    (Path(args.output_dir) / "tagger_results.json").write_text(json.dumps(results, indent=2))
+    return results
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--encoder", required=True, help="encoder folder (AutoModelForTokenClassification loads it)")
+    parser.add_argument("--dataset_dir", required=True, help="a corpus converted by data_scripts (with labels.json)")
+    parser.add_argument("--output_dir", required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--num_train_epochs", type=float, default=3.0)
+    parser.add_argument("--learning_rate", type=float, default=5e-5, help="encoder learning rate")
+    parser.add_argument("--head_lr_multiplier", type=float, default=10.0,
+                        help="classifier learning rate = learning_rate x this (LEAR's task_layer_lr)")  # fmt: skip
+    parser.add_argument("--weight_decay", type=float, default=0.01)
+    parser.add_argument("--initializer_range", type=float, default=None,
+                        help="std of the classifier's init (default: the encoder config's, 0.02)")  # fmt: skip
+    parser.add_argument("--warmup", type=float, default=0.1, help="warm-up: a fraction of the steps (<1) or steps")
+    parser.add_argument("--batch_size", type=int, default=8)
+    parser.add_argument("--eval_batch_size", type=int, default=32)
+    parser.add_argument("--max_length", type=int, default=192, help="longer inputs are truncated (misses)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    hf_logging.set_verbosity_warning()
+    results = train_and_score(args)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
