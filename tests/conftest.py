@@ -100,21 +100,26 @@ def toy_tokenizer(toy_tokenizer_dir):
     return PreTrainedTokenizerFast.from_pretrained(toy_tokenizer_dir)
 
 
+def build_tiny_model(tokenizer, labels: dict[str, str] | None = None, seed: int = 0, **config_kwargs):
+    """A tiny random LEAR model over `tokenizer` (TOY_LABELS by default); `config_kwargs` go to `LearConfig`."""
+    labels = labels or TOY_LABELS
+    torch.manual_seed(seed)
+    config = LearConfig(
+        encoder_config=tiny_encoder_config(len(tokenizer)),
+        id2label=dict(enumerate(labels)),
+        label_descriptions=list(labels.values()),
+        label_input_ids=tokenize_label_descriptions(tokenizer, list(labels.values()), 64),
+        **config_kwargs,
+    )
+    return LearForSpanExtraction(config)
+
+
 @pytest.fixture
 def make_tiny_model(toy_tokenizer):
     """Factory: `make_tiny_model(nested=False, fusion_type="attention", labels=TOY_LABELS, seed=0, **config)`."""
 
     def make(labels: dict[str, str] | None = None, seed: int = 0, **config_kwargs) -> LearForSpanExtraction:
-        labels = labels or TOY_LABELS
-        torch.manual_seed(seed)
-        config = LearConfig(
-            encoder_config=tiny_encoder_config(len(toy_tokenizer)),
-            id2label=dict(enumerate(labels)),
-            label_descriptions=list(labels.values()),
-            label_input_ids=tokenize_label_descriptions(toy_tokenizer, list(labels.values()), 64),
-            **config_kwargs,
-        )
-        return LearForSpanExtraction(config)
+        return build_tiny_model(toy_tokenizer, labels, seed, **config_kwargs)
 
     return make
 

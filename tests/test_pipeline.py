@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TOY_LABELS, tiny_encoder_config
+from conftest import TOY_LABELS, build_tiny_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from transformers import Trainer, TrainingArguments, pipeline
 
-from lear import LearConfig, LearForSpanExtraction, SpanExtractionPipeline, tokenize_label_descriptions
+from lear import LearForSpanExtraction, SpanExtractionPipeline
 from lear.pipeline_lear import REMOTE_TASK, custom_pipelines_config
 from lear.windowing import encode_windows
 
@@ -36,15 +36,7 @@ FILLERS = ["the", "river", "is", "long", "nothing", "to", "see", "here", "and", 
 def build_model(tokenizer, seed: int = 0, boundary_bias: float = 0.0, **config_kwargs) -> LearForSpanExtraction:
     """A tiny random LEAR model over the toy tokenizer. `boundary_bias` shifts the start/end (and span) classifier
     biases, so that a random model fires often enough for spans to come out at middling thresholds."""
-    torch.manual_seed(seed)
-    config = LearConfig(
-        encoder_config=tiny_encoder_config(len(tokenizer)),
-        id2label=dict(enumerate(TOY_LABELS)),
-        label_descriptions=list(TOY_LABELS.values()),
-        label_input_ids=tokenize_label_descriptions(tokenizer, list(TOY_LABELS.values()), 64),
-        **config_kwargs,
-    )
-    model = LearForSpanExtraction(config).eval()
+    model = build_tiny_model(tokenizer, seed=seed, **config_kwargs).eval()
     with torch.no_grad():
         for layer in model._labelwise_layers():
             layer.bias.add_(boundary_bias)
