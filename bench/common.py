@@ -202,6 +202,16 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def paired_ratio_quartiles(numerator: list[float], denominator: list[float]) -> tuple[float, float, float]:
+    """First quartile, median and third quartile over rounds of the per-round ratio (see `paired_ratio`)."""
+    pairs = [a / b for a, b in zip(numerator, denominator) if b > 0]
+    if len(pairs) < 2:
+        value = pairs[0] if pairs else float("nan")
+        return value, value, value
+    first, middle, third = statistics.quantiles(pairs, n=4)
+    return first, statistics.median(pairs), third
+
+
 def paired_ratio(numerator: list[float], denominator: list[float]) -> float:
     """Median over rounds of `numerator[r] / denominator[r]`: both were measured back to back in round r, so a
     slow patch of the machine cancels out of each ratio (rounds missing on either side are skipped)."""

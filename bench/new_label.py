@@ -65,6 +65,7 @@ def common_arguments(args: argparse.Namespace, max_length: int) -> dict:
         "per_device_eval_batch_size": 32,
         "learning_rate": args.learning_rate,
         "task_layer_lr": args.head_lr_multiplier,
+        **({"initializer_range": args.initializer_range} if args.initializer_range else {}),
         "warmup_steps": 0.1,
         "weight_decay": 0.01,
         "max_grad_norm": 1.0,
@@ -100,12 +101,8 @@ def held_out_analysis(predictions_file: Path, held_out: str) -> dict:
 
 def reference_run(args: argparse.Namespace) -> dict | None:
     """bench.quality's fully supervised LEAR result on the same subset and seed, if it was run."""
-    path = (
-        QUALITY_DIR
-        / "conll2003"
-        / f"lear-{subset_name(args.fraction, args.seed, args.test_size)}"
-        / "bench_result.json"
-    )
+    name = f"lear-{subset_name(args.fraction, args.seed, args.test_size)}" + (f"-{args.tag}" if args.tag else "")
+    path = QUALITY_DIR / "conll2003" / name / "bench_result.json"
     return json.loads(path.read_text()) if path.is_file() else None
 
 
@@ -144,6 +141,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
     parser.add_argument("--head-lr-multiplier", type=float, default=10.0)
+    parser.add_argument("--initializer-range", type=float, default=None, help="init std of the new layers")
+    parser.add_argument("--tag", default="", help="suffix of the run folder and the bench.quality run to compare to")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     return parser.parse_args(argv)
 
@@ -159,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     size = len(datasets.load_from_disk(str(subset))["train"])
     epochs = epochs_for(size, args.batch_size, args.target_steps, args.min_epochs)
     base = NEW_LABEL_DIR / f"conll2003-{subset_name(args.fraction, args.seed, args.test_size)}-without-{args.held_out}"
+    base = base.with_name(f"{base.name}-{args.tag}") if args.tag else base
 
     # 1. train without the label
     model_dir = base / "trained"
@@ -189,9 +189,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     analysis = held_out_analysis(predict_dir / "predictions.jsonl", args.held_out)
     reference = reference_run(args)
     result = {"held_out": args.held_out, "epochs": epochs, "train_size": size, "scores": scores, **analysis}
-    (NEW_LABEL_DIR / f"result-{args.held_out}.json").write_text(json.dumps(result, indent=2))
+    result.update(learning_rate=args.learning_rate, initializer_range=args.initializer_range)
+    suffix = f"-{args.tag}" if args.tag else ""
+    (NEW_LABEL_DIR / f"result-{args.held_out}{suffix}.json").write_text(json.dumps(result, indent=2))
     print(
-        f"Run: {metadata_line(run_metadata())}; trained {epochs} epochs on {size} sentences without {args.held_out}\n"
+        f"Run: {metadata_line(run_metadata())}; trained {epochs} epochs on {size} sentences without {args.held_out}, "
+        f"lr {args.learning_rate:g}, head x{args.head_lr_multiplier:g}, init {args.initializer_range or 'default'}\n"
     )
     print(report(scores, analysis, reference, args, list(all_labels)))
 
