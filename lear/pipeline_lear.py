@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from transformers.pipelines.base import ChunkPipeline
 
-from .windowing import TextWindow, encode_windows, merge_char_spans, window_spans_to_char_spans
+from .windowing import TextWindow, encode_windows, merge_char_spans, pad_windows, window_spans_to_char_spans
 
 
 TASK = "span-extraction"
@@ -289,32 +289,8 @@ class SpanExtractionPipeline(ChunkPipeline):
         Padding here rather than in the pipeline's collator keeps positions independent of the tokenizer's
         `padding_side`, so the decoded token positions index each window's own token list.
         """
-        longest = max(len(window.input_ids) for window in windows)
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        shape = (len(windows), longest)
-        input_ids = torch.full(shape, pad_id, dtype=torch.long)
-        attention_mask = torch.zeros(shape, dtype=torch.long)
-        start_mask = torch.zeros(shape, dtype=torch.bool)
-        end_mask = torch.zeros(shape, dtype=torch.bool)
-        with_types = all(window.token_type_ids is not None for window in windows)
-        token_type_ids = torch.zeros(shape, dtype=torch.long) if with_types else None
-        for row, window in enumerate(windows):
-            length = len(window.input_ids)
-            input_ids[row, :length] = torch.tensor(window.input_ids)
-            attention_mask[row, :length] = 1
-            start_mask[row, :length] = torch.tensor(window.start_allowed)
-            end_mask[row, :length] = torch.tensor(window.end_allowed)
-            if token_type_ids is not None:
-                token_type_ids[row, :length] = torch.tensor(window.token_type_ids)
-        batch = {
-            "input_ids": input_ids,
-            "attention_mask": attention_mask,
-            "start_mask": start_mask,
-            "end_mask": end_mask,
-        }
-        if token_type_ids is not None:
-            batch["token_type_ids"] = token_type_ids
-        return {name: tensor.to(self.device) for name, tensor in batch.items()}
+        return {name: tensor.to(self.device) for name, tensor in pad_windows(windows, pad_id).items()}
 
     def postprocess(self, all_outputs: list[dict[str, Any]], labels: frozenset[str] | None = None):
         """Map every window's token spans to character spans of the whole text, keep each from the window that owns

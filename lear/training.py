@@ -37,6 +37,7 @@ from .windowing import (
     align_entities,
     encode_windows,
     merge_char_spans,
+    pad_windows,
     window_spans_to_char_spans,
 )
 
@@ -274,22 +275,15 @@ class LearDataCollator:
         length = max(len(feature["input_ids"]) for feature in features) + slots
         if self.pad_to_multiple_of:
             length = -(-length // self.pad_to_multiple_of) * self.pad_to_multiple_of
-        input_ids = torch.full((batch_size, length), self.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((batch_size, length), dtype=torch.long)
-        with_token_type_ids = "token_type_ids" in features[0]
-        token_type_ids = torch.zeros((batch_size, length), dtype=torch.long) if with_token_type_ids else None
+        batch = pad_windows(features, self.pad_token_id, length)
+        # -100 (ignored by the loss) on padding and where a word cannot start/end; 0 elsewhere; gold 1s below
         start_labels = torch.full((batch_size, length, num_labels), IGNORE_INDEX, dtype=torch.int8)
         end_labels = torch.full((batch_size, length, num_labels), IGNORE_INDEX, dtype=torch.int8)
+        start_labels[batch.pop("start_mask")] = 0
+        end_labels[batch.pop("end_mask")] = 0
         span_labels = torch.zeros((batch_size, length, length, num_labels), dtype=torch.int8) if self.nested else None
 
         for row, feature in enumerate(features):
-            size = len(feature["input_ids"])
-            input_ids[row, :size] = torch.tensor(feature["input_ids"])
-            attention_mask[row, :size] = 1
-            if token_type_ids is not None:
-                token_type_ids[row, :size] = torch.tensor(feature["token_type_ids"])
-            start_labels[row, :size][torch.tensor(feature["start_allowed"])] = 0
-            end_labels[row, :size][torch.tensor(feature["end_allowed"])] = 0
             for position, label in feature["start_positives"]:
                 start_labels[row, position, label] = 1
             for position, label in feature["end_positives"]:
@@ -309,9 +303,6 @@ class LearDataCollator:
                 for cell, digit in zip(_index_cells(length - slots, num_labels), _digits(feature["feature_index"])):
                     (start_labels if cell[0] == 0 else end_labels)[row, cell[1], cell[2]] = digit
 
-        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if token_type_ids is not None:
-            batch["token_type_ids"] = token_type_ids
         batch["start_labels"], batch["end_labels"] = start_labels, end_labels
         if span_labels is not None:
             batch["span_labels"] = span_labels

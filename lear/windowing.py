@@ -2,7 +2,7 @@
 """Texts <-> token windows <-> character spans: the one place where LEAR's inputs and outputs are aligned.
 
 Used by training and evaluation (`run_lear.py`) and by the pipeline, so that both window long texts, align
-entities and map predictions back the same way. Imports only transformers/stdlib, so it can travel with a
+entities and map predictions back the same way. Imports only torch/transformers/stdlib, so it can travel with a
 checkpoint for `trust_remote_code=True` loading.
 
 - `encode_windows` tokenizes raw texts (or pre-split words) with the fast tokenizer's own overflow windows
@@ -11,15 +11,18 @@ checkpoint for `trust_remote_code=True` loading.
   two neighbouring windows at its midpoint, so every token is owned by exactly one window, the one that gives it
   the most context on its shorter side: a span is kept from the window that owns its start token, and no entity
   shorter than half the stride is ever cut by a window edge.
+- `pad_windows` right-pads windows (or feature rows with the same fields) into batch tensors.
 - `align_entities` maps character-offset entities onto a window's tokens (for training targets).
 - `window_spans_to_char_spans` / `merge_char_spans` turn decoded token spans into character spans of the whole text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import torch
 
 
 NO_SPAN = (-1, -1)  # character span of special tokens
@@ -179,6 +182,8 @@ def _build_window(encoding, k, text_index, window_index, owned_range, global_off
         global_position = global_offset + content_position
         owned.append(owned_range[0] <= global_position < owned_range[1])
         content_position += 1
+    if word_offsets is not None:
+        _keep_one_boundary_per_word(start_allowed, end_allowed, word_ids)
     token_type_ids = encoding["token_type_ids"][k] if "token_type_ids" in encoding else None
     return TextWindow(
         text_index=text_index,
@@ -190,6 +195,62 @@ def _build_window(encoding, k, text_index, window_index, owned_range, global_off
         owned=owned,
         token_type_ids=token_type_ids,
     )
+
+
+def _keep_one_boundary_per_word(start_allowed: list[bool], end_allowed: list[bool], word_ids: list[int | None]):
+    """Leave each word one start token (its first allowed piece in the window) and one end token (its last).
+
+    The offsets alone allow more: SentencePiece tokenizers given pre-split words split a lone "▁" off many words
+    (every Chinese character: `["▁", "年"]`) and report the character's offsets for both pieces. Two allowed starts
+    for one character would make the piece after the gold start a near-identical negative (and `align_entities`
+    puts gold starts on the first piece, gold ends on the last).
+    """
+    seen_start, last_end = set(), {}
+    for position, word in enumerate(word_ids):
+        if word is None:
+            continue
+        if start_allowed[position]:
+            start_allowed[position] = word not in seen_start
+            seen_start.add(word)
+        if end_allowed[position]:
+            if word in last_end:
+                end_allowed[last_end[word]] = False
+            last_end[word] = position
+
+
+def _field(row: TextWindow | Mapping[str, Any], name: str) -> Any:
+    return row.get(name) if isinstance(row, Mapping) else getattr(row, name)
+
+
+def pad_windows(
+    rows: Sequence[TextWindow | Mapping[str, Any]], pad_token_id: int, length: int | None = None
+) -> dict[str, torch.Tensor]:
+    """Right-pad windows into `[B, L]` tensors: `input_ids`, `attention_mask`, `start_mask`, `end_mask` (bool: may
+    start / end an entity; False on padding) and `token_type_ids` when every row has them.
+
+    Rows are `TextWindow`s or mappings with the same fields (the dataset features `run_lear.py` builds). `length`
+    defaults to the longest row. Right padding whatever the tokenizer's `padding_side`, so that token position k is
+    token k of its window's own lists.
+    """
+    longest = max(len(_field(row, "input_ids")) for row in rows)
+    shape = (len(rows), longest if length is None else length)
+    batch = {
+        "input_ids": torch.full(shape, pad_token_id, dtype=torch.long),
+        "attention_mask": torch.zeros(shape, dtype=torch.long),
+        "start_mask": torch.zeros(shape, dtype=torch.bool),
+        "end_mask": torch.zeros(shape, dtype=torch.bool),
+    }
+    if all(_field(row, "token_type_ids") is not None for row in rows):
+        batch["token_type_ids"] = torch.zeros(shape, dtype=torch.long)
+    for index, row in enumerate(rows):
+        size = len(_field(row, "input_ids"))
+        batch["attention_mask"][index, :size] = 1
+        batch["input_ids"][index, :size] = torch.tensor(_field(row, "input_ids"))
+        batch["start_mask"][index, :size] = torch.tensor(_field(row, "start_allowed"))
+        batch["end_mask"][index, :size] = torch.tensor(_field(row, "end_allowed"))
+        if "token_type_ids" in batch:
+            batch["token_type_ids"][index, :size] = torch.tensor(_field(row, "token_type_ids"))
+    return batch
 
 
 class AlignedEntity(NamedTuple):

@@ -31,7 +31,14 @@ def cached_logits(model, inputs) -> torch.Tensor:
 
 
 def uncached_logits(model, inputs) -> torch.Tensor:
-    """Eval mode with gradients enabled: the label states are always recomputed."""
+    """The same no-grad inference (so the same kernels, bit for bit) after dropping the cache by hand: the label states
+    are encoded afresh."""
+    model.clear_label_cache()
+    return cached_logits(model, inputs)
+
+
+def grad_enabled_logits(model, inputs) -> torch.Tensor:
+    """Eval mode with gradients enabled: the label states are always recomputed, never cached."""
     assert not model.training
     with torch.enable_grad():
         outputs = model(**inputs)
@@ -52,6 +59,9 @@ def test_cached_and_uncached_label_states_give_identical_logits(make_tiny_model,
     assert torch.equal(first, second)
     assert torch.equal(second, uncached_logits(model, inputs))
     assert len(calls) == 2
+    # with autograd on, the fusion's tanh runs its plain kernel instead of the no-grad CPU form: equal to rounding
+    torch.testing.assert_close(grad_enabled_logits(model, inputs), second, rtol=1e-5, atol=1e-6)
+    assert len(calls) == 3
 
 
 def test_label_states_are_not_cached_while_training(make_tiny_model, toy_tokenizer):

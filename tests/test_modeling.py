@@ -146,7 +146,8 @@ def tiny_fusion_config(make_tiny_model, fusion_type):
     return make_tiny_model(fusion_type=fusion_type).config
 
 
-def test_attention_fusion_equals_the_direct_form_of_the_reference(make_tiny_model):
+@pytest.mark.parametrize("autograd", [True, False], ids=["autograd", "no_grad"])  # two tanh code paths
+def test_attention_fusion_equals_the_direct_form_of_the_reference(make_tiny_model, autograd):
     config = tiny_fusion_config(make_tiny_model, "attention")
     generator = torch.Generator().manual_seed(0)
     fusion = LearAttentionFusion(config).double()
@@ -155,7 +156,9 @@ def test_attention_fusion_equals_the_direct_form_of_the_reference(make_tiny_mode
     text_hidden = torch.randn(2, 5, config.hidden_size, generator=generator, dtype=torch.float64)
     label_hidden, label_mask = random_label_states_input(generator, hidden_size=config.hidden_size)
 
-    fused = fusion(text_hidden, fusion.prepare_labels(label_hidden, label_mask))
+    with torch.set_grad_enabled(autograd):
+        fused = fusion(text_hidden, fusion.prepare_labels(label_hidden, label_mask))
+    assert fused.requires_grad == autograd
 
     # lear-reference.md section 2, written out: T = W1 h, K = W2 l, S = T.K masked, A = softmax, F = tanh(W3 (T + A K))
     T = text_hidden @ fusion.text_proj.weight.T  # [B, L, H]
@@ -166,8 +169,8 @@ def test_attention_fusion_equals_the_direct_form_of_the_reference(make_tiny_mode
             S = T[b] @ K[c].T  # [L, Lq]
             S = S.masked_fill(label_mask[c] == 0, -torch.inf)
             A = S.softmax(-1)
-            expected[b, c] = torch.tanh((T[b] + A @ K[c]) @ fusion.output_proj.weight.T + fusion.output_proj.bias)
-    assert fused.shape == (2, 3, 5, config.hidden_size)
+            expected[c, b] = torch.tanh((T[b] + A @ K[c]) @ fusion.output_proj.weight.T + fusion.output_proj.bias)
+    assert fused.shape == (3, 2, 5, config.hidden_size)  # label-major: [C, B, L, H]
     torch.testing.assert_close(fused, expected, rtol=1e-10, atol=1e-10)
 
 
@@ -184,28 +187,28 @@ def test_cosine_fusion_equals_its_direct_form(make_tiny_model):
     P = label_hidden[:, 0] @ fusion.label_proj.weight.T  # projected first-token label vectors [C, H]
     expected = torch.stack(
         [
-            torch.stack([T[b] + F.cosine_similarity(T[b], P[c][None], dim=-1)[:, None] * P[c] for c in range(3)])
-            for b in range(2)
+            torch.stack([T[b] + F.cosine_similarity(T[b], P[c][None], dim=-1)[:, None] * P[c] for b in range(2)])
+            for c in range(3)
         ]
     )
     torch.testing.assert_close(fused, expected, rtol=1e-10, atol=1e-10)
 
 
 def test_span_head_scores_each_label_with_its_own_weight_vector(make_tiny_model):
-    """`start_logit[b, i, c] = F[b, c, i] . Ws[c] + bs[c]` (and the same for ends), lear-reference.md section 3."""
+    """`start_logit[b, i, c] = F[c, b, i] . Ws[c] + bs[c]` (and the same for ends), lear-reference.md section 3."""
     model = make_tiny_model()
     generator = torch.Generator().manual_seed(3)
     head = model.span_head.double()
     for parameter in head.parameters():
         torch.nn.init.normal_(parameter, generator=generator)
-    fused = torch.randn(2, model.config.num_labels, 5, model.config.hidden_size, generator=generator).double()
+    fused = torch.randn(model.config.num_labels, 2, 5, model.config.hidden_size, generator=generator).double()
     start_logits, end_logits = head(fused)
     for logits, classifier in ((start_logits, head.start_classifier), (end_logits, head.end_classifier)):
         expected = torch.empty(2, 5, model.config.num_labels, dtype=torch.float64)
         for b in range(2):
             for i in range(5):
                 for c in range(model.config.num_labels):
-                    expected[b, i, c] = fused[b, c, i] @ classifier.weight[c] + classifier.bias[c]
+                    expected[b, i, c] = fused[c, b, i] @ classifier.weight[c] + classifier.bias[c]
         torch.testing.assert_close(logits, expected, rtol=1e-10, atol=1e-10)
 
 
@@ -216,10 +219,10 @@ def test_nested_head_split_linear_equals_linear_on_concatenated_pairs(make_tiny_
     for parameter in head.parameters():
         torch.nn.init.normal_(parameter, std=0.3, generator=generator)
     batch_size, num_labels, length, hidden_size = 2, config.num_labels, 4, config.hidden_size
-    fused = torch.randn(batch_size, num_labels, length, hidden_size, generator=generator, dtype=torch.float64)
+    fused = torch.randn(num_labels, batch_size, length, hidden_size, generator=generator, dtype=torch.float64)
 
     # The original's full [B, L, L, C, 2H] tensor of [F_i ; F_j], then Linear -> GELU -> per-label classifier
-    per_token = fused.permute(0, 2, 1, 3)  # [B, L, C, H]
+    per_token = fused.permute(1, 2, 0, 3)  # [B, L, C, H]
     pairs = torch.cat(
         [
             per_token[:, :, None].expand(batch_size, length, length, num_labels, hidden_size),
@@ -263,7 +266,7 @@ class LargestTensor:
 
 
 def test_attention_fusion_never_materialises_a_per_label_token_hidden_tensor(make_tiny_model, toy_tokenizer):
-    """The largest intermediate is the [B, C, L, H] output or the [B, C, L, Lq] scores, not [B, C, L, Lq, H]."""
+    """The largest intermediate is the [C, B, L, H] output or the [B, L, C, Lq] scores, not [B, L, C, Lq, H]."""
     model = make_tiny_model().eval()
     batch = toy_batch(toy_tokenizer)
     batch_size, length = batch.inputs["input_ids"].shape
@@ -275,7 +278,7 @@ def test_attention_fusion_never_materialises_a_per_label_token_hidden_tensor(mak
         with LargestTensor() as probe:
             fused = model.fusion(text_hidden, label_states)
             model.span_head(fused)
-    assert fused.shape == (batch_size, num_labels, length, hidden_size)
+    assert fused.shape == (num_labels, batch_size, length, hidden_size)
     assert probe.numel <= batch_size * num_labels * length * max(hidden_size, label_length)
 
 
@@ -284,7 +287,7 @@ def test_nested_head_memory_grows_with_the_scored_cells_not_with_length_squared(
     model = make_tiny_model(nested=True).eval()
     hidden_size, num_labels = model.config.hidden_size, model.config.num_labels
     batch_size, length = 4, 24
-    fused = torch.randn(batch_size, num_labels, length, hidden_size)
+    fused = torch.randn(num_labels, batch_size, length, hidden_size)
     cells = torch.tensor([[b, i, i + 3, b % num_labels] for b in range(batch_size) for i in range(length - 3)])
     with torch.no_grad(), LargestTensor() as probe:
         logits = model.nested_head(fused, cells)

@@ -101,6 +101,38 @@ def test_word_mode_allows_starts_and_ends_only_at_word_boundaries_even_when_a_wi
         assert not any(window.start_allowed[k] or window.end_allowed[k] for k in (0, len(window.input_ids) - 1))
 
 
+def sentencepiece_style_tokenizer():
+    """A Metaspace + Unigram tokenizer (XLM-R / multilingual-e5 conventions) whose vocabulary has "▁" and single
+    characters but no "▁" + character pieces, so that every pre-split Chinese character becomes ["▁", char]."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    pieces = ["<s>", "</s>", "<pad>", "<unk>", "▁"] + [chr(0x4E00 + i) for i in range(50)]
+    backend = Tokenizer(models.Unigram([(piece, -1.0) for piece in pieces], unk_id=3))
+    backend.pre_tokenizer = pre_tokenizers.Metaspace()
+    backend.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 1)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    )
+
+
+def test_word_mode_gives_each_character_one_start_and_one_end_when_sentencepiece_splits_off_a_lone_marker():
+    tokenizer = sentencepiece_style_tokenizer()
+    text = "".join(chr(0x4E00 + i) for i in range(6))
+    (window,) = encode_windows(tokenizer, [text], words=[list(text)], max_length=64)
+    tokens = tokenizer.convert_ids_to_tokens(window.input_ids)
+    assert tokens[1:3] == ["▁", text[0]], "the tokenizer must split the marker off for this test to mean anything"
+    for char_index in range(len(text)):
+        pieces = [k for k in content(window) if window.token_spans[k] == (char_index, char_index + 1)]
+        assert len(pieces) == 2
+        assert [window.start_allowed[k] for k in pieces] == [True, False]  # the first piece starts the character
+        assert [window.end_allowed[k] for k in pieces] == [False, True]  # the last piece ends it
+    (entity,) = align_entities(window, [(1, 3, 0)])
+    assert window.start_allowed[entity.start] and window.end_allowed[entity.end]
+
+
 def test_raw_mode_allows_every_content_token_to_start_and_end(toy_tokenizer):
     (window,) = encode_windows(toy_tokenizer, ["xylophones and Paris"], max_length=64)
     assert [window.start_allowed[k] for k in content(window)] == [True] * len(content(window))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 from conftest import TOY_LABELS, TOY_SENTENCES
 
-from lear.windowing import TextWindow, align_entities, encode_windows, window_spans_to_char_spans
+from lear.windowing import TextWindow, align_entities, encode_windows, pad_windows, window_spans_to_char_spans
 
 
 LABEL_NAMES = list(TOY_LABELS)
@@ -30,20 +30,13 @@ def toy_batch(tokenizer, sentences=TOY_SENTENCES, label_names=LABEL_NAMES, max_l
     texts = [text for text, _ in sentences]
     windows = encode_windows(tokenizer, texts, words=[text.split() for text in texts], max_length=max_length)
     assert len(windows) == len(texts), "the toy sentences must each fit in one window"
-    batch_size, length, num_labels = len(windows), max(len(w.input_ids) for w in windows), len(label_names)
-    input_ids = torch.zeros(batch_size, length, dtype=torch.long)
-    attention_mask = torch.zeros(batch_size, length, dtype=torch.long)
-    start_mask = torch.zeros(batch_size, length, dtype=torch.bool)
-    end_mask = torch.zeros(batch_size, length, dtype=torch.bool)
+    padded = pad_windows(windows, tokenizer.pad_token_id)
+    batch_size, length = padded["input_ids"].shape
+    num_labels = len(label_names)
     start_labels = torch.zeros(batch_size, length, num_labels, dtype=torch.long)
     end_labels = torch.zeros_like(start_labels)
     span_labels = torch.zeros(batch_size, length, length, num_labels, dtype=torch.long)
     for b, window in enumerate(windows):
-        n = len(window.input_ids)
-        input_ids[b, :n] = torch.tensor(window.input_ids)
-        attention_mask[b, :n] = 1
-        start_mask[b, :n] = torch.tensor(window.start_allowed)
-        end_mask[b, :n] = torch.tensor(window.end_allowed)
         entities = [(start, end, label_names.index(label)) for start, end, label in sentences[window.text_index][1]]
         for entity in align_entities(window, entities):
             assert entity.complete and entity.exact
@@ -52,10 +45,10 @@ def toy_batch(tokenizer, sentences=TOY_SENTENCES, label_names=LABEL_NAMES, max_l
             span_labels[b, entity.start, entity.end, entity.label] = 1
     return ToyBatch(
         windows=windows,
-        inputs={"input_ids": input_ids, "attention_mask": attention_mask},
+        inputs={"input_ids": padded["input_ids"], "attention_mask": padded["attention_mask"]},
         targets={"start_labels": start_labels, "end_labels": end_labels, "span_labels": span_labels},
-        start_mask=start_mask,
-        end_mask=end_mask,
+        start_mask=padded["start_mask"],
+        end_mask=padded["end_mask"],
         gold=[{(start, end, label) for start, end, label in entities} for _, entities in sentences],
     )
 
