@@ -93,8 +93,8 @@ class ModelArguments:
     initializer_range: float | None = field(
         default=None,
         metadata={
-            "help": "Std of the normal init of a new model's task layers (fusion and heads); default: the encoder's "
-            "initializer_range (0.02 for BERT). About 1/sqrt(hidden size) keeps their signal at unit scale."
+            "help": "Std of the normal init of a new model's task layers (fusion and heads); default: "
+            "1/sqrt(hidden size), which keeps their signal at unit scale (the original code used BERT's 0.02)."
         },
     )
     task_layer_lr: float = field(

@@ -51,7 +51,9 @@ class LearConfig(PretrainedConfig):
         span_dropout_prob (`float`, *optional*, defaults to 0.1):
             Dropout inside the nested span head.
         initializer_range (`float`, *optional*):
-            Std of the normal init of the task layers; defaults to the encoder's `initializer_range` (or 0.02).
+            Std of the normal init of the task layers (fusion and heads); defaults to `1/sqrt(hidden_size)`, which
+            keeps their outputs at unit scale. The original code used BERT's 0.02 (pass it to reproduce that), with
+            which LEAR learns much more slowly on small budgets (docs/benchmarks.md).
 
     Example:
 
@@ -100,7 +102,7 @@ class LearConfig(PretrainedConfig):
         self.hidden_dropout_prob = hidden_dropout_prob
         self.span_dropout_prob = span_dropout_prob
         if initializer_range is None:
-            initializer_range = getattr(self.encoder_config, "initializer_range", 0.02)
+            initializer_range = round(self.encoder_config.hidden_size**-0.5, 4)
         self.initializer_range = initializer_range
         super().__init__(**kwargs)
         if self.id2label is not None and self.label2id is None:

@@ -61,9 +61,10 @@ def test_label2id_is_derived_from_id2label():
 
 
 def test_encoder_settings_are_read_through_the_encoder_config():
-    config = LearConfig(**labelled(encoder_config=BertConfig(hidden_size=24, initializer_range=0.05)))
-    assert config.hidden_size == 24
-    assert config.initializer_range == 0.05
+    config = LearConfig(**labelled(encoder_config=BertConfig(hidden_size=64, initializer_range=0.05)))
+    assert config.hidden_size == 64
+    # the task layers' default init is 1/sqrt(hidden), not the encoder's own initializer_range
+    assert config.initializer_range == 0.125
     assert LearConfig(**labelled(initializer_range=0.3)).initializer_range == 0.3
 
 
