@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import datasets
-import torch
 
 from bench.common import OUTPUT_DIR, REPO_ROOT, metadata_line, run_metadata
 from bench.quality import (
@@ -32,6 +31,7 @@ from bench.quality import (
     corpus_setting,
     epochs_for,
     make_subset,
+    run_lear_recipe,
     subprocess_env,
     subset_name,
 )
@@ -56,28 +56,6 @@ def run_lear(arguments: dict, output_dir: Path, threads: int) -> dict:
         )
     results = output_dir / "predict_results.json"
     return json.loads(results.read_text()) if results.is_file() else {}
-
-
-def common_arguments(args: argparse.Namespace, max_length: int) -> dict:
-    return {
-        "max_seq_length": max_length,
-        "per_device_train_batch_size": args.batch_size,
-        "per_device_eval_batch_size": 32,
-        "learning_rate": args.learning_rate,
-        "task_layer_lr": args.head_lr_multiplier,
-        **({"initializer_range": args.initializer_range} if args.initializer_range else {}),
-        "warmup_steps": 0.1,
-        "weight_decay": 0.01,
-        "max_grad_norm": 1.0,
-        "seed": args.seed,
-        "eval_strategy": "no",
-        "save_strategy": "no",
-        "logging_steps": 50,
-        "report_to": "none",
-        "disable_tqdm": True,
-        "use_cpu": not torch.cuda.is_available(),
-        "overwrite_output_dir": True,
-    }
 
 
 def held_out_analysis(predictions_file: Path, held_out: str) -> dict:
@@ -169,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "output_dir": str(model_dir),
             "do_train": True,
             "num_train_epochs": epochs,
-            **common_arguments(args, settings.max_length),
+            **run_lear_recipe(args, settings.max_length, args.seed),
         }
         run_lear(train_arguments, model_dir, args.threads)
 
@@ -183,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "label_descriptions": str(labels_file),
         "output_dir": str(predict_dir),
         "do_predict": True,
-        **common_arguments(args, settings.max_length),
+        **run_lear_recipe(args, settings.max_length, args.seed),
     }
     scores = run_lear(predict_arguments, predict_dir, args.threads)
     analysis = held_out_analysis(predict_dir / "predictions.jsonl", args.held_out)

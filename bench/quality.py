@@ -164,32 +164,40 @@ def subprocess_env(threads: int) -> dict[str, str]:
     }
 
 
-def lear_arguments(job: Job, args: argparse.Namespace) -> dict:
-    """run_lear.py arguments (its JSON-file form) for one LEAR run under the shared budget rule."""
+def run_lear_recipe(args: argparse.Namespace, max_length: int, seed: int) -> dict:
+    """The run_lear.py settings every bench run shares (its JSON-file form): batch, learning rates, init,
+    warmup, no checkpoints or evaluation during training; CPU unless a GPU is there."""
     return {
-        "model_name_or_path": job.settings.encoder,
-        "dataset_dir": str(job.dataset_dir),
-        "output_dir": str(job.output_dir),
-        "overwrite_output_dir": True,
-        "do_train": True,
-        "do_predict": True,
-        "max_seq_length": job.settings.max_length,
+        "max_seq_length": max_length,
         "per_device_train_batch_size": args.batch_size,
         "per_device_eval_batch_size": 32,
         "learning_rate": args.learning_rate,
         "task_layer_lr": args.head_lr_multiplier,
         **({"initializer_range": args.initializer_range} if args.initializer_range else {}),
-        "num_train_epochs": job.epochs,
         "warmup_steps": 0.1,
         "weight_decay": 0.01,
         "max_grad_norm": 1.0,
-        "seed": job.seed,
+        "seed": seed,
         "eval_strategy": "no",
         "save_strategy": "no",
         "logging_steps": 50,
         "report_to": "none",
         "disable_tqdm": True,
         "use_cpu": not torch.cuda.is_available(),
+        "overwrite_output_dir": True,
+    }
+
+
+def lear_arguments(job: Job, args: argparse.Namespace) -> dict:
+    """run_lear.py arguments for one LEAR run under the shared budget rule."""
+    return {
+        "model_name_or_path": job.settings.encoder,
+        "dataset_dir": str(job.dataset_dir),
+        "output_dir": str(job.output_dir),
+        "do_train": True,
+        "do_predict": True,
+        "num_train_epochs": job.epochs,
+        **run_lear_recipe(args, job.settings.max_length, job.seed),
     }
 
 
