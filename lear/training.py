@@ -18,10 +18,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import datasets
@@ -29,6 +31,7 @@ import numpy as np
 import torch
 from accelerate.utils import pad_across_processes
 
+from . import windowing
 from .metrics import span_scores
 from .modeling_lear import LearSpanExtractionOutput, Span
 from .windowing import (
@@ -100,6 +103,14 @@ def count_overlapping(entities: Iterable[Mapping[str, Any]]) -> int:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+def feature_code_digest() -> str:
+    """SHA-256 of the sources that turn texts into training features (this module and `windowing`)."""
+    digest = hashlib.sha256()
+    for module_file in (__file__, windowing.__file__):
+        digest.update(Path(module_file).read_bytes())
+    return digest.hexdigest()
+
+
 @dataclass
 class LearFeatureBuilder:
     """`Dataset.map(builder, batched=True, with_indices=True, remove_columns=..., features=builder.features)`: one
@@ -125,6 +136,9 @@ class LearFeatureBuilder:
     text_column: str = "text"
     tokens_column: str | None = "tokens"
     entities_column: str = "entities"
+    # `datasets` fingerprints a map function by pickling it, and pickles this class by reference, not by code: the
+    # digest of the feature-building source makes a new lear version (windowing, alignment) miss stale caches.
+    code_digest: str = field(default_factory=feature_code_digest, repr=False)
 
     @property
     def features(self) -> datasets.Features:

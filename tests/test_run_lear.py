@@ -31,6 +31,7 @@ from lear.training import (
     LearFeatureBuilder,
     SpanEvaluator,
     add_feature_index,
+    feature_code_digest,
     make_preprocess_logits_for_metrics,
     unpack_spans,
 )
@@ -532,6 +533,23 @@ def test_training_targets_ignore_the_in_window_boundaries_of_cut_entities(toy_to
     assert (span[0, 1, :, org] == -100).all()
     last_end = len(features[len(features) - 1]["input_ids"]) - 2
     assert end[-1, last_end, org] == -100 and (span[-1, :, last_end, org] == -100).all()
+
+
+def test_cached_features_are_rebuilt_when_the_feature_code_changes(toy_tokenizer, tmp_path):
+    """`datasets` pickles the builder's class by reference, so without the code digest a new lear version would reuse
+    features an older windowing built (this happened: a windowing fix left a benchmark's cached features stale)."""
+    rows = [{"id": "t-0", "text": "Alice met Bob", "tokens": ["Alice", "met", "Bob"], "entities": []}]
+    datasets.Dataset.from_list(rows, features=FEATURES).save_to_disk(tmp_path / "data")
+    examples = datasets.load_from_disk(tmp_path / "data")  # on disk, as run_lear.py loads it: map results are cached
+    label2id = {name: i for i, name in enumerate(TOY_LABELS)}
+    current = LearFeatureBuilder(toy_tokenizer, label2id, 32, 8)
+    assert current.code_digest == feature_code_digest()
+    first = window_features(examples, current)
+    assert (
+        window_features(examples, LearFeatureBuilder(toy_tokenizer, label2id, 32, 8)).cache_files == first.cache_files
+    )
+    edited = LearFeatureBuilder(toy_tokenizer, label2id, 32, 8, code_digest="another lear version")
+    assert window_features(examples, edited).cache_files != first.cache_files
 
 
 def test_entities_start_and_end_only_on_word_boundaries(toy_tokenizer):
