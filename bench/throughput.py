@@ -435,9 +435,10 @@ def plot_throughput(records: Sequence[Mapping], path: Path) -> None:
             xs = [r["length"] for r in points]
             ax.plot(xs, [r["lear_vs_tagger_infer_speed"] for r in points], "o-", color=colour,
                     label=f"LEAR, C={num_labels}")  # fmt: skip
-            mrc = [paired_ratio(r["tagger_infer_samples"], r["mrc_infer_samples"]) if "mrc_infer_samples" in r
-                   else float("nan") for r in points]  # fmt: skip
-            ax.plot(xs, mrc, "^:", color=colour, label=f"MRC, C={num_labels}")
+            if any("mrc_infer_samples" in r for r in points):
+                mrc = [paired_ratio(r["tagger_infer_samples"], r["mrc_infer_samples"]) if "mrc_infer_samples" in r
+                       else float("nan") for r in points]  # fmt: skip
+                ax.plot(xs, mrc, "^:", color=colour, label=f"MRC, C={num_labels}")
         ax.axhline(INFERENCE_SPEED_TARGET, color="grey", lw=0.8, ls="--", label="target 0.85")
         ax.axhline(1.0, color="black", lw=0.6)
         ax.set_xscale("log", base=2)
