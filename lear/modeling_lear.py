@@ -138,19 +138,15 @@ FUSION_CLASSES = {"attention": LearAttentionFusion, "cosine": LearCosineFusion}
 
 
 class LearLabelwiseLinear(nn.Module):
-    """A separate weight vector and bias per label: `logits[b, i, c] = x[b, c, i] . W[c] + b[c]`."""
+    """A separate weight vector and bias per label: `logit[c, b, i] = x[c, b, i] . W[c] + b[c]`.
+
+    `LearSpanHead` applies its start and end classifiers together in one matmul; the nested head scores selected
+    cells with `score_selected`."""
 
     def __init__(self, num_labels: int, in_features: int):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(num_labels, in_features))
         self.bias = nn.Parameter(torch.zeros(num_labels))
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        # features: [C, B, L, D] -> logits [B, L, C]
-        num_labels, batch_size, length, dim = features.shape
-        tokens = features.reshape(num_labels, -1, dim).transpose(1, 2)  # [C, D, B*L]
-        logits = torch.bmm(self.weight.unsqueeze(1), tokens)  # [C, 1, B*L]
-        return logits.view(num_labels, batch_size, length).permute(1, 2, 0) + self.bias
 
     def score_selected(self, features: torch.Tensor, label_index: torch.Tensor) -> torch.Tensor:
         # features: [N, D], label_index: [N] -> logits [N]
