@@ -313,6 +313,10 @@ def _fmt(value: float | None, spec: str = ".2f") -> str:
     return "n/a" if value is None or value != value else format(value, spec)
 
 
+def _percent(fraction: float | None) -> str:
+    return _fmt(fraction) if fraction is None else f"{100 * fraction:.0f}%"
+
+
 def _spread(record: Mapping, numerator: str, denominator: str) -> str:
     """ " (q1–q3)" of the per-round ratio numerator/denominator, from the samples kept in the record."""
     if f"{numerator}_samples" not in record or f"{denominator}_samples" not in record:
@@ -353,7 +357,7 @@ def inference_table(records: Sequence[Mapping]) -> str:
             r["encoder"], str(r["num_labels"]), str(r["length"]), f"{batch / lear:.1f}",
             _fmt(batch / tagger if tagger else None, ".1f"), _fmt(batch / mrc if mrc else None, ".2f"),
             f"{_fmt(vs_tagger)}{_spread(r, 'tagger_infer', 'lear_infer')}", _fmt(vs_mrc, ".1f"),
-            f"{MRC_SPEED_TARGET * r['num_labels']:.1f}", _fmt(100 * (1 - 1 / vs_mrc) if vs_mrc else None, ".0f") + "%",
+            f"{MRC_SPEED_TARGET * r['num_labels']:.1f}", _percent(1 - 1 / vs_mrc if vs_mrc else None),
             f"{100 * r['lear_decode_s'] / lear:.1f}% ({1000 * r['lear_decode_s']:.1f} ms)", _mark(ok),
         ])  # fmt: skip
     return _table(header, rows, [with_mrc or not flag for flag in is_mrc])
@@ -375,7 +379,7 @@ def training_table(records: Sequence[Mapping]) -> str:
         rows.append([
             r["encoder"], str(r["num_labels"]), str(r["length"]), f"{lear:.3f}", _fmt(tagger, ".3f"),
             _fmt(mrc, ".3f"), f"{_fmt(vs_tagger)}{_spread(r, 'lear_train', 'tagger_train')}",
-            _fmt(1 / vs_mrc if vs_mrc else None, ".1f"), _fmt(100 * (1 - vs_mrc) if vs_mrc else None, ".0f") + "%",
+            _fmt(1 / vs_mrc if vs_mrc else None, ".1f"), _percent(1 - vs_mrc if vs_mrc else None),
             _mark(vs_tagger is None or vs_tagger <= TRAINING_TIME_TARGET),
         ])  # fmt: skip
     return _table(header, rows, [with_mrc or not flag for flag in is_mrc])
