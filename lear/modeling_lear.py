@@ -541,8 +541,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
         """Replace the label set: names (in id order) with their descriptions.
 
         Labels already known keep their trained classifier rows; a new label's rows start from the mean of the
-        trained rows, so it is scored at once from its description alone (see docs/inference.md for the quality to
-        expect). The tokenizer defaults to the one saved with the model (`name_or_path`).
+        trained rows: it is scored at once, but from its description alone it is not found (0 F1 in our held-out-label
+        benchmark, docs/inference.md): fine-tune on examples of it. The tokenizer defaults to the one saved with the model (`name_or_path`).
         """
         if not labels:
             raise ValueError("set_labels needs at least one label")
