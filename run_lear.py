@@ -51,7 +51,7 @@ from lear.training import (
     count_overlapping,
     make_preprocess_logits_for_metrics,
 )
-from lear.windowing import default_stride
+from lear.windowing import default_stride, lone_marker_share
 
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,9 @@ PREFIX_SPACE_MODEL_TYPES = {"bloom", "gpt2", "roberta", "deberta", "longformer"}
 # Encoders whose position ids start after the padding index, so two positions are unusable.
 OFFSET_POSITION_MODEL_TYPES = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer", "data2vec-text"}
 SPLIT_OF_STAGE = {"train": "train", "eval": "validation", "predict": "test"}
+PRE_SPLIT_CHOICES = ("auto", "always", "never")
+PRE_SPLIT_SAMPLE_TEXTS = 200  # texts whose words decide --pre_split auto
+LONE_MARKER_LIMIT = 0.5  # above this share of words starting with a lone "▁", auto tokenizes the raw text
 
 
 @dataclass
@@ -144,6 +147,14 @@ class DataTrainingArguments:
             "word boundaries. Pass an empty string to tokenize the raw text instead."
         },
     )
+    pre_split: str = field(
+        default="auto",
+        metadata={
+            "help": "Feed the tokens column's words pre-split ('always'), tokenize the raw text ('never', as "
+            "--tokens_column ''), or 'auto': pre-split unless the tokenizer splits a lone SentencePiece '▁' off most "
+            "words (XLM-R-style tokenizers on Chinese characters), where raw text trains far better (docs/training.md)."
+        },
+    )
     entities_column: str = field(
         default="entities", metadata={"help": "Column of {start, end, label} character-offset entities."}
     )
@@ -171,7 +182,9 @@ class DataTrainingArguments:
     def __post_init__(self) -> None:
         if (self.dataset_dir is None) == (self.dataset_name is None):
             raise ValueError("give exactly one of --dataset_dir (a converted corpus) or --dataset_name (a Hub dataset)")
-        if self.tokens_column == "":
+        if self.pre_split not in PRE_SPLIT_CHOICES:
+            raise ValueError(f"--pre_split must be one of {PRE_SPLIT_CHOICES}, got {self.pre_split!r}")
+        if self.tokens_column == "" or self.pre_split == "never":
             self.tokens_column = None
         if self.max_seq_length < 8:
             raise ValueError(f"--max_seq_length must be at least 8, got {self.max_seq_length}")
@@ -467,6 +480,22 @@ def load_model(
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+def resolve_pre_split(data_args: DataTrainingArguments, tokenizer, splits: dict[str, datasets.Dataset]) -> None:
+    """`--pre_split auto`: keep the words, unless the tokenizer splits a lone "▁" off most of them (sampled from the
+    first texts of the first split), in which case the raw texts are tokenized instead (`tokens_column = None`)."""
+    if data_args.tokens_column is None or data_args.pre_split != "auto" or not splits:
+        return
+    sample = next(iter(splits.values()))[:PRE_SPLIT_SAMPLE_TEXTS][data_args.tokens_column]
+    words = [word for text_words in sample for word in text_words]
+    share = lone_marker_share(tokenizer, words)
+    if share > LONE_MARKER_LIMIT:
+        logger.warning(
+            f"The tokenizer splits a lone '▁' off {share:.0%} of the pre-split words (SentencePiece on characters): "
+            "tokenizing the raw texts instead (--pre_split always to keep the words)."
+        )
+        data_args.tokens_column = None
+
+
 def build_features(
     splits: dict[str, datasets.Dataset],
     tokenizer,
@@ -616,6 +645,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     check_data_labels_and_nesting(splits, model_labels, nested, data_args.entities_column)
 
     tokenizer = load_tokenizer(model_args, data_args, config)
+    resolve_pre_split(data_args, tokenizer, splits)
     stride = check_windowing(tokenizer, data_args)
     relabel = isinstance(config, LearConfig) and data_args.label_descriptions is not None
     model = load_model(config, model_args, labels, relabel, tokenizer)

@@ -135,6 +135,23 @@ def encode_windows(
     return windows
 
 
+def lone_marker_share(tokenizer, words: Sequence[str]) -> float:
+    """Share of `words` that, fed pre-split, begin with a piece that is only SentencePiece's word-start marker "▁".
+
+    XLM-R-style tokenizers do this to every pre-split Chinese character (`["▁", "年"]`): the input gets about twice
+    as long as the raw text's tokens and unlike what the encoder was pretrained on. `run_lear.py --pre_split auto`
+    tokenizes the raw text instead when most words do this.
+    """
+    if not words:
+        return 0.0
+    encoding = tokenizer([list(words)], is_split_into_words=True, add_special_tokens=False)
+    first_pieces = {}
+    for token, word in zip(tokenizer.convert_ids_to_tokens(encoding["input_ids"][0]), encoding.word_ids(0)):
+        if word is not None:
+            first_pieces.setdefault(word, token)
+    return sum(piece == "▁" for piece in first_pieces.values()) / len(words)
+
+
 def _window_ranges(sample_of_window: Sequence[int]) -> list[tuple[int, int]]:
     """Consecutive runs of windows that belong to the same text, as [first, last) index pairs."""
     ranges, first = [], 0

@@ -75,6 +75,20 @@ def build_toy_tokenizer(save_dir: Path) -> PreTrainedTokenizerFast:
     return tokenizer
 
 
+def build_sentencepiece_style_tokenizer() -> PreTrainedTokenizerFast:
+    """A Metaspace + Unigram tokenizer (XLM-R / multilingual-e5 conventions) whose vocabulary has "▁" and single
+    characters but no "▁" + character pieces, so that every pre-split Chinese character becomes ["▁", char]."""
+    pieces = ["<s>", "</s>", "<pad>", "<unk>", "▁"] + [chr(0x4E00 + i) for i in range(50)]
+    backend = Tokenizer(models.Unigram([(piece, -1.0) for piece in pieces], unk_id=3))
+    backend.pre_tokenizer = pre_tokenizers.Metaspace()
+    backend.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 1)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    )
+
+
 def tiny_encoder_config(vocab_size: int, **overrides) -> BertConfig:
     settings = dict(
         vocab_size=vocab_size,

@@ -18,7 +18,7 @@ import datasets
 import numpy as np
 import pytest
 import torch
-from conftest import REPO_ROOT, TOY_LABELS, TOY_SENTENCES, tiny_encoder_config
+from conftest import REPO_ROOT, TOY_LABELS, TOY_SENTENCES, build_sentencepiece_style_tokenizer, tiny_encoder_config
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 from transformers import AutoTokenizer, BertModel
 
@@ -552,6 +552,23 @@ def test_cached_features_are_rebuilt_when_the_feature_code_changes(toy_tokenizer
     assert window_features(examples, edited).cache_files != first.cache_files
 
 
+@pytest.mark.parametrize(
+    "pre_split, sentencepiece, keeps_words",
+    [("auto", True, False), ("auto", False, True), ("always", True, True)],
+    ids=["auto-sentencepiece", "auto-wordpiece", "always"],
+)
+def test_pre_split_auto_tokenizes_raw_text_when_sentencepiece_splits_markers_off_characters(
+    toy_tokenizer, pre_split, sentencepiece, keeps_words
+):
+    tokenizer = build_sentencepiece_style_tokenizer() if sentencepiece else toy_tokenizer
+    text = "".join(chr(0x4E00 + i) for i in range(8))
+    rows = [{"id": "t-0", "text": text, "tokens": list(text), "entities": []}]
+    splits = {"train": datasets.Dataset.from_list(rows, features=FEATURES)}
+    data_args = run_lear.DataTrainingArguments(dataset_dir="unused", pre_split=pre_split)
+    run_lear.resolve_pre_split(data_args, tokenizer, splits)
+    assert data_args.tokens_column == ("tokens" if keeps_words else None)
+
+
 def test_entities_start_and_end_only_on_word_boundaries(toy_tokenizer):
     entities = [{"start": 0, "end": 4, "label": "PER"}, {"start": 9, "end": 12, "label": "PER"}]
     rows = [{"id": "t-0", "text": "Zyxw met Bob", "tokens": ["Zyxw", "met", "Bob"], "entities": entities}]
@@ -623,6 +640,10 @@ def label_file(tmp_path_factory) -> Path:
 
 BAD_ARGUMENTS = {
     "missing dataset dir": (["--dataset_dir", "{tmp}/nowhere", "--do_train"], "does not exist"),
+    "unknown pre-split mode": (
+        ["--dataset_dir", "{toy}", "--do_train", "--pre_split", "sometimes"],
+        "--pre_split must be one of",
+    ),
     "missing split": (
         ["--dataset_dir", "{unlabelled}", "--label_descriptions", "{labels}", "--do_predict"],
         "needs a 'test' split",

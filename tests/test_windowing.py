@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from conftest import build_sentencepiece_style_tokenizer
 
 from lear.modeling_lear import Span
 from lear.windowing import (
@@ -15,6 +16,7 @@ from lear.windowing import (
     align_entities,
     default_stride,
     encode_windows,
+    lone_marker_share,
     merge_char_spans,
     window_spans_to_char_spans,
     word_char_offsets,
@@ -101,25 +103,8 @@ def test_word_mode_allows_starts_and_ends_only_at_word_boundaries_even_when_a_wi
         assert not any(window.start_allowed[k] or window.end_allowed[k] for k in (0, len(window.input_ids) - 1))
 
 
-def sentencepiece_style_tokenizer():
-    """A Metaspace + Unigram tokenizer (XLM-R / multilingual-e5 conventions) whose vocabulary has "▁" and single
-    characters but no "▁" + character pieces, so that every pre-split Chinese character becomes ["▁", char]."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-
-    pieces = ["<s>", "</s>", "<pad>", "<unk>", "▁"] + [chr(0x4E00 + i) for i in range(50)]
-    backend = Tokenizer(models.Unigram([(piece, -1.0) for piece in pieces], unk_id=3))
-    backend.pre_tokenizer = pre_tokenizers.Metaspace()
-    backend.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 1)]
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
-    )
-
-
 def test_word_mode_gives_each_character_one_start_and_one_end_when_sentencepiece_splits_off_a_lone_marker():
-    tokenizer = sentencepiece_style_tokenizer()
+    tokenizer = build_sentencepiece_style_tokenizer()
     text = "".join(chr(0x4E00 + i) for i in range(6))
     (window,) = encode_windows(tokenizer, [text], words=[list(text)], max_length=64)
     tokens = tokenizer.convert_ids_to_tokens(window.input_ids)
@@ -131,6 +116,13 @@ def test_word_mode_gives_each_character_one_start_and_one_end_when_sentencepiece
         assert [window.end_allowed[k] for k in pieces] == [False, True]  # the last piece ends it
     (entity,) = align_entities(window, [(1, 3, 0)])
     assert window.start_allowed[entity.start] and window.end_allowed[entity.end]
+
+
+def test_lone_marker_share_counts_words_whose_first_piece_is_a_bare_marker(toy_tokenizer):
+    characters = [chr(0x4E00 + i) for i in range(6)]
+    assert lone_marker_share(build_sentencepiece_style_tokenizer(), characters) == 1.0
+    assert lone_marker_share(toy_tokenizer, characters) == 0.0  # WordPiece has no word-start marker
+    assert lone_marker_share(toy_tokenizer, []) == 0.0
 
 
 def test_raw_mode_allows_every_content_token_to_start_and_end(toy_tokenizer):
