@@ -308,7 +308,10 @@ def setting_name(result: Mapping) -> str:
     return (
         f"lr {result.get('learning_rate', 5e-5):g}, head x{result.get('head_lr_multiplier', 10.0):g}, "
         f"init {init if init else 'encoder default (0.02)'}"
-    )
+    ) + (f"{TAG_MARK}{result['tag']}" if result.get("tag") else "")
+
+
+TAG_MARK = ", tag "
 
 
 def grouped(results: Sequence[Mapping]) -> dict[tuple, list[Mapping]]:
@@ -337,6 +340,8 @@ def quality_table(results: Sequence[Mapping]) -> str:
     for (corpus, fraction, setting, epochs, model, test_sentences), runs in sorted(groups.items()):
         gain = ""
         partner = (corpus, fraction, setting, epochs, "tagger", test_sentences)
+        if partner not in groups:  # a tagged LEAR variant is paired with the untagged tagger of its recipe
+            partner = (corpus, fraction, setting.split(TAG_MARK)[0], epochs, "tagger", test_sentences)
         if model == "lear" and partner in groups:
             tagger = {r["seed"]: r["f1"] for r in groups[partner]}
             differences = [r["f1"] - tagger[r["seed"]] for r in runs if r["seed"] in tagger]
