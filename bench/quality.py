@@ -466,7 +466,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = collect_results()
     if not results:
         raise SystemExit(f"no results under {QUALITY_DIR}")
-    plot_f1([r for r in results if not r.get("tag")], args.plot)  # the budget rule's runs only
+    plot_f1(results, args.plot)  # one line per recipe (and tag)
     print(f"\nRun: {metadata_line(meta)}\n")
     print(quality_table(results))
     print()
