@@ -325,3 +325,21 @@ def metadata_line(meta: Mapping[str, str | int]) -> str:
         f"{meta['date']}, commit {meta['commit']}, {meta['cpu']} ({meta['cores']} cores, {meta['torch_threads']} "
         f"torch threads), GPU: {meta['gpu']}, torch {meta['torch']}, transformers {meta['transformers']}"
     )
+
+
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (benchmarks run headless), imported only when plotting."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: Path) -> None:
+    """Lay out, write (creating the folder) and close a benchmark figure."""
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)

@@ -46,9 +46,11 @@ from bench.common import (
     paired_ratio,
     paired_ratio_quartiles,
     peak_rss_mb,
+    pyplot,
     release_free_memory,
     reset_peak_rss,
     run_metadata,
+    save_figure,
     synthetic_batch,
 )
 from bench.models import VARIANTS, build_model, inference_timer, training_timer
@@ -424,11 +426,7 @@ def plot_throughput(records: Sequence[Mapping], path: Path) -> None:
     """Inference throughput relative to the BIO tagger against length, one panel per encoder, one colour per C:
     LEAR (solid) and MRC (dotted), as medians of per-round ratios, which the machine's load does not move (the
     absolute sentences/s it does)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     encoders = sorted({r["encoder"] for r in records})
     fig, axes = plt.subplots(1, len(encoders), figsize=(6.4 * len(encoders), 3.8), squeeze=False)
     for ax, encoder in zip(axes[0], encoders):
@@ -452,19 +450,12 @@ def plot_throughput(records: Sequence[Mapping], path: Path) -> None:
         ax.set_ylabel("sentences/s ÷ tagger's")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_nested(records: Sequence[Mapping], path: Path) -> None:
     """Nested LEAR's measured peak memory against what the dense `[B, L, L, C, 2H]` tensor alone would need."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for encoder in sorted({r["encoder"] for r in records}):
         points = sorted((r for r in records if r["encoder"] == encoder), key=lambda r: r["length"])
@@ -481,10 +472,7 @@ def plot_nested(records: Sequence[Mapping], path: Path) -> None:
     ax.set_title("nested LEAR: peak working memory")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
