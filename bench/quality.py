@@ -36,7 +36,17 @@ from pathlib import Path
 import datasets
 import torch
 
-from bench.common import IMG_DIR, OUTPUT_DIR, REPO_ROOT, git_commit, metadata_line, minilm_dir, run_metadata
+from bench.common import (
+    IMG_DIR,
+    OUTPUT_DIR,
+    REPO_ROOT,
+    git_commit,
+    metadata_line,
+    minilm_dir,
+    pyplot,
+    run_metadata,
+    save_figure,
+)
 
 
 QUALITY_DIR = OUTPUT_DIR / "quality"
@@ -233,14 +243,15 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
         raise RuntimeError(f"{job.model} {job.corpus} {job.fraction} seed {job.seed} failed; see {log}")
     metrics_file = job.output_dir / ("predict_results.json" if job.model == "lear" else "tagger_results.json")
     metrics = json.loads(metrics_file.read_text())
+    subset = datasets.load_from_disk(str(job.dataset_dir))
     result = {
         "corpus": job.corpus,
         "model": job.model,
         "fraction": job.fraction,
         "seed": job.seed,
         "epochs": job.epochs,
-        "train_size": len(datasets.load_from_disk(str(job.dataset_dir))["train"]),
-        "test_sentences": len(datasets.load_from_disk(str(job.dataset_dir))["test"]),
+        "train_size": len(subset["train"]),
+        "test_sentences": len(subset["test"]),
         "test_entities": metrics["predict_n_gold"],
         "wall_seconds": time.perf_counter() - started,
         "commit": git_commit(),
@@ -272,7 +283,7 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
     for fraction in fractions:
         for seed in args.seeds:
             subset = make_subset(corpus_dir, fraction, seed, args.test_size)
-            size = round(fraction * len(datasets.load_from_disk(str(corpus_dir))["train"]))
+            size = len(datasets.load_from_disk(str(subset))["train"])  # the subset's own size, as make_subset drew it
             epochs = args.full_epochs if args.full else epochs_for(size, args.batch_size, args.target_steps,
                                                                     args.min_epochs)  # fmt: skip
             for model in args.models:
@@ -385,11 +396,7 @@ def per_label_table(results: Sequence[Mapping]) -> str:
 
 def plot_f1(results: Sequence[Mapping], path: Path) -> None:
     """Test F1 against the training fraction, mean ± std over seeds, one panel per corpus (one budget per point)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     groups = grouped(results)
     corpora = sorted({key[0] for key in groups})
     settings = sorted({key[2] for key in groups})
@@ -413,10 +420,7 @@ def plot_f1(results: Sequence[Mapping], path: Path) -> None:
         ax.set_title(corpus)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=6)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
