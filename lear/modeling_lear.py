@@ -78,6 +78,7 @@ class LearAttentionFusion(nn.Module):
         self.text_proj = nn.Linear(hidden_size, hidden_size, bias=False)  # W1
         self.label_proj = nn.Linear(hidden_size, hidden_size, bias=False)  # W2
         self.output_proj = nn.Linear(hidden_size, hidden_size)  # W3
+        self.score_scale = hidden_size**-0.5 if config.attention_scale else 1.0
 
     def prepare_labels(self, label_hidden: torch.Tensor, label_mask: torch.Tensor) -> LearLabelStates:
         # label_hidden: [C, Lq, H], label_mask: [C, Lq]
@@ -94,7 +95,8 @@ class LearAttentionFusion(nn.Module):
         num_labels, label_length, _ = labels.keys.shape
         text = self.text_proj(text_hidden)
         # One GEMM against every label token; the [B*L, C, Lq] layout keeps each softmax row contiguous.
-        scores = (text.reshape(-1, hidden_size) @ labels.keys.reshape(-1, hidden_size).T).view(
+        queries = text * self.score_scale if self.score_scale != 1.0 else text
+        scores = (queries.reshape(-1, hidden_size) @ labels.keys.reshape(-1, hidden_size).T).view(
             batch_size * length, num_labels, label_length
         )
         weights = scores.add_(labels.mask_bias).softmax(dim=-1)  # [B*L, C, Lq]
@@ -347,11 +349,14 @@ def decode_flat_spans(
     strategy: str = "v5",
     start_threshold: float = 0.5,
     end_threshold: float = 0.5,
+    max_span_length: int | None = None,
 ) -> list[list[Span]]:
     """Decode flat spans from `[B, L, C]` start/end logits.
 
     Spans of one label never overlap under "v5"; spans of different labels may. The score is the mean of the
-    start and end probabilities. Masks are `[B, L]` (True where a position may start / end a span).
+    start and end probabilities. Masks are `[B, L]` (True where a position may start / end a span). Spans longer
+    than `max_span_length` tokens are dropped (a start whose own end was missed would otherwise pair with an end
+    sentences later).
 
     Example:
 
@@ -367,6 +372,8 @@ def decode_flat_spans(
     if strategy not in FLAT_DECODERS:
         raise ValueError(f"unknown decode strategy {strategy!r}; expected one of {sorted(FLAT_DECODERS)}")
     batch_size, length, num_labels = start_logits.shape
+    start_threshold = _row_thresholds(start_threshold, batch_size, num_labels, start_logits.device)
+    end_threshold = _row_thresholds(end_threshold, batch_size, num_labels, start_logits.device)
     start_probs, end_probs = _apply_position_masks(
         start_logits.float().sigmoid(), end_logits.float().sigmoid(), start_mask, end_mask
     )
@@ -377,10 +384,28 @@ def decode_flat_spans(
     # neither, so the decoder's dozens of row-wide scans run on the few that do.
     active = ((start_rows >= start_threshold).any(-1) & (end_rows > end_threshold).any(-1)).nonzero().squeeze(-1)
     row, start, end, score = FLAT_DECODERS[strategy](
-        start_rows[active], end_rows[active], start_threshold, end_threshold
+        start_rows[active], end_rows[active], _select_rows(start_threshold, active), _select_rows(end_threshold, active)
     )
     row = active[row]
+    if max_span_length is not None:
+        short = end - start < max_span_length
+        row, start, end, score = row[short], start[short], end[short], score[short]
     return _group_spans(batch_size, row // num_labels, start, end, row % num_labels, score)
+
+
+def _row_thresholds(threshold, batch_size: int, num_labels: int, device) -> float | torch.Tensor:
+    """A scalar threshold as it is; one threshold per label as a `[B * C, 1]` column over the decoder's rows (one row
+    per (example, label), label fastest)."""
+    if isinstance(threshold, (int, float)):
+        return float(threshold)
+    per_label = torch.as_tensor(threshold, dtype=torch.float32, device=device)
+    if per_label.shape != (num_labels,):
+        raise ValueError(f"expected one threshold per label ({num_labels}), got {list(per_label.shape)}")
+    return per_label.repeat(batch_size)[:, None]
+
+
+def _select_rows(threshold: float | torch.Tensor, rows: torch.Tensor) -> float | torch.Tensor:
+    return threshold if isinstance(threshold, float) else threshold[rows]
 
 
 def decode_nested_spans(
@@ -392,9 +417,11 @@ def decode_nested_spans(
     start_threshold: float = 0.5,
     end_threshold: float = 0.5,
     span_threshold: float = 0.5,
+    max_span_length: int | None = None,
 ) -> list[list[Span]]:
-    """Decode nested spans: every (i, j, c) with P_span > t, P_start[i] > t, P_end[j] > t and i <= j; no overlap
-    filtering. `span_logits` is `[B, L, L, C]`. The score is the span probability."""
+    """Decode nested spans: every (i, j, c) with P_span > t, P_start[i] > t, P_end[j] > t and i <= j (and at most
+    `max_span_length` tokens long); no overlap filtering. `span_logits` is `[B, L, L, C]`. The score is the span
+    probability."""
     start_probs, end_probs = _apply_position_masks(
         start_logits.float().sigmoid(), end_logits.float().sigmoid(), start_mask, end_mask
     )
@@ -403,14 +430,17 @@ def decode_nested_spans(
         (span_probs > span_threshold)
         & (start_probs > start_threshold).unsqueeze(2)
         & (end_probs > end_threshold).unsqueeze(1)
-        & _upper_triangle(span_logits.shape[1], span_logits.device)[None, :, :, None]
+        & _upper_triangle(span_logits.shape[1], span_logits.device, max_span_length)[None, :, :, None]
     )
     batch, start, end, label = keep.nonzero(as_tuple=True)
     return _group_spans(span_logits.shape[0], batch, start, end, label, span_probs[batch, start, end, label])
 
 
-def _upper_triangle(length: int, device: torch.device) -> torch.Tensor:
-    return torch.ones(length, length, dtype=torch.bool, device=device).triu()
+def _upper_triangle(length: int, device: torch.device, max_span_length: int | None = None) -> torch.Tensor:
+    """`[L, L]` True where `i <= j` (and `j - i < max_span_length`)."""
+    ones = torch.ones(length, length, dtype=torch.bool, device=device)
+    upper = ones.triu()
+    return upper if max_span_length is None else upper & ones.tril(max_span_length - 1)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -554,6 +584,11 @@ class LearForSpanExtraction(LearPreTrainedModel):
         old_index_of_new = [old_label2id.get(name) for name in labels]
         for head in self._labelwise_layers():
             head.remap_labels(old_index_of_new)
+        if self.config.label_thresholds is not None:  # a new label starts at the plain threshold
+            calibrated = self.config.label_thresholds
+            self.config.label_thresholds = [
+                calibrated[i] if i is not None else self.config.start_threshold for i in old_index_of_new
+            ]
         self.config.id2label = dict(enumerate(labels))
         self.config.label2id = {name: i for i, name in enumerate(labels)}
         self.config.label_descriptions = descriptions
@@ -673,7 +708,10 @@ class LearForSpanExtraction(LearPreTrainedModel):
             position_ids=position_ids,
             inputs_embeds=inputs_embeds,
         ).last_hidden_state  # [B, L, H]
-        fused = self.fusion(self.dropout(text_hidden), self.label_states())  # [C, B, L, H]
+        text_hidden = self.dropout(text_hidden)
+        fused = self.fusion(text_hidden, self.label_states())  # [C, B, L, H]
+        if self.config.fusion_residual:
+            fused = fused + text_hidden.unsqueeze(0)
         start_logits, end_logits = self.span_head(fused)  # [B, L, C] each
 
         span_logits = None
@@ -684,13 +722,14 @@ class LearForSpanExtraction(LearPreTrainedModel):
 
         loss = None
         if start_labels is not None and end_labels is not None:
-            loss = boundary_loss(start_logits, start_labels, attention_mask) + boundary_loss(
-                end_logits, end_labels, attention_mask
+            pos_weight = self.config.boundary_pos_weight
+            loss = boundary_loss(start_logits, start_labels, attention_mask, pos_weight) + boundary_loss(
+                end_logits, end_labels, attention_mask, pos_weight
             )
             if self.nested_head is not None:
                 if span_labels is None:
                     raise ValueError("a nested LEAR model needs span_labels for its loss")
-                loss = loss + span_loss(cell_logits, cells, span_labels)
+                loss = loss + span_loss(cell_logits, cells, span_labels, self.config.span_loss_normalization)
 
         if not return_dict:
             output = (start_logits, end_logits, span_logits)
@@ -730,23 +769,26 @@ class LearForSpanExtraction(LearPreTrainedModel):
     ) -> list[list[Span]]:
         """Decode model outputs into spans over token positions with the config's settings.
 
-        `nested=False` forces flat decoding on a nested model; `threshold` overrides all three thresholds.
+        `nested=False` forces flat decoding on a nested model; `threshold` overrides all three thresholds. Flat decoding
+        uses `config.label_thresholds` (per label, calibrated on a dev set) where they are set.
         """
         config = self.config
         nested = config.nested if nested is None else nested
         start_threshold = threshold if threshold is not None else config.start_threshold
         end_threshold = threshold if threshold is not None else config.end_threshold
+        if threshold is None and config.label_thresholds is not None and not nested:
+            start_threshold = end_threshold = config.label_thresholds
         span_threshold = threshold if threshold is not None else config.span_threshold
         if nested:
             if outputs.span_logits is None:
                 raise ValueError("nested decoding needs span_logits: this model was built with nested=False")
             return decode_nested_spans(
                 outputs.start_logits, outputs.end_logits, outputs.span_logits, start_mask, end_mask,
-                start_threshold, end_threshold, span_threshold,
+                start_threshold, end_threshold, span_threshold, config.max_span_length,
             )  # fmt: skip
         return decode_flat_spans(
             outputs.start_logits, outputs.end_logits, start_mask, end_mask,
-            strategy or config.decode_strategy, start_threshold, end_threshold,
+            strategy or config.decode_strategy, start_threshold, end_threshold, config.max_span_length,
         )  # fmt: skip
 
     # -- training helpers ---------------------------------------------------------------------------------------------
@@ -788,25 +830,37 @@ def _scatter_cells(cell_logits: torch.Tensor, cells: torch.Tensor, boundary_shap
     return dense.index_put((batch, start, end, label), cell_logits)
 
 
-def boundary_loss(logits: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy over `[B, L, C]` boundary logits: summed over labels, averaged over valid tokens.
-
-    Valid tokens are those under the attention mask ([CLS]/[SEP] count as negatives) whose label is not -100.
-    """
+def boundary_loss(
+    logits: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor, pos_weight: float = 1.0
+) -> torch.Tensor:
+    """Binary cross-entropy over `[B, L, C]` boundary logits: summed over labels, divided by the tokens under the
+    attention mask. Positions labelled -100 add nothing to the sum but still count in the divisor (so the [CLS]/[SEP]
+    that run_lear marks -100 scale the loss as the original's negatives there do). `pos_weight` multiplies the
+    positives' term."""
     valid = attention_mask.bool().unsqueeze(-1) & (labels != -100)
-    losses = F.binary_cross_entropy_with_logits(logits.float(), labels.clamp(min=0).float(), reduction="none")
+    weight = None if pos_weight == 1.0 else logits.new_tensor(pos_weight, dtype=torch.float32)
+    losses = F.binary_cross_entropy_with_logits(
+        logits.float(), labels.clamp(min=0).float(), reduction="none", pos_weight=weight
+    )
     num_tokens = attention_mask.bool().sum().clamp(min=1)
     return (losses * valid).sum() / num_tokens
 
 
-def span_loss(cell_logits: torch.Tensor, cells: torch.Tensor, span_labels: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy over the scored candidate cells, averaged over them (zero when there are none)."""
+def span_loss(
+    cell_logits: torch.Tensor, cells: torch.Tensor, span_labels: torch.Tensor, normalization: str = "original"
+) -> torch.Tensor:
+    """Binary cross-entropy over the scored candidate cells (zero when there are none).
+
+    `normalization="original"`: the sum over cells divided by (cells / C), i.e. C times the mean, as the authors'
+    code (`utils/losses.py:216-221`, used at `run_ner.py:464-469`); `"mean"`: the plain mean over cells.
+    """
     batch, start, end, label = cells.unbind(-1)
     targets = span_labels[batch, start, end, label]
     valid = targets != -100
     if not valid.any():
         return cell_logits.sum() * 0.0
-    return F.binary_cross_entropy_with_logits(cell_logits[valid].float(), targets[valid].float())
+    mean = F.binary_cross_entropy_with_logits(cell_logits[valid].float(), targets[valid].float())
+    return mean * span_labels.shape[-1] if normalization == "original" else mean
 
 
 __all__ = [

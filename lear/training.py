@@ -323,6 +323,13 @@ class LearDataCollator:
         return batch
 
 
+def longest_gold_span(features: datasets.Dataset) -> int | None:
+    """The longest whole gold entity in a feature split, in tokens (None when there is none): the model's
+    `max_span_length` after training, so that decoding never returns a span longer than any it was trained on."""
+    lengths = [end - start + 1 for spans in features["gold_spans"] for start, end, _ in spans]
+    return max(lengths, default=None)
+
+
 def add_feature_index(features: datasets.Dataset) -> datasets.Dataset:
     """Number the rows of an evaluation feature split (see `LearDataCollator`)."""
     if len(features) >= INDEX_BASE**INDEX_DIGITS:
@@ -437,6 +444,63 @@ def _prediction_rows(predictions: np.ndarray | Sequence[np.ndarray]) -> Iterable
             yield from batch
 
 
+#: Thresholds tried per label by `calibrate_label_thresholds`.
+THRESHOLD_CANDIDATES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+
+
+def calibrate_label_thresholds(
+    model,
+    features: datasets.Dataset,
+    evaluator: SpanEvaluator,
+    collator,
+    batch_size: int,
+    candidates: Sequence[float] = THRESHOLD_CANDIDATES,
+) -> dict[str, float]:
+    """Choose each label's decoding threshold (start and end alike) on an evaluation split, and store them in
+    `model.config.label_thresholds` (flat models).
+
+    LEAR's per-label sigmoid classifiers see about 1 % positives, so their probabilities at true boundaries often sit
+    below 0.5 (high precision, low recall): a lower threshold per label trades the surplus precision for recall. One
+    forward pass over the split keeps the logits; then the split is decoded and scored at every candidate, and each
+    label takes the threshold with its best F1 (the higher one on ties). Flat decoding treats labels independently,
+    so a label's F1 at a threshold does not depend on the other labels' thresholds.
+
+    Every process of a distributed run computes the same thresholds over the whole split (a plain DataLoader, no
+    sharding). Returns `{label: threshold}`.
+    """
+    if model.config.nested:
+        raise ValueError("threshold calibration is for flat models (a nested model has start, end and span thresholds)")
+    device = next(model.parameters()).device
+    loader = torch.utils.data.DataLoader(features, batch_size=batch_size, collate_fn=collator)
+    kept = []
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for batch in loader:
+            labels = (batch["start_labels"], batch["end_labels"])
+            inputs = {name: value.to(device) for name, value in batch.items() if name not in LABEL_NAMES}
+            outputs = model(**inputs)
+            kept.append(((outputs.start_logits.float().cpu(), outputs.end_logits.float().cpu()), labels))
+    model.train(was_training)
+    preprocess = make_preprocess_logits_for_metrics(model)
+    names = model.config.label_names
+    saved = model.config.label_thresholds
+    best: dict[str, tuple[float, float]] = {}
+    try:
+        for threshold in sorted(candidates, reverse=True):  # on ties the higher threshold stays
+            model.config.label_thresholds = [threshold] * len(names)
+            packed = [preprocess(logits, labels).numpy() for logits, labels in kept]
+            scores = span_scores(evaluator.gold, evaluator.text_predictions(packed), names)
+            for name in names:
+                if name not in best or scores[f"{name}_f1"] > best[name][0]:
+                    best[name] = (scores[f"{name}_f1"], threshold)
+    finally:
+        model.config.label_thresholds = saved
+    thresholds = {name: best[name][1] for name in names}
+    model.config.label_thresholds = [thresholds[name] for name in names]
+    return thresholds
+
+
 class SpanEvaluator:
     """`compute_metrics` for one split: text-level exact-match scores over every gold entity of the split.
 
@@ -523,6 +587,7 @@ __all__ = [
     "SpanEvaluator",
     "add_feature_index",
     "alignment_summary",
+    "calibrate_label_thresholds",
     "count_overlapping",
     "feature_schema",
     "make_preprocess_logits_for_metrics",

@@ -18,6 +18,7 @@ checkpoint for `trust_remote_code=True` loading.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -76,6 +77,65 @@ def word_char_offsets(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
     return offsets
 
 
+class CharBoundaries(NamedTuple):
+    """Where spans may begin and end in one text: `starts[p]` (a span may begin with character p) and `ends[p]` (a
+    span may end with character p)."""
+
+    starts: list[bool]
+    ends: list[bool]
+
+
+_SPACE, _WORD, _ALONE = 0, 1, 2
+
+
+def _character_kind(character: str) -> int:
+    """Whitespace, a character of a word (letters, digits, marks, symbols), or one that stands alone as a unit:
+    punctuation and CJK ideographs (as BERT's pre-tokenizer splits them)."""
+    if character.isspace():
+        return _SPACE
+    code = ord(character)
+    if (33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126) or unicodedata.category(
+        character
+    ).startswith("P"):
+        return _ALONE
+    if any(low <= code <= high for low, high in _CJK_RANGES):
+        return _ALONE
+    return _WORD
+
+
+# The CJK ideograph blocks of BERT's `_is_chinese_char`.
+_CJK_RANGES = (
+    (0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
+    (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F),
+)  # fmt: skip
+
+
+def char_boundaries(text: str, word_offsets: Sequence[tuple[int, int]] | None = None) -> CharBoundaries:
+    """The character positions where an entity may begin or end: the edges of the text's units, as BERT's
+    pre-tokenizer splits them (runs of word characters between whitespace and punctuation; each punctuation mark and
+    each CJK character alone), plus the edges of the given pre-split words.
+
+    One rule for training and inference, for raw and pre-split text alike: a raw string and the same text pre-split
+    at whitespace get the same boundaries, so the pipeline never puts a span edge where training could not have
+    (`"Cupert"` of "Cupertino", the "S" of "U.S." when training saw "U.S." as one word: such a piece is trained as a
+    negative). Units do not depend on the tokenizer, so WordPiece, SentencePiece and byte-level BPE models share it.
+    """
+    kinds = [_character_kind(character) for character in text]
+    starts = [False] * len(text)
+    ends = [False] * len(text)
+    for position, kind in enumerate(kinds):
+        if kind == _SPACE:
+            continue
+        previous = kinds[position - 1] if position > 0 else _SPACE
+        following = kinds[position + 1] if position + 1 < len(kinds) else _SPACE
+        starts[position] = kind == _ALONE or previous != _WORD
+        ends[position] = kind == _ALONE or following != _WORD
+    for start, end in word_offsets or ():
+        if end > start:
+            starts[start] = ends[end - 1] = True
+    return CharBoundaries(starts, ends)
+
+
 def encode_windows(
     tokenizer,
     texts: Sequence[str],
@@ -116,6 +176,10 @@ def encode_windows(
     word_offsets = (
         [word_char_offsets(text, text_words) for text, text_words in zip(texts, words)] if words is not None else None
     )
+    boundaries = [
+        char_boundaries(text, word_offsets[index] if word_offsets is not None else None)
+        for index, text in enumerate(texts)
+    ]
     sample_of_window = encoding["overflow_to_sample_mapping"]
     windows: list[TextWindow] = []
     for first, last in _window_ranges(sample_of_window):
@@ -127,9 +191,10 @@ def encode_windows(
         for window_index, k in enumerate(range(first, last)):
             windows.append(
                 _build_window(
-                    encoding, k, text_index, window_index, owned_ranges[window_index],
+                    encoding, k, texts[text_index], text_index, window_index, owned_ranges[window_index],
                     window_index * (capacity - stride),
                     word_offsets[text_index] if word_offsets is not None else None,
+                    boundaries[text_index],
                 )
             )  # fmt: skip
     return windows
@@ -170,7 +235,9 @@ def _owned_ranges(content_lengths: list[int], step: int) -> list[tuple[int, int]
     return [(cuts[k - 1] if k > 0 else 0, cuts[k] if k < len(cuts) else ends[k]) for k in range(len(starts))]
 
 
-def _build_window(encoding, k, text_index, window_index, owned_range, global_offset, word_offsets) -> TextWindow:
+def _build_window(
+    encoding, k, text, text_index, window_index, owned_range, global_offset, word_offsets, boundaries
+) -> TextWindow:
     special = encoding["special_tokens_mask"][k]
     offsets = encoding["offset_mapping"][k]
     word_ids = encoding.word_ids(k)
@@ -184,23 +251,18 @@ def _build_window(encoding, k, text_index, window_index, owned_range, global_off
             owned.append(False)
             continue
         start, end = offsets[position]
-        word = word_ids[position]
-        if word_offsets is not None:
-            # Offsets are relative to the word here, so they tell, even in a window that cuts the word, whether a
-            # piece begins or finishes it (empty pieces, like a lone SentencePiece "▁", do neither).
-            word_start, word_end = word_offsets[word]
-            start_allowed.append(start == 0 and end > 0)
-            end_allowed.append(end == word_end - word_start and end > start)
+        if word_offsets is not None:  # offsets are relative to the word when the input is pre-split
+            word_start = word_offsets[word_ids[position]][0]
             start, end = word_start + start, word_start + end
-        else:
-            start_allowed.append(True)
-            end_allowed.append(True)
+        start, end = _strip_whitespace(text, start, end)
+        # Empty pieces (a lone SentencePiece "▁") and pieces inside a unit can neither start nor end a span.
+        start_allowed.append(end > start and boundaries.starts[start])
+        end_allowed.append(end > start and boundaries.ends[end - 1])
         token_spans.append((start, end))
         global_position = global_offset + content_position
         owned.append(owned_range[0] <= global_position < owned_range[1])
         content_position += 1
-    if word_offsets is not None:
-        _keep_one_boundary_per_word(start_allowed, end_allowed, word_ids)
+    _keep_one_boundary_per_character(token_spans, start_allowed, end_allowed)
     token_type_ids = encoding["token_type_ids"][k] if "token_type_ids" in encoding else None
     return TextWindow(
         text_index=text_index,
@@ -214,25 +276,32 @@ def _build_window(encoding, k, text_index, window_index, owned_range, global_off
     )
 
 
-def _keep_one_boundary_per_word(start_allowed: list[bool], end_allowed: list[bool], word_ids: list[int | None]):
-    """Leave each word one start token (its first allowed piece in the window) and one end token (its last).
+def _strip_whitespace(text: str, start: int, end: int) -> tuple[int, int]:
+    """A token's character span without the whitespace some tokenizers include (SentencePiece's "▁" marks a space)."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
-    The offsets alone allow more: SentencePiece tokenizers given pre-split words split a lone "▁" off many words
-    (every Chinese character: `["▁", "年"]`) and report the character's offsets for both pieces. Two allowed starts
-    for one character would make the piece after the gold start a near-identical negative (and `align_entities`
-    puts gold starts on the first piece, gold ends on the last).
+
+def _keep_one_boundary_per_character(token_spans, start_allowed: list[bool], end_allowed: list[bool]) -> None:
+    """Leave each boundary character one start token (the first piece starting there) and one end token (the last).
+
+    SentencePiece tokenizers split a lone "▁" off many pre-split words (every Chinese character: `["▁", "年"]`) and
+    may give both pieces the character's offsets. Two allowed starts at one character would make the piece after the
+    gold start a near-identical negative (and `align_entities` puts gold starts on the first piece, gold ends on the
+    last).
     """
     seen_start, last_end = set(), {}
-    for position, word in enumerate(word_ids):
-        if word is None:
-            continue
+    for position, (start, end) in enumerate(token_spans):
         if start_allowed[position]:
-            start_allowed[position] = word not in seen_start
-            seen_start.add(word)
+            start_allowed[position] = start not in seen_start
+            seen_start.add(start)
         if end_allowed[position]:
-            if word in last_end:
-                end_allowed[last_end[word]] = False
-            last_end[word] = position
+            if end in last_end:
+                end_allowed[last_end[end]] = False
+            last_end[end] = position
 
 
 def _field(row: TextWindow | Mapping[str, Any], name: str) -> Any:

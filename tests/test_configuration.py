@@ -41,6 +41,11 @@ def labelled(**overrides) -> dict:
         (dict(id2label={0: "LOC", 1: "LOC"}), "id2label"),
         (dict(label2id={"LOC": 1, "PER": 0}), "label2id"),
         (dict(encoder_config={"hidden_size": 16}), "model_type"),
+        (dict(label_thresholds=[0.3]), "label_thresholds"),
+        (dict(label_thresholds=[0.3, 1.0]), "label_thresholds"),
+        (dict(max_span_length=0), "max_span_length"),
+        (dict(span_loss_normalization="sum"), "span_loss_normalization"),
+        (dict(boundary_pos_weight=0.0), "boundary_pos_weight"),
     ],
 )
 def test_invalid_settings_raise_a_value_error_naming_the_field(overrides, field):
@@ -101,6 +106,11 @@ NON_DEFAULT_SETTINGS = dict(
     hidden_dropout_prob=0.2,
     span_dropout_prob=0.3,
     initializer_range=0.1,
+    attention_scale=True,
+    boundary_pos_weight=2.0,
+    span_loss_normalization="mean",
+    max_span_length=12,
+    label_thresholds=[0.3, 0.25],
 )
 
 

@@ -258,3 +258,36 @@ def test_masked_positions_neither_start_nor_end_a_span():
 def test_unknown_flat_strategy_is_rejected_by_name():
     with pytest.raises(ValueError, match="v7"):
         decode_flat_spans(row_logits(0.9), row_logits(0.9), strategy="v7")
+
+
+# -- per-label thresholds and the span-length limit ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["v5", "v1"])
+def test_per_label_thresholds_decode_each_label_as_its_own_scalar_threshold(strategy):
+    generator = torch.Generator().manual_seed(3)
+    start_logits = torch.randn(4, 12, 3, generator=generator)
+    end_logits = torch.randn(4, 12, 3, generator=generator)
+    thresholds = [0.2, 0.5, 0.35]
+    decoded = decode_flat_spans(start_logits, end_logits, strategy=strategy, start_threshold=thresholds,
+                                end_threshold=thresholds)  # fmt: skip
+    for label, threshold in enumerate(thresholds):
+        alone = decode_flat_spans(start_logits, end_logits, strategy=strategy, start_threshold=threshold,
+                                  end_threshold=threshold)  # fmt: skip
+        for example_spans, alone_spans in zip(decoded, alone):
+            assert [s for s in example_spans if s.label == label] == [s for s in alone_spans if s.label == label]
+    assert sum(map(len, decoded)) > 0
+
+
+def test_max_span_length_drops_exactly_the_longer_spans():
+    generator = torch.Generator().manual_seed(4)
+    start_logits = torch.randn(3, 30, 2, generator=generator)
+    end_logits = torch.randn(3, 30, 2, generator=generator)
+    span_logits = torch.randn(3, 30, 30, 2, generator=generator)
+    flat = decode_flat_spans(start_logits, end_logits)
+    flat_short = decode_flat_spans(start_logits, end_logits, max_span_length=3)
+    assert flat_short == [[s for s in spans if s.end - s.start < 3] for spans in flat]
+    nested = decode_nested_spans(start_logits, end_logits, span_logits)
+    nested_short = decode_nested_spans(start_logits, end_logits, span_logits, max_span_length=3)
+    assert nested_short == [[s for s in spans if s.end - s.start < 3] for spans in nested]
+    assert any(s.end - s.start >= 3 for spans in flat + nested for s in spans)  # something was dropped

@@ -3,6 +3,8 @@ rewrites against the direct forms of lear-reference.md, optimiser groups, gradie
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from conftest import TOY_LABELS
@@ -10,7 +12,7 @@ from torch.nn import functional as F
 from toy_batches import toy_batch, training_targets
 
 from lear import LearSpanExtractionOutput
-from lear.modeling_lear import LearAttentionFusion, LearCosineFusion, LearNestedHead, boundary_loss
+from lear.modeling_lear import LearAttentionFusion, LearCosineFusion, LearNestedHead, boundary_loss, span_loss
 
 
 MODEL_KINDS = [
@@ -142,13 +144,14 @@ def random_label_states_input(generator, num_labels=3, label_length=6, hidden_si
     return label_hidden, label_mask
 
 
-def tiny_fusion_config(make_tiny_model, fusion_type):
-    return make_tiny_model(fusion_type=fusion_type).config
+def tiny_fusion_config(make_tiny_model, fusion_type, **config_kwargs):
+    return make_tiny_model(fusion_type=fusion_type, **config_kwargs).config
 
 
+@pytest.mark.parametrize("attention_scale", [False, True], ids=["unscaled", "scaled"])
 @pytest.mark.parametrize("autograd", [True, False], ids=["autograd", "no_grad"])  # two tanh code paths
-def test_attention_fusion_equals_the_direct_form_of_the_reference(make_tiny_model, autograd):
-    config = tiny_fusion_config(make_tiny_model, "attention")
+def test_attention_fusion_equals_the_direct_form_of_the_reference(make_tiny_model, autograd, attention_scale):
+    config = tiny_fusion_config(make_tiny_model, "attention", attention_scale=attention_scale)
     generator = torch.Generator().manual_seed(0)
     fusion = LearAttentionFusion(config).double()
     for parameter in fusion.parameters():  # a scale that makes the softmax and tanh non-trivial
@@ -167,6 +170,8 @@ def test_attention_fusion_equals_the_direct_form_of_the_reference(make_tiny_mode
     for b in range(2):
         for c in range(3):
             S = T[b] @ K[c].T  # [L, Lq]
+            if attention_scale:
+                S = S / config.hidden_size**0.5
             S = S.masked_fill(label_mask[c] == 0, -torch.inf)
             A = S.softmax(-1)
             expected[c, b] = torch.tanh((T[b] + A @ K[c]) @ fusion.output_proj.weight.T + fusion.output_proj.bias)
@@ -378,3 +383,50 @@ def test_low_precision_forward_on_cpu_is_finite_and_close_to_float32(make_tiny_m
     if nested:
         assert not torch.isnan(outputs.span_logits).any()
     model.decode(outputs)  # decoding accepts low-precision logits
+
+
+def test_nested_span_loss_is_normalised_as_the_original_code():
+    """utils/losses.py:216-221 of the original: the span BCE summed over the scored cells, divided by (cells / C)."""
+    cell_logits = torch.tensor([2.0, -1.0, 0.5, -3.0, 1.5])
+    # (batch, start, end, label) of each scored cell; span_labels has C = 3 labels
+    cells = torch.tensor([[0, 0, 0, 0], [0, 0, 1, 1], [0, 1, 1, 2], [1, 0, 2, 0], [1, 2, 2, 1]])
+    span_labels = torch.zeros(2, 3, 3, 3, dtype=torch.long)
+    span_labels[0, 0, 0, 0] = span_labels[0, 1, 1, 2] = span_labels[1, 2, 2, 1] = 1
+    targets = [1.0, 0.0, 1.0, 0.0, 1.0]
+    # BCE with logits by hand: -log(sigmoid(x)) for positives, -log(1 - sigmoid(x)) for negatives
+    by_hand = [
+        math.log1p(math.exp(-x)) if y else math.log1p(math.exp(x)) for x, y in zip(cell_logits.tolist(), targets)
+    ]
+    original = sum(by_hand) / (len(by_hand) / 3)
+    assert span_loss(cell_logits, cells, span_labels, "original").item() == pytest.approx(original, rel=1e-6)
+    assert span_loss(cell_logits, cells, span_labels, "mean").item() == pytest.approx(sum(by_hand) / 5, rel=1e-6)
+    assert span_loss(cell_logits, cells, span_labels).item() == pytest.approx(original, rel=1e-6)  # the default
+
+
+def test_boundary_pos_weight_scales_only_the_positive_terms():
+    logits = torch.tensor([[[0.3], [-1.2], [2.0]]])
+    labels = torch.tensor([[[1], [0], [1]]])
+    mask = torch.ones(1, 3, dtype=torch.long)
+    positive = F.binary_cross_entropy_with_logits(logits[labels == 1], torch.ones(2), reduction="sum")
+    negative = F.binary_cross_entropy_with_logits(logits[labels == 0], torch.zeros(1), reduction="sum")
+    assert boundary_loss(logits, labels, mask, pos_weight=3.0).item() == pytest.approx(
+        (3 * positive + negative).item() / 3, rel=1e-6
+    )
+
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_fusion_residual_adds_the_encoder_states_to_every_label(make_tiny_model, toy_tokenizer, residual):
+    model = make_tiny_model(fusion_residual=residual).eval()
+    batch = toy_batch(toy_tokenizer)
+    captured = {}
+
+    def keep_head_input(module, args, output) -> None:
+        captured["fused"] = args[0]
+
+    model.span_head.register_forward_hook(keep_head_input)
+    with torch.no_grad():
+        model(**batch.inputs)
+        text = model.encoder(**batch.inputs).last_hidden_state
+        plain = model.fusion(text, model.label_states())
+    expected = plain + text.unsqueeze(0) if residual else plain
+    torch.testing.assert_close(captured["fused"], expected)

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TOY_LABELS, build_tiny_model
+from conftest import TOY_LABELS, TOY_SENTENCES, build_tiny_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from toy_batches import toy_batch
 from transformers import Trainer, TrainingArguments, pipeline
 
 from lear import LearForSpanExtraction, SpanExtractionPipeline
@@ -247,17 +248,24 @@ def _check_offsets(flat_pipe, nested_pipe, data) -> None:
         words = data.draw(WORDS, label="words")
         text = " ".join(words)
         entities = pipe(words, is_split_into_words=True, **options)
-        # pre-split input: spans begin and end on word boundaries of the joined text
-        starts, ends, cursor = set(), set(), 0
-        for word in words:
-            starts.add(cursor)
-            ends.add(cursor + len(word))
-            cursor += len(word) + 1
-        assert all(entity["start"] in starts and entity["end"] in ends for entity in entities)
     else:
         text = data.draw(TEXTS, label="text")
         entities = pipe(text, **options)
     assert_valid_entities(entities, text, pipe.model.config.label_names)
+    word_starts, word_ends = wordpiece_word_edges(pipe.tokenizer, text)
+    for entity in entities:  # never inside a WordPiece word ("Cupert|ino"), whether the text came raw or pre-split
+        assert entity["start"] in word_starts and entity["end"] in word_ends, (entity, text)
+
+
+def wordpiece_word_edges(tokenizer, text: str) -> tuple[set[int], set[int]]:
+    """Character offsets where the tokenizer's words begin and end in `text`: a "##" piece continues the word of the
+    piece before it."""
+    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    tokens = tokenizer.convert_ids_to_tokens(encoding["input_ids"])
+    offsets = encoding["offset_mapping"]
+    starts = {offsets[k][0] for k, token in enumerate(tokens) if not token.startswith("##")}
+    ends = {offsets[k][1] for k in range(len(tokens)) if k + 1 == len(tokens) or not tokens[k + 1].startswith("##")}
+    return starts, ends
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
@@ -485,6 +493,40 @@ def test_pre_split_words_index_the_space_joined_text(flat_pipe, keyword_pipe):
     joined = keyword_pipe(planted, is_split_into_words=True, delimiter="  ")
     assert [(e["start"], e["end"], e["word"]) for e in joined] == [(5, 15, "alice  bob"), (22, 27, "paris")]
     assert flat_pipe([], is_split_into_words=True) == []
+
+
+RAW_AND_PRE_SPLIT_TEXTS = [text for text, _ in TOY_SENTENCES] + [
+    "Alice , who lives in Paris , met Bob ( Acme ) in Berlin .",
+    "the U.N. sent Frank to Kyoto-based Acme ; Carol's river Nile is long !",
+    "Google hired Carol and Dave met Erin at Oxford and Tokyo and Kyoto are cities " * 3,
+]
+
+
+@pytest.fixture(scope="module")
+def trained_pipe(toy_tokenizer):
+    """A tiny model trained on the toy sentences until it finds their entities (as the overfitting test does)."""
+    batch = toy_batch(toy_tokenizer)
+    model = build_tiny_model(toy_tokenizer, initializer_range=0.2)
+    optimizer = torch.optim.AdamW(model.optimizer_param_groups(1e-3, task_layer_lr=5.0, weight_decay=0.01))
+    for _ in range(150):
+        model.train()
+        targets = {name: batch.targets[name] for name in ("start_labels", "end_labels")}
+        loss = model(**batch.inputs, **targets).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return pipeline("span-extraction", model=model.eval(), tokenizer=toy_tokenizer)
+
+
+def test_raw_text_and_its_pre_split_form_give_identical_spans_on_a_trained_model(trained_pipe):
+    found = 0
+    for text in RAW_AND_PRE_SPLIT_TEXTS:
+        for max_length in (128, 12):  # one window, and many overlapping ones
+            raw = trained_pipe(text, max_length=max_length)
+            pre_split = trained_pipe(text.split(), is_split_into_words=True, max_length=max_length)
+            assert raw == pre_split, (text, max_length)
+            found += len(raw)
+    assert found > 20  # the trained model does find entities, so the comparison is not between empty lists
 
 
 def test_chinese_text_without_spaces(keyword_pipe, flat_pipe):

@@ -4,6 +4,7 @@ in the window that owns their start."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,7 @@ from lear.windowing import (
     NO_SPAN,
     CharSpan,
     align_entities,
+    char_boundaries,
     default_stride,
     encode_windows,
     lone_marker_share,
@@ -84,23 +86,51 @@ def test_token_character_spans_index_the_original_text(toy_tokenizer, word_mode)
     assert checked > 100
 
 
-def test_word_mode_allows_starts_and_ends_only_at_word_boundaries_even_when_a_window_cuts_a_word(toy_tokenizer):
-    text = "xylophones and qwertyuiop zqx, Paris"
+def units(text: str) -> list[tuple[int, int]]:
+    """The units of an ASCII text as BERT's pre-tokenizer splits it: runs of letters/digits, each punctuation mark."""
+    return [match.span() for match in re.finditer(r"[A-Za-z0-9]+|[^A-Za-z0-9\s]", text)]
+
+
+@pytest.mark.parametrize("word_mode", [False, True], ids=["raw", "words"])
+def test_starts_and_ends_only_at_unit_boundaries_even_when_a_window_cuts_a_word(toy_tokenizer, word_mode):
+    text = "xylophones and qwertyuiop zqx, Paris U.S.-based"
     words = text.split()
-    word_spans = word_char_offsets(text, words)
-    word_starts = {start for start, _ in word_spans}
-    word_ends = {end for _, end in word_spans}
-    windows = encode_windows(toy_tokenizer, [text], words=[words], max_length=6, stride=1)
+    unit_starts = {start for start, _ in units(text)}
+    unit_ends = {end for _, end in units(text)}
+    windows = encode_windows(toy_tokenizer, [text], words=[words] if word_mode else None, max_length=6, stride=1)
     first_tokens = [window.token_spans[content(window)[0]][0] for window in windows]
     last_tokens = [window.token_spans[content(window)[-1]][1] for window in windows]
-    assert any(start not in word_starts for start in first_tokens), "no window begins inside a word"
-    assert any(end not in word_ends for end in last_tokens), "no window ends inside a word"
+    assert any(start not in unit_starts for start in first_tokens), "no window begins inside a word"
+    assert any(end not in unit_ends for end in last_tokens), "no window ends inside a word"
     for window in windows:
         for k in content(window):
             start, end = window.token_spans[k]
-            assert window.start_allowed[k] == (start in word_starts), (window.window_index, k)
-            assert window.end_allowed[k] == (end in word_ends), (window.window_index, k)
+            assert window.start_allowed[k] == (start in unit_starts), (window.window_index, k)
+            assert window.end_allowed[k] == (end in unit_ends), (window.window_index, k)
         assert not any(window.start_allowed[k] or window.end_allowed[k] for k in (0, len(window.input_ids) - 1))
+
+
+def test_pre_split_words_add_their_own_edges_where_no_unit_edge_is():
+    # Chinese corpora pre-split letters and digits one character at a time; each such word may start and end a span.
+    text = "ABC公司2024"
+    boundaries = char_boundaries(text, word_char_offsets(text, list(text)))
+    assert all(boundaries.starts) and all(boundaries.ends)
+    raw = char_boundaries(text)
+    assert raw.starts == [True, False, False, True, True, True, False, False, False]
+    assert raw.ends == [False, False, True, True, True, False, False, False, True]
+
+
+@pytest.mark.parametrize("max_length, stride", [(512, None), (8, 2), (16, 5)])
+def test_raw_text_and_the_same_text_pre_split_give_identical_windows(toy_tokenizer, max_length, stride):
+    texts = [MIXED_TEXT, "  hello\tthere  Google hired Carol  ", "U.S. President met G. Bush in Cupertino , Calif ."]
+    raw = encode_windows(toy_tokenizer, texts, max_length=max_length, stride=stride)
+    pre_split = encode_windows(toy_tokenizer, texts, words=[t.split() for t in texts], max_length=max_length,
+                               stride=stride)  # fmt: skip
+    assert len(raw) == len(pre_split)
+    for a, b in zip(raw, pre_split):
+        assert (a.input_ids, a.token_spans, a.start_allowed, a.end_allowed, a.owned) == (
+            b.input_ids, b.token_spans, b.start_allowed, b.end_allowed, b.owned
+        )  # fmt: skip
 
 
 def test_word_mode_gives_each_character_one_start_and_one_end_when_sentencepiece_splits_off_a_lone_marker():
@@ -123,12 +153,6 @@ def test_lone_marker_share_counts_words_whose_first_piece_is_a_bare_marker(toy_t
     assert lone_marker_share(build_sentencepiece_style_tokenizer(), characters) == 1.0
     assert lone_marker_share(toy_tokenizer, characters) == 0.0  # WordPiece has no word-start marker
     assert lone_marker_share(toy_tokenizer, []) == 0.0
-
-
-def test_raw_mode_allows_every_content_token_to_start_and_end(toy_tokenizer):
-    (window,) = encode_windows(toy_tokenizer, ["xylophones and Paris"], max_length=64)
-    assert [window.start_allowed[k] for k in content(window)] == [True] * len(content(window))
-    assert [window.end_allowed[k] for k in content(window)] == [True] * len(content(window))
 
 
 # -- entities and window edges --------------------------------------------------------------------------------------
