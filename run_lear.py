@@ -110,10 +110,11 @@ class ModelArguments:
         },
     )
     calibrate_thresholds: bool = field(
-        default=False,
+        default=True,
         metadata={
-            "help": "After training, choose each label's decoding threshold on the validation split (best F1 per "
-            "label among 0.05..0.5) and save them in the model's config (flat models; docs/model.md)."
+            "help": "After training a flat model with a validation split (--do_eval), choose each label's decoding "
+            "threshold on it (best F1 per label among 0.05..0.5) and save them in the model's config "
+            "(docs/model.md). Skipped, with a note, without a validation split or for nested models."
         },
     )
     task_layer_lr: float = field(
@@ -432,14 +433,20 @@ def check_model_settings(
         )
 
 
-def check_calibration(model_args: ModelArguments, training_args: TrainingArguments, splits, nested: bool) -> None:
-    if not model_args.calibrate_thresholds:
-        return
-    if not training_args.do_train or "eval" not in splits:
-        raise ValueError("--calibrate_thresholds calibrates after training on the validation split: pass --do_train "
-                         "and --do_eval (or --eval_strategy)")  # fmt: skip
+def calibration_wanted(model_args: ModelArguments, training_args: TrainingArguments, splits, nested: bool) -> bool:
+    """Whether to calibrate the decoding thresholds after training (a flat model with a validation split)."""
+    if not (model_args.calibrate_thresholds and training_args.do_train):
+        return False
     if nested:
-        raise ValueError("--calibrate_thresholds is for flat models; a nested model keeps its three thresholds")
+        logger.info("Nested model: its start, end and span thresholds stay at the config's (no calibration).")
+        return False
+    if "eval" not in splits:
+        logger.warning(
+            "No validation split is evaluated (--do_eval): the decoding thresholds stay at 0.5 instead of being "
+            "calibrated per label, which usually costs recall (--calibrate_thresholds false silences this)."
+        )
+        return False
+    return True
 
 
 def load_tokenizer(model_args: ModelArguments, data_args: DataTrainingArguments, config: PretrainedConfig):
@@ -716,7 +723,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     else:
         model_labels, nested = list(labels), model_args.nested
     check_data_labels_and_nesting(splits, model_labels, nested, data_args.entities_column)
-    check_calibration(model_args, training_args, splits, nested)
+    calibrate = calibration_wanted(model_args, training_args, splits, nested)
 
     tokenizer = load_tokenizer(model_args, data_args, config)
     resolve_pre_split(data_args, tokenizer, splits)
@@ -760,7 +767,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     if training_args.do_train:
         checkpoint = training_args.resume_from_checkpoint or last_checkpoint
         train_result = trainer.train(resume_from_checkpoint=checkpoint)
-        if model_args.calibrate_thresholds:
+        if calibrate:
             calibrate_thresholds(model, features, evaluators, trainer, training_args)
         trainer.save_model()  # saves the tokenizer too
         metrics = train_result.metrics

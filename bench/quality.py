@@ -213,6 +213,7 @@ def lear_arguments(job: Job, args: argparse.Namespace) -> dict:
         "dataset_dir": str(job.dataset_dir),
         "output_dir": str(job.output_dir),
         "do_train": True,
+        "do_eval": True,  # the validation split calibrates the decoding thresholds (run_lear's default)
         "do_predict": True,
         "num_train_epochs": job.epochs,
         **run_lear_recipe(args, job.settings.max_length, job.seed),

@@ -53,8 +53,28 @@ class LearConfig(PretrainedConfig):
             Dropout inside the nested span head.
         initializer_range (`float`, *optional*):
             Std of the normal init of the task layers (fusion and heads); defaults to `1/sqrt(hidden_size)`, which
-            keeps their outputs at unit scale. The original code used BERT's 0.02 (pass it to reproduce that), with
-            which LEAR learns much more slowly on small budgets (docs/benchmarks.md).
+            keeps their outputs at unit scale. (The original code keeps PyTorch's `nn.Linear` defaults and a uniform
+            init for its per-label classifiers.)
+        fusion_residual (`bool`, *optional*, defaults to `True`):
+            Add the encoder's own token states to every label's fused states (`F = h + tanh(...)`), so the boundary
+            classifiers read the pretrained features directly, as a tagger does. `False` is the paper's fusion.
+        attention_scale (`bool`, *optional*, defaults to `True`):
+            Divide the token-label attention scores by `sqrt(hidden_size)`, as Transformer attention does. `False`
+            is the paper's (unscaled) fusion.
+        boundary_pos_weight (`float`, *optional*, defaults to 1.0):
+            Weight of the positive terms of the start/end binary cross-entropy (1.0: plain BCE, as the original).
+        span_loss_normalization (`str`, *optional*, defaults to `"mean"`):
+            Nested models: `"mean"` averages the span BCE over the scored cells; `"original"` divides its sum by
+            (cells / C), i.e. C times the mean, as the authors' code does.
+        max_span_length (`int`, *optional*):
+            Longest span (in tokens) the decoders return; `run_lear.py` sets it to the longest training entity.
+        label_thresholds (`list[float]`, *optional*):
+            One decoding threshold per label (start and end alike) for flat decoding, overriding
+            `start_threshold`/`end_threshold`; `run_lear.py` calibrates them on the validation split.
+
+    The defaults of `fusion_residual`, `attention_scale` and `span_loss_normalization` depart from the paper and the
+    original code because they measure better (docs/model.md, docs/benchmarks.md); set them to `False`, `False`,
+    `"original"` for the paper's model.
 
     Example:
 
@@ -88,10 +108,10 @@ class LearConfig(PretrainedConfig):
         hidden_dropout_prob: float = 0.1,
         span_dropout_prob: float = 0.1,
         initializer_range: float | None = None,
-        fusion_residual: bool = False,
-        attention_scale: bool = False,
+        fusion_residual: bool = True,
+        attention_scale: bool = True,
         boundary_pos_weight: float = 1.0,
-        span_loss_normalization: str = "original",
+        span_loss_normalization: str = "mean",
         max_span_length: int | None = None,
         label_thresholds: list[float] | None = None,
         **kwargs: Any,
