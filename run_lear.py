@@ -99,7 +99,7 @@ class ModelArguments:
         default=None,
         metadata={
             "help": "Std of the normal init of a new model's task layers (fusion and heads); default: "
-            "1/sqrt(hidden size), which keeps their signal at unit scale (the original code used BERT's 0.02)."
+            "1/sqrt(hidden size), which keeps their signal at unit scale (0.02, BERT's, learns far more slowly)."
         },
     )
     config_overrides: str | None = field(
@@ -132,6 +132,7 @@ class ModelArguments:
             raise ValueError(f"--decode_strategy must be one of {DECODE_STRATEGIES}, got {self.decode_strategy!r}")
         if self.task_layer_lr <= 0:
             raise ValueError(f"--task_layer_lr must be positive, got {self.task_layer_lr}")
+        parse_config_overrides(self.config_overrides)  # fails here, before any data is read, on a bad key or value
 
 
 @dataclass
@@ -484,7 +485,10 @@ def parse_config_overrides(overrides: str | None) -> dict:
     if not overrides:
         return {}
     defaults = LearConfig()
-    defaults.update_from_string(overrides)  # raises ValueError naming an unknown key or a value of the wrong type
+    try:
+        defaults.update_from_string(overrides)
+    except ValueError as error:  # an unknown key, a value of the wrong type, or no "="
+        raise ValueError(f"--config_overrides {overrides!r}: {error}") from error
     return {pair.split("=", 1)[0]: getattr(defaults, pair.split("=", 1)[0]) for pair in overrides.split(",")}
 
 

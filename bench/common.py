@@ -297,6 +297,10 @@ def cpu_model() -> str:
 
 
 def git_commit() -> str:
+    """The checked-out commit (`+uncommitted` when the tree differs), or `$LEAR_COMMIT` where it is set (a copy of
+    the working tree on a lent GPU machine, whose .git may not match the code it carries)."""
+    if os.environ.get("LEAR_COMMIT"):
+        return os.environ["LEAR_COMMIT"]
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=REPO_ROOT
@@ -304,8 +308,7 @@ def git_commit() -> str:
         dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, cwd=REPO_ROOT)
         return out.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else "")
     except (OSError, subprocess.CalledProcessError):
-        # a copy of the working tree without .git (e.g. on a lent GPU machine) is told its commit
-        return os.environ.get("LEAR_COMMIT", "unknown")
+        return "unknown"
 
 
 def run_metadata() -> dict[str, str | int]:

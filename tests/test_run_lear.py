@@ -27,6 +27,7 @@ from lear import LearConfig, LearForSpanExtraction, tokenize_label_descriptions
 from lear.metrics import bio_to_spans, span_scores
 from lear.training import (
     LABEL_NAMES,
+    THRESHOLD_CANDIDATES,
     LearDataCollator,
     LearFeatureBuilder,
     SpanEvaluator,
@@ -224,9 +225,32 @@ def test_train_eval_predict_writes_all_outputs(encoder_dir, toy_corpus_dir, tmp_
     assert TOY_LABELS["LOC"] in card and "| validation |" in card and "| test |" in card
     model = LearForSpanExtraction.from_pretrained(output_dir)
     assert model.config.label_names == list(TOY_LABELS)
+    # trained with a validation split: per-label thresholds calibrated there, span length from the training entities
+    assert len(model.config.label_thresholds) == 3 and set(model.config.label_thresholds) <= set(THRESHOLD_CANDIDATES)
+    assert model.config.max_span_length == 1  # every toy entity is one word, one token of the toy vocabulary
     assert AutoTokenizer.from_pretrained(output_dir).is_fast
     state = json.loads((output_dir / "trainer_state.json").read_text())
     assert state["global_step"] == 6
+
+
+def test_config_overrides_are_typed_and_reach_a_new_model():
+    overrides = run_lear.parse_config_overrides("fusion_residual=false,boundary_pos_weight=2,decode_strategy=v1")
+    assert overrides == {"fusion_residual": False, "boundary_pos_weight": 2.0, "decode_strategy": "v1"}
+    assert run_lear.parse_config_overrides(None) == {}
+    with pytest.raises(ValueError, match="no_such_field"):
+        run_lear.parse_config_overrides("no_such_field=1")
+
+
+def test_a_model_that_predicts_nothing_is_reported_loudly(caplog):
+    with caplog.at_level(logging.WARNING, logger=run_lear.logger.name):
+        run_lear.warn_if_nothing_predicted({"eval_n_predicted": 5, "eval_n_gold": 9}, "eval", trained=True)
+        assert not caplog.records
+        run_lear.warn_if_nothing_predicted({"eval_n_predicted": 0, "eval_n_gold": 0}, "eval", trained=True)
+        assert not caplog.records  # nothing to find, nothing found
+        run_lear.warn_if_nothing_predicted({"predict_n_predicted": 0, "predict_n_gold": 9}, "predict", trained=True)
+    (record,) = caplog.records
+    assert "NO span on the test split (9 gold entities)" in record.getMessage()
+    assert "all-negative prior" in record.getMessage()
 
 
 def test_trainer_optimizer_trains_task_layers_at_task_layer_lr(make_tiny_model, tmp_path):
@@ -279,15 +303,16 @@ def test_two_processes_report_the_same_metrics_as_one(launcher, busy_checkpoint_
         "--per_device_eval_batch_size", "3",
         "--do_eval", "--do_predict",
     ]  # fmt: skip
-    single = run_lear.main([*common_arguments(tmp_path / "single"), *data])
     # A learning rate of 0 trains (DDP forward, backward, all-reduce, optimizer step) without changing the weights,
-    # so the two processes must then score exactly what one process scores. 37 texts in batches of 3 do not split
-    # evenly over two processes (the gather must drop the padding duplicates), and group_by_length shuffles the
+    # so the two processes must then score exactly what one process does with the same arguments (training also sets
+    # max_span_length and calibrates the thresholds on the validation split, in each process over the whole split).
+    training = ["--do_train", "--max_steps", "2", "--learning_rate", "0", "--save_strategy", "no"]
+    single = run_lear.main([*common_arguments(tmp_path / "single"), *data, *training])
+    # 37 texts in batches of 3 do not split evenly over two processes (the gather must drop the padding duplicates), and group_by_length shuffles the
     # evaluation order too (predictions must still find their windows).
     command = [
         *LAUNCHERS[launcher](), str(REPO_ROOT / "run_lear.py"), *common_arguments(tmp_path / "ddp"), *data,
-        "--do_train", "--max_steps", "2", "--learning_rate", "0", "--save_strategy", "no",
-        "--train_sampling_strategy", "group_by_length",
+        *training, "--train_sampling_strategy", "group_by_length",
     ]  # fmt: skip
     completed = subprocess.run(
         command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}
@@ -679,6 +704,10 @@ BAD_ARGUMENTS = {
         "checkpoint .* is flat",
     ),
     "output dir not empty": (["--dataset_dir", "{toy}", "--do_train", "--output_dir", "{toy}"], "not empty"),
+    "unknown config override": (
+        ["--dataset_dir", "{toy}", "--do_train", "--config_overrides", "fusion_residual=false,no_such_field=1"],
+        "--config_overrides .*no_such_field",
+    ),
 }
 
 
