@@ -37,8 +37,9 @@ from .configuration_lear import LearConfig
 class LearLabelStates:
     """Label-side tensors that do not depend on the text, so they can be cached at inference.
 
-    For attention fusion: `keys` is `W2 l` `[C, Lq, H]` (keys and values at once), `projected_values` is
-    `keys @ W3^T` `[C, Lq, H]`, `mask_bias` is `[C, Lq]`: 0 on description tokens, the dtype's minimum on padding.
+    For attention fusion: `keys` is `W2 l` `[C, Lq, H]` (times `1/sqrt(H)` with `config.attention_scale`), the keys
+    the scores use; `projected_values` is `(W2 l) @ W3^T` `[C, Lq, H]`, the values already through `W3`; `mask_bias` is
+    `[C, Lq]`: 0 on description tokens, the dtype's minimum on padding.
     For cosine fusion: `keys` is the projected pooled label vector `[C, H]`; the other two are None.
     """
 
@@ -61,7 +62,8 @@ class LearAttentionFusion(nn.Module):
     """The paper's fusion: every token attends over each label's description tokens.
 
     `F[c,b,i] = tanh(W3 (T[b,i] + sum_j A[b,i,c,j] K[c,j]))` with `T = W1 h`, `K = W2 l`,
-    `A = softmax_j(T[b,i] . K[c,j])` (no 1/sqrt(H) scaling, single head, as in the original).
+    `A = softmax_j(T[b,i] . K[c,j] / sqrt(H))` (single head; the original has no `1/sqrt(H)`: `attention_scale=False`).
+    The model adds `h` to the result when `config.fusion_residual` (the default).
 
     Computed as `tanh(W3 T + A (K W3^T))`: `W3 T` once per token and `K W3^T` once per label (cached at inference),
     so the per-label work is two `[L, Lq]` x `[Lq, H]` matmuls and a tanh rather than a per-label `H x H` layer, and
@@ -87,7 +89,10 @@ class LearAttentionFusion(nn.Module):
         padding = ~label_mask.bool()
         mask_bias = torch.zeros(padding.shape, dtype=keys.dtype, device=keys.device)
         mask_bias = mask_bias.masked_fill(padding, torch.finfo(keys.dtype).min)
-        return LearLabelStates(keys=keys, projected_values=projected_values, mask_bias=mask_bias)
+        # The 1/sqrt(H) score scale rides on the keys, which serve the scores only (the values were taken above), so
+        # at inference it is paid once per label set, in the cache.
+        scaled_keys = keys * self.score_scale if self.score_scale != 1.0 else keys
+        return LearLabelStates(keys=scaled_keys, projected_values=projected_values, mask_bias=mask_bias)
 
     def forward(self, text_hidden: torch.Tensor, labels: LearLabelStates) -> torch.Tensor:
         # text_hidden: [B, L, H] -> fused: [C, B, L, H]
@@ -95,8 +100,7 @@ class LearAttentionFusion(nn.Module):
         num_labels, label_length, _ = labels.keys.shape
         text = self.text_proj(text_hidden)
         # One GEMM against every label token; the [B*L, C, Lq] layout keeps each softmax row contiguous.
-        queries = text * self.score_scale if self.score_scale != 1.0 else text
-        scores = (queries.reshape(-1, hidden_size) @ labels.keys.reshape(-1, hidden_size).T).view(
+        scores = (text.reshape(-1, hidden_size) @ labels.keys.reshape(-1, hidden_size).T).view(
             batch_size * length, num_labels, label_length
         )
         weights = scores.add_(labels.mask_bias).softmax(dim=-1)  # [B*L, C, Lq]
@@ -711,7 +715,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
         text_hidden = self.dropout(text_hidden)
         fused = self.fusion(text_hidden, self.label_states())  # [C, B, L, H]
         if self.config.fusion_residual:
-            fused = fused + text_hidden.unsqueeze(0)
+            # In place where no autograd graph needs the fusion's output (tanh's backward reads it).
+            fused = fused + text_hidden.unsqueeze(0) if fused.requires_grad else fused.add_(text_hidden)
         start_logits, end_logits = self.span_head(fused)  # [B, L, C] each
 
         span_logits = None
