@@ -7,10 +7,13 @@ kept (`--load_best_model_at_end --metric_for_best_model f1`), then scored on the
 `bench/results/<corpus>-lear-<fraction>-seed<k>.json` (test P/R/F1 micro and per label, best dev F1, times, machine,
 commit, command).
 
-    python -m bench.seed_rows ace2005            # LEAR, all of the training split, seed 0
+    python -m bench.seed_rows ace2005                  # LEAR, all of the training split, seed 0
     python -m bench.seed_rows genia --seed 1
+    python -m bench.seed_rows weibo_zh --model tagger  # the BIO tagger (flat corpora), same recipe and selection
 
-The tagger side (flat corpora) and the original-scoring metric are not here yet (see the issue).
+The tagger (`bench/tagger.py --select_on_dev`) gets the same encoder, epochs, learning rates, batch and selection
+rule, and resumes the same way. LEAR's results also carry the original code's scoring (`test_f1_truncated`: texts cut
+at `max_seq_length`, gold entities past the cut dropped), comparable with the authors' reported figures.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from pathlib import Path
 import torch
 
 from bench.common import OUTPUT_DIR, REPO_ROOT, git_commit, metadata_line, minilm_dir, run_metadata
-from bench.quality import RESULTS_DIR, converted_corpus, subprocess_env
+from bench.quality import ME5_DIR, RESULTS_DIR, converted_corpus, subprocess_env
 
 
 RUNS_DIR = OUTPUT_DIR.parent / "seed_rows"
@@ -34,27 +37,35 @@ RUNS_DIR = OUTPUT_DIR.parent / "seed_rows"
 
 @dataclass(frozen=True)
 class Recipe:
-    """How one corpus is trained: the recipe of the accuracy runs (docs/benchmarks.md), MiniLM for English."""
+    """How one corpus is trained, for LEAR and the tagger alike: the recipes of the accuracy runs
+    (docs/benchmarks.md); MiniLM for English, multilingual-e5-small (outputs/me5-small) for Chinese."""
 
-    nested: bool
+    encoder_name: str
+    nested: bool = False
     epochs: int = 3
     learning_rate: float = 2e-4
     batch_size: int = 16
     max_seq_length: int = 192
 
     def encoder(self) -> str:
-        return minilm_dir()
+        return minilm_dir() if self.encoder_name == "all-MiniLM-L6-v2" else str(ME5_DIR)
 
 
+MINILM, ME5 = "all-MiniLM-L6-v2", "multilingual-e5-small"
 RECIPES = {
-    "ace2004": Recipe(nested=True),
-    "ace2005": Recipe(nested=True),
-    "genia": Recipe(nested=True),
-    "conll2003": Recipe(nested=False),
+    "conll2003": Recipe(MINILM),
+    "ace2004": Recipe(MINILM, nested=True),
+    "ace2005": Recipe(MINILM, nested=True),
+    "genia": Recipe(MINILM, nested=True),
+    "zh_onto4": Recipe(ME5, learning_rate=5e-5, max_seq_length=256),
+    "zh_msra": Recipe(ME5, learning_rate=5e-5, max_seq_length=256),
+    "resume_zh": Recipe(ME5, learning_rate=5e-5, epochs=10, max_seq_length=256),
+    "weibo_zh": Recipe(ME5, learning_rate=5e-5, epochs=10, max_seq_length=256),
 }
 
 
 def run_arguments(corpus: str, recipe: Recipe, seed: int, output_dir: Path) -> dict:
+    """run_lear.py's arguments (its JSON-file form): evaluation and a checkpoint every epoch, the best kept."""
     return {
         "model_name_or_path": recipe.encoder(),
         "dataset_dir": str(converted_corpus(corpus)),
@@ -85,41 +96,78 @@ def run_arguments(corpus: str, recipe: Recipe, seed: int, output_dir: Path) -> d
     }
 
 
-def run(corpus: str, seed: int) -> dict:
-    recipe = RECIPES[corpus]
-    name = f"{corpus}-lear-1.0-seed{seed}"
-    output_dir = RUNS_DIR / name  # run_lear.py's own: it resumes from the last checkpoint found there
-    RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    arguments_file = RUNS_DIR / f"{name}.args.json"
+def lear_command(corpus: str, recipe: Recipe, seed: int, output_dir: Path) -> list[str]:
+    arguments_file = output_dir.parent / f"{output_dir.name}.args.json"
     arguments_file.write_text(json.dumps(run_arguments(corpus, recipe, seed, output_dir), indent=2))
-    log_file = RUNS_DIR / f"{name}.log"
-    started = time.perf_counter()
-    with log_file.open("a") as log:  # appended: a resumed run keeps the earlier part
-        completed = subprocess.run(
-            [sys.executable, "run_lear.py", str(arguments_file)], stdout=log, stderr=subprocess.STDOUT,
-            cwd=REPO_ROOT, env=subprocess_env(torch.get_num_threads()),
-        )  # fmt: skip
-    if completed.returncode != 0:
-        raise SystemExit(f"{name} failed; see {log_file}")
+    return [sys.executable, "run_lear.py", str(arguments_file)]
+
+
+def tagger_command(corpus: str, recipe: Recipe, seed: int, output_dir: Path) -> list[str]:
+    if recipe.nested:
+        raise SystemExit(f"{corpus} is nested: a BIO tagger cannot represent its overlapping entities")
+    return [
+        sys.executable, "-m", "bench.tagger", "--encoder", recipe.encoder(),
+        "--dataset_dir", str(converted_corpus(corpus)), "--output_dir", str(output_dir), "--seed", str(seed),
+        "--num_train_epochs", str(recipe.epochs), "--learning_rate", str(recipe.learning_rate),
+        "--head_lr_multiplier", "10", "--batch_size", str(recipe.batch_size), "--eval_batch_size", "32",
+        "--max_length", str(recipe.max_seq_length), "--warmup", "0.1", "--select_on_dev",
+    ]  # fmt: skip
+
+
+def lear_result(output_dir: Path) -> dict:
     test = json.loads((output_dir / "predict_results.json").read_text())
-    train = json.loads((output_dir / "train_results.json").read_text())
     state = json.loads((output_dir / "trainer_state.json").read_text())
-    result = {
-        "corpus": corpus,
-        "model": "lear",
-        "fraction": 1.0,
-        "seed": seed,
+    return {
+        "test_precision": test["predict_precision"],
+        "test_recall": test["predict_recall"],
+        "test_f1": test["predict_f1"],
+        "test_entities": test["predict_n_gold"],
+        "test_f1_truncated": test["predict_f1_truncated"],
+        "test_precision_truncated": test["predict_precision_truncated"],
+        "test_recall_truncated": test["predict_recall_truncated"],
+        "test_entities_truncated": test["predict_n_gold_truncated"],
+        "per_label": {k[len("predict_") :]: v for k, v in test.items() if k.endswith(("_f1", "_precision", "_recall"))},
+        "best_dev_f1": state.get("best_metric"),
+        "train_seconds": json.loads((output_dir / "train_results.json").read_text())["train_runtime"],
+    }
+
+
+def tagger_result(output_dir: Path) -> dict:
+    test = json.loads((output_dir / "tagger_results.json").read_text())
+    return {
         "test_precision": test["predict_precision"],
         "test_recall": test["predict_recall"],
         "test_f1": test["predict_f1"],
         "test_entities": test["predict_n_gold"],
         "per_label": {k[len("predict_") :]: v for k, v in test.items() if k.endswith(("_f1", "_precision", "_recall"))},
-        "best_dev_f1": state.get("best_metric"),
-        "best_checkpoint": state.get("best_model_checkpoint"),
-        "train_seconds": train["train_runtime"],
+        "best_dev_f1": test["best_dev_f1"],
+        "train_seconds": test["train_seconds"],
+    }
+
+
+def run(corpus: str, model: str, seed: int) -> dict:
+    recipe = RECIPES[corpus]
+    name = f"{corpus}-{model}-1.0-seed{seed}"
+    output_dir = RUNS_DIR / name  # the run's own: it resumes from the last checkpoint found there
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    command = (lear_command if model == "lear" else tagger_command)(corpus, recipe, seed, output_dir)
+    log_file = RUNS_DIR / f"{name}.log"
+    started = time.perf_counter()
+    with log_file.open("a") as log:  # appended: a resumed run keeps the earlier part
+        completed = subprocess.run(
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=subprocess_env(torch.get_num_threads())
+        )
+    if completed.returncode != 0:
+        raise SystemExit(f"{name} failed; see {log_file}")
+    result = {
+        "corpus": corpus,
+        "model": model,
+        "fraction": 1.0,
+        "seed": seed,
+        **(lear_result if model == "lear" else tagger_result)(output_dir),
         "wall_seconds_this_invocation": time.perf_counter() - started,
-        "recipe": vars(recipe) | {"encoder": "all-MiniLM-L6-v2"},
-        "command": f"python -m bench.seed_rows {corpus} --seed {seed}",
+        "recipe": vars(recipe),
+        "command": f"python -m bench.seed_rows {corpus} --model {model} --seed {seed}",
         "commit": git_commit(),
         "machine": metadata_line(run_metadata()),
     }
@@ -131,12 +179,13 @@ def run(corpus: str, seed: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", choices=sorted(RECIPES))
+    parser.add_argument("--model", choices=("lear", "tagger"), default="lear")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    result = run(args.corpus, args.seed)
+    result = run(args.corpus, args.model, args.seed)
     print(json.dumps({key: result[key] for key in ("corpus", "test_precision", "test_recall", "test_f1")}))
 
 

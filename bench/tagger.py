@@ -31,6 +31,7 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
+from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as hf_logging
 
 from lear.metrics import span_scores
@@ -112,6 +113,22 @@ def optimizer_groups(model, learning_rate: float, head_lr_multiplier: float, wei
     ]
 
 
+def span_predictions(
+    predictions: np.ndarray, label_ids: np.ndarray, rows: datasets.Dataset, tag_names: Sequence[str]
+) -> tuple[list, list, list, list]:
+    """Gold and predicted character spans (and word tags) of a split from the model's logits."""
+    predicted_tags = first_subtoken_predictions(predictions, label_ids, tag_names)
+    gold_spans, predicted_spans, gold_tags, padded_tags = [], [], [], []
+    for record, tags in zip(rows, predicted_tags):
+        words = record["tokens"]
+        tags = tags + ["O"] * (len(words) - len(tags))  # words cut by truncation count as O (misses)
+        predicted_spans.append(tags_to_char_spans(record["text"], words, tags))
+        gold_spans.append([(e["start"], e["end"], e["label"]) for e in record["entities"]])
+        gold_tags.append(word_tags(record["text"], words, record["entities"]))
+        padded_tags.append(tags)
+    return gold_spans, predicted_spans, gold_tags, padded_tags
+
+
 def train_and_score(args: argparse.Namespace) -> dict:
     set_seed(args.seed)
     dataset_dir = Path(args.dataset_dir)
@@ -126,6 +143,18 @@ def train_and_score(args: argparse.Namespace) -> dict:
     )  # the init std only touches the new classifier: the encoder's weights are loaded
     train = tokenize_split(corpus["train"], tokenizer, tag2id, args.max_length)
     test = tokenize_split(corpus["test"], tokenizer, tag2id, args.max_length)
+    dev = tokenize_split(corpus["validation"], tokenizer, tag2id, args.max_length) if args.select_on_dev else None
+
+    def dev_scores(output) -> dict[str, float]:  # compute_metrics: span F1 on the validation split
+        gold, predicted, _, _ = span_predictions(output.predictions, output.label_ids, corpus["validation"], tag_names)
+        return span_scores(gold, predicted)
+
+    selection = (
+        {"eval_strategy": "epoch", "save_strategy": "epoch", "save_total_limit": 2, "load_best_model_at_end": True,
+         "metric_for_best_model": "f1"}
+        if args.select_on_dev
+        else {"eval_strategy": "no", "save_strategy": "no"}
+    )  # fmt: skip
     training_args = TrainingArguments(
         output_dir=args.output_dir,
         per_device_train_batch_size=args.batch_size,
@@ -136,47 +165,44 @@ def train_and_score(args: argparse.Namespace) -> dict:
         weight_decay=args.weight_decay,
         max_grad_norm=1.0,
         seed=args.seed,
-        eval_strategy="no",
-        save_strategy="no",
         logging_steps=50,
         report_to="none",
         use_cpu=not torch.cuda.is_available(),
         disable_tqdm=True,
+        **selection,
     )
     trainer = Trainer(
         model=model,
         args=training_args,
         train_dataset=train,
+        eval_dataset=dev,
         data_collator=DataCollatorForTokenClassification(tokenizer),
+        compute_metrics=dev_scores if args.select_on_dev else None,
         optimizer_cls_and_kwargs=(
             torch.optim.AdamW,
             {"params": optimizer_groups(model, args.learning_rate, args.head_lr_multiplier, args.weight_decay)},
         ),
     )
     started = time.perf_counter()
-    train_metrics = trainer.train().metrics
+    last_checkpoint = get_last_checkpoint(args.output_dir) if Path(args.output_dir).is_dir() else None
+    train_metrics = trainer.train(resume_from_checkpoint=last_checkpoint).metrics  # resumes an interrupted run
     train_seconds = time.perf_counter() - started
     started = time.perf_counter()
     output = trainer.predict(test)
     predict_seconds = time.perf_counter() - started
-    predicted_tags = first_subtoken_predictions(output.predictions, output.label_ids, tag_names)
-    gold_spans, predicted_spans, gold_tags = [], [], []
-    for record, tags in zip(corpus["test"], predicted_tags):
-        words = record["tokens"]
-        tags = tags + ["O"] * (len(words) - len(tags))  # words cut by truncation count as O (misses)
-        predicted_spans.append(tags_to_char_spans(record["text"], words, tags))
-        gold_spans.append([(e["start"], e["end"], e["label"]) for e in record["entities"]])
-        gold_tags.append(word_tags(record["text"], words, record["entities"]))
+    gold_spans, predicted_spans, gold_tags, predicted_tags = span_predictions(
+        output.predictions, output.label_ids, corpus["test"], tag_names
+    )
     scores = span_scores(gold_spans, predicted_spans)
     results = {f"predict_{key}": value for key, value in scores.items()}
-    results["predict_seqeval_f1"] = seqeval_f1(gold_tags, [t + ["O"] * (len(g) - len(t)) for t, g in
-                                                           zip(predicted_tags, gold_tags)])  # fmt: skip
+    results["predict_seqeval_f1"] = seqeval_f1(gold_tags, predicted_tags)
     results.update(
         train_samples=len(corpus["train"]),
         train_steps=train_metrics.get("train_steps", trainer.state.global_step),
         train_seconds=train_seconds,
         predict_seconds=predict_seconds,
         train_loss=train_metrics.get("train_loss"),
+        best_dev_f1=trainer.state.best_metric,
     )
     Path(args.output_dir).mkdir(parents=True, exist_ok=True)
     (Path(args.output_dir) / "tagger_results.json").write_text(json.dumps(results, indent=2))
@@ -201,6 +227,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--eval_batch_size", type=int, default=32)
     parser.add_argument("--max_length", type=int, default=192, help="longer inputs are truncated (misses)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--select_on_dev", action="store_true",
+                        help="evaluate on the validation split every epoch and keep the best checkpoint (span F1)")  # fmt: skip
     return parser.parse_args(argv)
 
 

@@ -537,6 +537,15 @@ def test_run_on_long_texts_counts_every_gold_entity(encoder_dir, tmp_path):
     ])  # fmt: skip
     assert results["train"]["train_windows"] > results["train"]["train_samples"] == 8
     assert results["eval"]["eval_n_gold"] == sum(len(row["entities"]) for row in splits["validation"])
+    # The original code's scoring, beside ours: each text cut after 24 tokens, the gold entities past the cut dropped.
+    tokenizer = AutoTokenizer.from_pretrained(encoder_dir)
+    kept = 0
+    for row in splits["validation"]:
+        offsets = tokenizer(row["text"], truncation=True, max_length=24, return_offsets_mapping=True)["offset_mapping"]
+        cut = max(end for _, end in offsets)
+        kept += sum(entity["end"] <= cut for entity in row["entities"])
+    assert 0 < results["eval"]["eval_n_gold_truncated"] == kept < results["eval"]["eval_n_gold"]
+    assert {"eval_precision_truncated", "eval_recall_truncated", "eval_f1_truncated"} <= set(results["eval"])
 
 
 def test_training_targets_ignore_the_in_window_boundaries_of_cut_entities(toy_tokenizer):
