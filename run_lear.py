@@ -94,7 +94,13 @@ class ModelArguments:
         default=None,
         metadata={"help": f"Flat decoding rule, one of {DECODE_STRATEGIES} (default: v5, or the checkpoint's)."},
     )
-    max_label_length: int = field(default=64, metadata={"help": "Longest tokenized label description."})
+    max_label_length: int | None = field(
+        default=None,
+        metadata={
+            "help": "Longest tokenized label description; default: no truncation below the tokenizer's "
+            "model_max_length (the original never truncates; ACE event descriptions exceed 64 tokens)."
+        },
+    )
     initializer_range: float | None = field(
         default=None,
         metadata={

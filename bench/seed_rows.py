@@ -61,6 +61,9 @@ RECIPES = {
     "zh_msra": Recipe(ME5, learning_rate=5e-5, max_seq_length=256),
     "resume_zh": Recipe(ME5, learning_rate=5e-5, epochs=10, max_seq_length=256),
     "weibo_zh": Recipe(ME5, learning_rate=5e-5, epochs=10, max_seq_length=256),
+    # event triggers (issue 12)
+    "litbank_events": Recipe(MINILM),
+    "phee": Recipe(MINILM),
 }
 
 

@@ -18,12 +18,15 @@ from data_scripts import label_descriptions as descriptions
 from data_scripts.errors import CorpusFormatError, IssueLog
 from data_scripts.readers import (
     SPLIT_ALIASES,
+    WIDENED_TRIGGER,
     ReadOptions,
     find_split_files,
     load_labels_file,
     read_column_file,
     read_jsonl,
+    read_lear_event_json,
     read_lear_json,
+    read_phee,
 )
 from data_scripts.schema import SPLITS, Record
 from data_scripts.tags import ORPHAN_INSIDE, UNCLOSED
@@ -281,6 +284,40 @@ def read_genia(raw_dir: Path, settings: Settings) -> Corpus:
     return Corpus("genia", "GENIA", "en", splits, labels, issues, [str(source)], notes)
 
 
+#: LitBank's split lists (one tsv file name per line) and where the tsv files are.
+LITBANK_SPLIT_FILES = {"train": "splits/train.txt", "validation": "splits/dev.txt", "test": "splits/test.txt"}
+
+
+def read_litbank_events(raw_dir: Path, settings: Settings) -> Corpus:
+    """LitBank literary events: the official 60/10/30-book split, ``token<TAB>EVENT|O`` files, one trigger per
+    ``EVENT`` token (two adjacent ``EVENT`` tokens are two triggers). Ids are ``<book>-<n>``, n the sentence's
+    position in its book."""
+    source = corpus_dir(raw_dir, "litbank_events")
+    issues = IssueLog(lenient=settings.lenient)
+    labels = choose_descriptions(descriptions.LITBANK_EVENT_LABELS, settings)
+    options = ReadOptions(separator=" ", scheme="single", labels=set(labels))
+    splits: dict[str, list[Record]] = {}
+    sources = []
+    for split, list_file in LITBANK_SPLIT_FILES.items():
+        list_path = source / list_file
+        if not list_path.is_file():
+            raise FileNotFoundError(f"missing corpus file: {list_path}")
+        names = [line.strip() for line in list_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        records = []
+        for name in names:
+            path = source / "tsv" / name
+            if not path.is_file():
+                raise FileNotFoundError(f"{list_path} names {name}, which is not in {source / 'tsv'}")
+            book = name.removesuffix(".tsv")
+            for record in read_column_file(path, split, options, issues):
+                record["id"] = f"{book}-{record['id'].rsplit('-', 1)[1]}"
+                records.append(record)
+        splits[split] = records
+        sources.append(str(list_path))
+    notes = list(LABELS_HERE) + ["each EVENT token is one trigger: adjacent EVENT tokens stay separate triggers"]
+    return Corpus("litbank_events", "LitBank events", "en", splits, labels, issues, sources, notes)
+
+
 # ----------------------------------------------------------------------------- generic formats
 
 
@@ -290,6 +327,7 @@ GENERIC_FORMATS: dict[str, tuple[FileReader, str, str]] = {
     "bmes": (read_column_file, "bmes", "zh"),
     "lear-json": (read_lear_json, "bio", "zh"),
     "jsonl": (read_jsonl, "bio", "en"),
+    "lear-event-json": (read_lear_event_json, "bio", "en"),
 }
 
 
@@ -308,6 +346,11 @@ def _generic(format_name: str) -> Callable[[Path, Settings], Corpus]:
             # jsonl keeps its own text, so the language only labels the dataset card.
             language = detect_language(splits)
         notes = [f"label descriptions: {settings.labels_file.name}"] if given else []
+        if given is None and format_name == "lear-event-json":
+            given = descriptions.read_lear_annotations(
+                raw_dir, descriptions.TRIGGER_MAP_FILE, descriptions.TRIGGER_ANNOTATION_FILE
+            )
+            notes += [f"label descriptions: the authors' {descriptions.TRIGGER_ANNOTATION_FILE}"] if given else []
         if given is None:
             warn(NAMES_AS_DESCRIPTIONS)
             notes.append(NAMES_AS_DESCRIPTIONS)
@@ -412,6 +455,32 @@ def _registry() -> dict[str, CorpusSpec]:
             summary="ACE 2005 nested, LEAR JSON",
         ),
         CorpusSpec("genia", read_genia, summary="GENIA nested (data_scripts.genia)", lenient=False),
+        CorpusSpec(
+            "litbank_events",
+            read_litbank_events,
+            summary="LitBank literary event triggers (one type), official book split",
+        ),
+        CorpusSpec(
+            "phee",
+            _fixed_files(
+                "phee",
+                "PHEE pharmacovigilance event triggers",
+                "en",
+                "phee",
+                {"train": "train.json", "validation": "dev.json", "test": "test.json"},
+                read_phee,
+                descriptions.PHEE_LABELS,
+                LABELS_HERE
+                + (
+                    "each event's trigger is an entity of the event type; a trigger shared by two events is kept "
+                    "once (24 in the corpus)",
+                    "known quirk: 3 triggers start or end inside a word (train 2, test 1); each is widened to the "
+                    "whole word",
+                ),
+                quirks=frozenset({WIDENED_TRIGGER}),
+            ),
+            summary="PHEE pharmacovigilance event triggers (2 types), authors' split",
+        ),
     ]
     specs += [
         CorpusSpec(name, _generic(name), generic=True, summary=f"generic format: {name}") for name in GENERIC_FORMATS

@@ -6,6 +6,8 @@
 * CoNLL-2003, Resume, Weibo: LEAR ships none, so they are written below, in the corpus's language
   and in the style of LEAR's own (what the type covers, with examples).
 * GENIA: ``data_scripts.genia.GENIA_LABELS``.
+* Event triggers: LitBank and PHEE below, written from their annotation guidelines (Sims et al. 2019; Sun et al.
+  2022); ACE 2005 from the authors' ``trigger_annotation.txt`` / ``trigger_label_map.json`` (``lear-event-json``).
 * User data: ``--labels FILE`` (:func:`data_scripts.readers.load_labels_file`).
 
 Label-id order is the sorted label names everywhere (as in LEAR's ``label_map.json``); each dict
@@ -54,20 +56,38 @@ WEIBO_LABELS: dict[str, str] = {
     "PER.NOM": "人物的泛指称谓，例如朋友、妈妈、老师、男人、粉丝、亲们等普通名词",
 }
 
-#: File names of LEAR's label files in a processed corpus folder.
+LITBANK_EVENT_LABELS: dict[str, str] = {
+    "EVENT": "an event trigger is the single word, a verb, noun or adjective, that names an action, process or "
+    "change of state that actually happens in the story, such as walked, said, arrival, war or dead; events that "
+    "are only hypothetical, negated, future, habitual or generic are not triggers.",
+}
+
+PHEE_LABELS: dict[str, str] = {
+    "Adverse_event": "an adverse event trigger is the word or phrase, such as induced, developed, caused or "
+    "associated with, that signals a harmful, unintended reaction of a patient to a drug or treatment.",
+    "Potential_therapeutic_event": "a potential therapeutic event trigger is the word or phrase, such as "
+    "treated, therapy, effective or response, that signals a drug or treatment given to a patient for its "
+    "intended, beneficial effect.",
+}
+
+#: File names of LEAR's label files in a processed corpus folder (named entities, then event triggers).
 LABEL_MAP_FILE = "label_map.json"
 LABEL_ANNOTATION_FILE = "label_annotation.txt"
+TRIGGER_MAP_FILE = "trigger_label_map.json"
+TRIGGER_ANNOTATION_FILE = "trigger_annotation.txt"
 
 
-def read_lear_annotations(corpus_dir: Path) -> dict[str, str] | None:
+def read_lear_annotations(
+    corpus_dir: Path, map_file: str = LABEL_MAP_FILE, annotation_file: str = LABEL_ANNOTATION_FILE
+) -> dict[str, str] | None:
     """Read LEAR's label descriptions from ``corpus_dir``, in label-id order.
 
-    ``label_map.json`` is ``[{id: label}, {label: id}]``; line ``i`` of ``label_annotation.txt``
-    describes label id ``i``.  Returns ``None`` when either file is missing; raises
-    :class:`CorpusFormatError` when they disagree.
+    ``label_map.json`` (``trigger_label_map.json`` for events) is ``[{id: label}, {label: id}]``; line ``i`` of
+    ``label_annotation.txt`` (``trigger_annotation.txt``) describes label id ``i``.  Returns ``None`` when either
+    file is missing; raises :class:`CorpusFormatError` when they disagree.
     """
-    map_path = corpus_dir / LABEL_MAP_FILE
-    annotation_path = corpus_dir / LABEL_ANNOTATION_FILE
+    map_path = corpus_dir / map_file
+    annotation_path = corpus_dir / annotation_file
     if not (map_path.is_file() and annotation_path.is_file()):
         return None
     try:

@@ -129,4 +129,24 @@ def decode_bmes(
     return state.spans
 
 
-DECODERS = {"bio": decode_bio, "bmes": decode_bmes}
+def decode_single(
+    tags: list[str],
+    lines: list[int],
+    path: str | Path,
+    issues: IssueLog,
+    quirks: frozenset[str] = frozenset(),
+) -> list[TokenSpan]:
+    """Decode prefix-less tags where every tagged token is its own span (``EVENT``/``O``, as LitBank's event
+    triggers): two adjacent ``EVENT`` tokens are two triggers, never one. A tag with a BIO-style prefix is an error
+    (the file is not in this scheme)."""
+    spans: list[TokenSpan] = []
+    for index, (tag, line) in enumerate(zip(tags, lines)):
+        if tag == "O":
+            continue
+        if not tag or (len(tag) > 2 and tag[1] == "-" and tag[0] in "BIMES"):
+            raise CorpusFormatError(path, line, f"unknown tag {tag!r} (expected O or a bare TYPE, one per token)")
+        spans.append((index, index + 1, tag))
+    return spans
+
+
+DECODERS = {"bio": decode_bio, "bmes": decode_bmes, "single": decode_single}

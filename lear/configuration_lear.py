@@ -35,8 +35,10 @@ class LearConfig(PretrainedConfig):
             Stored in the config so that a saved checkpoint predicts without a tokenizer. Filled in by
             `LearForSpanExtraction.from_encoder` and `set_labels`; leave it empty when building a config by hand
             and call `set_labels` before using the model.
-        max_label_length (`int`, *optional*, defaults to 64):
-            Longest tokenized description (special tokens included); longer ones are truncated.
+        max_label_length (`int`, *optional*):
+            Longest tokenized description (special tokens included); longer ones are truncated. `None` (the default)
+            truncates only at the tokenizer's `model_max_length`, as the original never truncates descriptions
+            (one of ACE 2005's event-type descriptions is over 64 word pieces).
         fusion_type (`str`, *optional*, defaults to `"attention"`):
             `"attention"`: the paper's model, every token attends over each label's description tokens.
             `"cosine"`: the original code's cheaper pooled variant (`F = T + cos(T, p) * p`), for ablations.
@@ -98,7 +100,7 @@ class LearConfig(PretrainedConfig):
         encoder_config: PretrainedConfig | dict[str, Any] | None = None,
         label_descriptions: list[str] | None = None,
         label_input_ids: list[list[int]] | None = None,
-        max_label_length: int = 64,
+        max_label_length: int | None = None,
         fusion_type: str = "attention",
         nested: bool = False,
         decode_strategy: str = "v5",
@@ -183,7 +185,7 @@ class LearConfig(PretrainedConfig):
             )
         if self.boundary_pos_weight <= 0:
             raise ValueError(f"LearConfig.boundary_pos_weight must be positive, got {self.boundary_pos_weight}")
-        if not isinstance(self.max_label_length, int) or self.max_label_length < 3:
+        if self.max_label_length is not None and (not isinstance(self.max_label_length, int) or self.max_label_length < 3):
             raise ValueError(
                 f"LearConfig.max_label_length must be an int >= 3 ([CLS] word [SEP]), got {self.max_label_length!r}"
             )

@@ -478,8 +478,9 @@ def _encoder_init_kwargs(encoder_config) -> dict[str, Any]:
     return {"add_pooling_layer": False} if accepts_pooler_flag else {}
 
 
-def tokenize_label_descriptions(tokenizer, descriptions: list[str], max_length: int) -> list[list[int]]:
-    """Tokenize descriptions as `[CLS] description [SEP]` (the tokenizer's own special tokens), unpadded."""
+def tokenize_label_descriptions(tokenizer, descriptions: list[str], max_length: int | None = None) -> list[list[int]]:
+    """Tokenize descriptions as `[CLS] description [SEP]` (the tokenizer's own special tokens), unpadded, truncated at
+    `max_length` tokens (`None`: at the tokenizer's `model_max_length`, i.e. what the encoder can take)."""
     if not descriptions:
         raise ValueError("no label descriptions given")
     empty = [i for i, text in enumerate(descriptions) if not isinstance(text, str) or not text.strip()]

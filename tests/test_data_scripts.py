@@ -65,6 +65,18 @@ EXPECTED = {
         "validation": (971, 19_136, 3_218),
         "test": (1_057, 18_958, 3_029),
     },
+    # event triggers: LitBank's EVENT tokens; PHEE's triggers after de-duplication (3,006 / 1,003 / 1,010 events
+    # share 15 / 5 / 4 trigger spans) and over our tokenisation of its untokenised sentences
+    "litbank_events": {
+        "train": (5_263, 126_182, 4_989),
+        "validation": (935, 20_725, 696),
+        "test": (2_364, 63_625, 2_164),
+    },
+    "phee": {
+        "train": (2_898, 64_028, 2_991),
+        "validation": (961, 21_429, 998),
+        "test": (968, 21_792, 1_006),
+    },
 }
 
 #: SOURCES.md: per-label entity counts of some splits.
@@ -86,6 +98,8 @@ EXPECTED_LABELS = {
     },
     ("ace2004", "train"): {"PER": 11_290, "GPE": 4_758, "ORG": 4_321, "LOC": 704, "FAC": 695, "VEH": 307, "WEA": 126},
     ("ace2005", "train"): {"PER": 13_252, "GPE": 4_766, "ORG": 3_802, "FAC": 880, "LOC": 758, "WEA": 659, "VEH": 586},
+    ("phee", "train"): {"Adverse_event": 2_697, "Potential_therapeutic_event": 294},
+    ("phee", "test"): {"Adverse_event": 887, "Potential_therapeutic_event": 119},
 }
 
 #: SOURCES.md: ACE entities overlapping another (differently bounded) entity.
@@ -251,7 +265,8 @@ def test_label_descriptions_from_label_annotation(converted, shared_data_dir):
 
 def test_registry_names():
     named = ["conll2003", "zh_msra", "zh_onto4", "resume_zh", "weibo_zh", "ace2004", "ace2005", "genia"]
-    generic = ["conll-bio", "bmes", "lear-json", "jsonl"]
+    named += ["litbank_events", "phee"]
+    generic = ["conll-bio", "bmes", "lear-json", "jsonl", "lear-event-json"]
     assert set(REGISTRY) == set(named + generic)
     assert all(REGISTRY[name].generic for name in generic)
 
@@ -374,6 +389,75 @@ def test_lear_json_format(tmp_path):
     english_corpus = read_corpus("lear-json", raw, Settings(lang="en"))
     assert english_corpus.splits["validation"][0]["text"] == "the New York office"
     assert entity_texts(english_corpus.splits["validation"][0]) == [("New York", "LOC")]
+
+
+def test_litbank_adjacent_event_tokens_stay_separate_triggers(converted):
+    corpus, _ = converted("litbank_events")
+    adjacent = 0
+    for records in corpus.splits.values():
+        for record in records:
+            spans = sorted((e["start"], e["end"]) for e in record["entities"])
+            assert all(record["text"][s:e] == record["text"][s:e].strip() and " " not in record["text"][s:e]
+                       for s, e in spans)  # fmt: skip
+            adjacent += sum(second[0] == first[1] + 1 for first, second in zip(spans, spans[1:]))
+    assert adjacent == 80  # SOURCES.md: 80 places with two adjacent EVENT tokens, each its own trigger
+    assert corpus.splits["train"][0]["id"].endswith("-0") and corpus.issues.empty
+
+
+def test_phee_partial_word_triggers_are_widened_and_counted(converted):
+    corpus, _ = converted("phee")
+    assert sum(corpus.issues.repaired.values()) == 3  # 'potentia', 'nduced', 'potential adverse even'
+    texts = {entity_texts(r)[i][0] for r in corpus.splits["train"] for i in range(len(r["entities"]))}
+    assert "potential" in texts and "induced" in texts and "potentia" not in texts
+
+
+def test_phee_bad_trigger_names_file_and_line_and_lenient_skips_the_record(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    good = {"id": "1_1", "context": "Rash developed after aspirin.", "annotations": [{"events": [
+        {"event_type": "Adverse_event", "Trigger": {"text": [["developed"]], "start": [[5]]}}]}]}  # fmt: skip
+    bad = json.loads(json.dumps(good))
+    bad["annotations"][0]["events"][0]["Trigger"] = {"text": [["developing"]], "start": [[5]]}
+    write(raw, "train.json", json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    for split in ("dev", "test"):
+        write(raw, f"{split}.json", json.dumps(good) + "\n")
+    with pytest.raises(CorpusFormatError, match=r"train.json:2: trigger 'developing' is not text\[5:"):
+        convert("phee", raw, tmp_path / "strict")
+    corpus = convert("phee", raw, tmp_path / "lenient", lenient=True)
+    assert [entity_texts(r) for r in corpus.splits["train"]] == [[("developed", "Adverse_event")]]
+    assert dict(corpus.issues.skipped) == {"record": 1}
+
+
+TRIGGER_LINE = {
+    "text": "Police arrested him after the attack on Monday",
+    "events": [
+        {"trigger": {"text": "arrested", "label": "Justice:Arrest-Jail",
+                     "segments": {"start_offset": 7, "end_offset": 15}}, "arguments": []},
+        {"trigger": {"text": "attack", "label": "Conflict:Attack",
+                     "segments": {"start_offset": 30, "end_offset": 36}},
+         "arguments": [{"text": "Monday", "label": "Time", "segments": {"start_offset": 40, "end_offset": 46}}]},
+        {"trigger": {"text": "attack", "label": "Conflict:Attack",
+                     "segments": {"start_offset": 30, "end_offset": 36}}, "arguments": []},
+    ],
+}  # fmt: skip
+
+
+def test_lear_event_json_format_reads_triggers_and_the_authors_descriptions(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write(
+        raw, "train.json", json.dumps(TRIGGER_LINE) + "\n" + json.dumps({"text": "nothing here", "events": []}) + "\n"
+    )
+    write(raw, "trigger_label_map.json", json.dumps([{"0": "Conflict:Attack", "1": "Justice:Arrest-Jail"},
+                                                      {"Conflict:Attack": 0, "Justice:Arrest-Jail": 1}]))  # fmt: skip
+    long_description = "An Arrest-Jail Event occurs whenever the movement of a PERSON is constrained " * 3
+    write(raw, "trigger_annotation.txt", "An Attack Event is a violent physical act.\n" + long_description + "\n")
+    corpus = convert("lear-event-json", raw, tmp_path / "out")
+    record = corpus.splits["train"][0]
+    assert entity_texts(record) == [("arrested", "Justice:Arrest-Jail"), ("attack", "Conflict:Attack")]  # one attack
+    assert corpus.splits["train"][1]["entities"] == []
+    assert corpus.labels == {"Conflict:Attack": "An Attack Event is a violent physical act.",
+                             "Justice:Arrest-Jail": long_description.strip()}  # fmt: skip
 
 
 def test_jsonl_format(tmp_path):
@@ -591,6 +675,38 @@ BAD_INPUTS = [
         {"skipped": {"entity": 1}, "sentences": 1, "entities": 0},
     ),
     ("conll-bio", "train.txt", b"ok O\n\xff\xfe B-PER\n", r"train.txt:2: not UTF-8", {"fatal": True}),
+    (
+        "lear-event-json",
+        "train.json",
+        json.dumps(
+            {
+                "text": "he was arrested",
+                "events": [
+                    {"trigger": {"text": "arrest", "label": "PER", "segments": {"start_offset": 7, "end_offset": 13}}}
+                ],
+            }
+        )
+        + "\n",  # fmt: skip
+        r"train.json:1: entity \[7, 13\) 'arrest' crosses a token boundary",
+        {"skipped": {"entity": 1}, "sentences": 1, "entities": 0},
+    ),
+    (
+        "lear-event-json",
+        "train.json",
+        json.dumps({"text": "he was arrested", "events": {"trigger": "arrested"}})
+        + "\n"
+        + json.dumps(
+            {
+                "text": "he left",
+                "events": [
+                    {"trigger": {"text": "left", "label": "PER", "segments": {"start_offset": 3, "end_offset": 7}}}
+                ],
+            }
+        )
+        + "\n",  # fmt: skip
+        r"train.json:1: a record needs 'events' of type list",
+        {"skipped": {"record": 1}, "sentences": 1, "entities": 1},
+    ),
 ]
 
 

@@ -430,3 +430,15 @@ def test_fusion_residual_adds_the_encoder_states_to_every_label(make_tiny_model,
         plain = model.fusion(text, model.label_states())
     expected = plain + text.unsqueeze(0) if residual else plain
     torch.testing.assert_close(captured["fused"], expected)
+
+
+def test_label_descriptions_longer_than_64_tokens_are_kept_whole(make_tiny_model, toy_tokenizer):
+    """The original never truncates descriptions (an ACE 2005 event-type description is over 64 word pieces)."""
+    long_description = " ".join(["names of places such as cities countries rivers and mountains"] * 8)
+    model = make_tiny_model()
+    model.set_labels({"LOC": long_description, "PER": "names of people"}, toy_tokenizer)
+    full = toy_tokenizer(long_description)["input_ids"]
+    assert model.config.max_label_length is None and len(full) > 64
+    assert model.config.label_input_ids[0] == full
+    outputs = model(**toy_batch(toy_tokenizer).inputs)
+    assert outputs.start_logits.shape[-1] == 2

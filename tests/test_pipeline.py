@@ -656,3 +656,43 @@ def test_new_labels_at_inference(toy_tokenizer):
     pipe.set_labels({"PER": TOY_LABELS["PER"], "DRUG": "names of medicines"})  # replace the whole label set
     assert model.config.label_names == ["PER", "DRUG"]
     assert {e["entity_group"] for e in pipe(text)} <= {"PER", "DRUG"}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Event triggers: one-word spans, adjacent triggers kept apart
+# ---------------------------------------------------------------------------------------------------------------------
+
+EVENT_LABELS = {"EVENT": "an event trigger is the word that names an action that happens"}
+# LitBank-style: every trigger is one word, and two adjacent words may be two triggers ("met sent").
+EVENT_SENTENCES = [
+    ("Alice lives in Paris", [(6, 11, "EVENT")]),
+    ("Bob works for Acme in Berlin", [(4, 9, "EVENT")]),
+    ("Google hired Carol", [(7, 12, "EVENT")]),
+    ("Dave met sent Erin at Oxford", [(5, 8, "EVENT"), (9, 13, "EVENT")]),
+    ("the UN sent Frank", [(7, 11, "EVENT")]),
+    ("nothing to see here", []),
+    ("Carol hired met Bob", [(6, 11, "EVENT"), (12, 15, "EVENT")]),
+    ("Tokyo and Kyoto are cities", []),
+]
+
+
+def test_trained_trigger_model_returns_exact_offsets_and_keeps_adjacent_triggers_apart(toy_tokenizer):
+    batch = toy_batch(toy_tokenizer, sentences=EVENT_SENTENCES, label_names=list(EVENT_LABELS))
+    model = build_tiny_model(toy_tokenizer, labels=EVENT_LABELS, initializer_range=0.2)
+    optimizer = torch.optim.AdamW(model.optimizer_param_groups(1e-3, task_layer_lr=5.0, weight_decay=0.01))
+    targets = {name: batch.targets[name] for name in ("start_labels", "end_labels")}
+    extractor = pipeline("span-extraction", model=model, tokenizer=toy_tokenizer)
+    for step in range(400):
+        model.train()
+        loss = model(**batch.inputs, **targets).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % 20 == 19:
+            predicted = [[(e["start"], e["end"], e["entity_group"]) for e in extractor(text)] for text, _ in
+                         EVENT_SENTENCES]  # fmt: skip
+            if predicted == [gold for _, gold in EVENT_SENTENCES]:
+                break
+    assert predicted == [gold for _, gold in EVENT_SENTENCES], f"not learned (last loss {loss.item():.4f})"
+    entities = extractor("Dave met sent Erin at Oxford")
+    assert [(e["word"], e["start"], e["end"]) for e in entities] == [("met", 5, 8), ("sent", 9, 13)]
