@@ -185,7 +185,9 @@ class LearConfig(PretrainedConfig):
             )
         if self.boundary_pos_weight <= 0:
             raise ValueError(f"LearConfig.boundary_pos_weight must be positive, got {self.boundary_pos_weight}")
-        if self.max_label_length is not None and (not isinstance(self.max_label_length, int) or self.max_label_length < 3):
+        if self.max_label_length is not None and (
+            not isinstance(self.max_label_length, int) or self.max_label_length < 3
+        ):
             raise ValueError(
                 f"LearConfig.max_label_length must be an int >= 3 ([CLS] word [SEP]), got {self.max_label_length!r}"
             )
