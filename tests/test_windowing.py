@@ -9,6 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import build_sentencepiece_style_tokenizer
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from transformers import PreTrainedTokenizerFast
 
 from lear.modeling_lear import Span
 from lear.windowing import (
@@ -279,3 +281,49 @@ def test_word_char_offsets_names_a_word_missing_from_the_text():
     assert word_char_offsets("a  bb a", ["a", "bb", "a"]) == [(0, 1), (3, 5), (6, 7)]
     with pytest.raises(ValueError, match="'cc'"):
         word_char_offsets("a bb", ["a", "cc"])
+
+
+def build_tiny_tokenizer(kind: str):
+    """A byte-level BPE (GPT-2 / RoBERTa conventions) or a Metaspace unigram (SentencePiece / XLM-R conventions)
+    trained in code on a few sentences, so that words split into several pieces."""
+    corpus = [MIXED_TEXT, "U.S. President met G. Bush in Cupertino , Calif .", "the river Nile is long"] * 5
+    if kind == "byte-level":
+        backend = Tokenizer(models.BPE())
+        backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        backend.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<s>", "</s>", "<pad>"],
+                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())  # fmt: skip
+        backend.train_from_iterator(corpus, trainer)
+        backend.post_processor = processors.RobertaProcessing(("</s>", 1), ("<s>", 0), trim_offsets=True)
+    else:
+        backend = Tokenizer(models.Unigram())
+        backend.pre_tokenizer = pre_tokenizers.Metaspace()
+        trainer = trainers.UnigramTrainer(vocab_size=120, special_tokens=["<s>", "</s>", "<pad>", "<unk>"],
+                                          unk_token="<unk>")  # fmt: skip
+        backend.train_from_iterator(corpus, trainer)
+        backend.post_processor = processors.TemplateProcessing(
+            single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 1)]
+        )
+    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                                   unk_token="<unk>" if kind != "byte-level" else None)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["byte-level", "sentencepiece"])
+def test_span_edges_follow_the_units_with_byte_level_and_sentencepiece_tokenizers(kind):
+    tokenizer = build_tiny_tokenizer(kind)
+    text = "U.S. President met G. Bush in Cupertino , Calif ."
+    starts = {start for start, _ in units(text)}
+    ends = {end for _, end in units(text)}
+    (window,) = encode_windows(tokenizer, [text], max_length=128)
+    pieces_inside_words = 0
+    for k in content(window):
+        start, end = window.token_spans[k]
+        assert text[start:end] == text[start:end].strip()  # no "Ġ"/"▁" space inside a token's span
+        assert not window.start_allowed[k] or start in starts, (k, text[start:end])
+        assert not window.end_allowed[k] or end in ends, (k, text[start:end])
+        pieces_inside_words += start not in starts
+    assert pieces_inside_words > 0, "the tokenizer must split some word for the test to mean anything"
+    allowed_starts = {window.token_spans[k][0] for k in content(window) if window.start_allowed[k]}
+    assert allowed_starts == {
+        start for start in starts if any(window.token_spans[k][0] == start for k in content(window))
+    }
