@@ -155,6 +155,7 @@ def run(corpus: str, model: str, seed: int) -> dict:
     RUNS_DIR.mkdir(parents=True, exist_ok=True)
     command = (lear_command if model == "lear" else tagger_command)(corpus, recipe, seed, output_dir)
     log_file = RUNS_DIR / f"{name}.log"
+    commit = git_commit()  # the code that runs: read now, not after a run that may outlast later commits
     started = time.perf_counter()
     with log_file.open("a") as log:  # appended: a resumed run keeps the earlier part
         completed = subprocess.run(
@@ -171,7 +172,7 @@ def run(corpus: str, model: str, seed: int) -> dict:
         "wall_seconds_this_invocation": time.perf_counter() - started,
         "recipe": vars(recipe),
         "command": f"python -m bench.seed_rows {corpus} --model {model} --seed {seed}",
-        "commit": git_commit(),
+        "commit": commit,
         "machine": metadata_line(run_metadata()),
     }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
