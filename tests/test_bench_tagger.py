@@ -25,10 +25,14 @@ def test_tagger_selects_its_checkpoint_on_the_validation_split(toy_tokenizer, tm
     torch.manual_seed(0)
     BertModel(tiny_encoder_config(len(toy_tokenizer)), add_pooling_layer=False).save_pretrained(encoder_dir)
     toy_tokenizer.save_pretrained(encoder_dir)
-    corpus = save_corpus(tmp_path / "corpus", {name: toy_rows(16, name) for name in ("train", "validation", "test")})
+    # a test split of another size than the validation split: each is scored against its own rows
+    test_rows = toy_rows(24, "test")
+    test_rows = test_rows[3:] + test_rows[:3]  # row k of test and of validation hold different sentences
+    splits = {"train": toy_rows(16, "train"), "validation": toy_rows(16, "validation"), "test": test_rows}
+    corpus = save_corpus(tmp_path / "corpus", splits)
 
     results = tagger.train_and_score(tagger_arguments(encoder_dir, corpus, tmp_path / "run", "--select_on_dev"))
-    assert results["predict_n_gold"] == sum(len(row["entities"]) for row in toy_rows(16, "test"))
+    assert results["predict_n_gold"] == sum(len(row["entities"]) for row in splits["test"])
     assert 0.0 <= results["predict_f1"] <= 1.0 and results["best_dev_f1"] is not None
     checkpoints = sorted(path.name for path in (tmp_path / "run").glob("checkpoint-*"))
     state = json.loads((tmp_path / "run" / checkpoints[-1] / "trainer_state.json").read_text())
