@@ -117,6 +117,15 @@ def tagger_command(corpus: str, recipe: Recipe, seed: int, output_dir: Path) -> 
     ]  # fmt: skip
 
 
+def per_label(test: dict) -> dict:
+    """The test split's P/R/F1 keys without their `predict_` prefix (micro and per label)."""
+    return {
+        key[len("predict_") :]: value
+        for key, value in test.items()
+        if key.startswith("predict_") and key.endswith(("_f1", "_precision", "_recall"))
+    }
+
+
 def lear_result(output_dir: Path) -> dict:
     test = json.loads((output_dir / "predict_results.json").read_text())
     state = json.loads((output_dir / "trainer_state.json").read_text())
@@ -129,7 +138,7 @@ def lear_result(output_dir: Path) -> dict:
         "test_precision_truncated": test["predict_precision_truncated"],
         "test_recall_truncated": test["predict_recall_truncated"],
         "test_entities_truncated": test["predict_n_gold_truncated"],
-        "per_label": {k[len("predict_") :]: v for k, v in test.items() if k.endswith(("_f1", "_precision", "_recall"))},
+        "per_label": per_label(test),
         "best_dev_f1": state.get("best_metric"),
         "train_seconds": json.loads((output_dir / "train_results.json").read_text())["train_runtime"],
     }
@@ -142,7 +151,7 @@ def tagger_result(output_dir: Path) -> dict:
         "test_recall": test["predict_recall"],
         "test_f1": test["predict_f1"],
         "test_entities": test["predict_n_gold"],
-        "per_label": {k[len("predict_") :]: v for k, v in test.items() if k.endswith(("_f1", "_precision", "_recall"))},
+        "per_label": per_label(test),
         "best_dev_f1": test["best_dev_f1"],
         "train_seconds": test["train_seconds"],
     }
