@@ -277,6 +277,13 @@ def read_lear_json(path: Path, split: str, options: ReadOptions, issues: IssueLo
     index that string.  The output text is ``options.separator.join(tokens)``, so with
     ``separator=""`` the artificial spaces disappear and offsets are recomputed.
     """
+    return _read_spaced_json(path, split, options, issues, lambda obj, line: obj.get("entities"), unique=False)
+
+
+def _read_spaced_json(path: Path, split: str, options: ReadOptions, issues: IssueLog, entities_of, unique: bool):
+    """The LEAR authors' JSON lines: ``text`` is tokens joined by single spaces, and ``entities_of(obj, line)``
+    gives the record's entity-like dicts ``{label, text?, start_offset, end_offset}`` (character offsets into
+    ``text``). ``unique`` drops repeated spans (one trigger annotated for two events)."""
     records: list[Record] = []
     for index, number, obj in iter_json_lines(path, issues):
         try:
@@ -286,10 +293,11 @@ def read_lear_json(path: Path, split: str, options: ReadOptions, issues: IssueLo
                 raise CorpusFormatError(path, number, "empty token (text empty, or two spaces in a row)")
             offsets = joined_token_offsets(tokens, " ")
             keys = ("start_offset", "end_offset")
-            spans = _token_spans(obj.get("entities"), keys, source, offsets, options, issues, path, number)
+            spans = _token_spans(entities_of(obj, number), keys, source, offsets, options, issues, path, number)
         except CorpusFormatError as error:
             issues.skip(error, "record")
             continue
+        spans = unique_spans(spans) if unique else spans
         records.append(record_from_token_spans(f"{split}-{index}", tokens, spans, options.separator))
     return records
 
@@ -421,24 +429,11 @@ def read_lear_event_json(path: Path, split: str, options: ReadOptions, issues: I
     ``{"text": tokens joined by spaces, "events": [{"trigger": {"text", "label", "segments": {"start_offset",
     "end_offset"}}, "arguments": [...]}]}``, character offsets into ``text``, end exclusive. Each trigger becomes an
     entity labelled with its event type (arguments are not read); a trigger shared by two events is kept once."""
-    records: list[Record] = []
-    for index, number, obj in iter_json_lines(path, issues):
-        try:
-            source = _get(obj, "text", str, path, number, "a record")
-            tokens = source.split(" ")
-            if "" in tokens:
-                raise CorpusFormatError(path, number, "empty token (text empty, or two spaces in a row)")
-            triggers = [
-                _lear_trigger(event, path, number) for event in _get(obj, "events", list, path, number, "a record")
-            ]
-            offsets = joined_token_offsets(tokens, " ")
-            keys = ("start_offset", "end_offset")
-            spans = _token_spans(triggers, keys, source, offsets, options, issues, path, number)
-        except CorpusFormatError as error:
-            issues.skip(error, "record")
-            continue
-        records.append(record_from_token_spans(f"{split}-{index}", tokens, unique_spans(spans), options.separator))
-    return records
+
+    def triggers(obj: dict, line: int) -> list[dict]:
+        return [_lear_trigger(event, path, line) for event in _get(obj, "events", list, path, line, "a record")]
+
+    return _read_spaced_json(path, split, options, issues, triggers, unique=True)
 
 
 def _lear_trigger(event: object, path: Path, line: int) -> dict:
