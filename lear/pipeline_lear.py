@@ -273,8 +273,8 @@ class SpanExtractionPipeline(ChunkPipeline):
         batch = self._collate(windows)
         start_mask, end_mask = batch.pop("start_mask"), batch.pop("end_mask")
         outputs = self.model(**batch)
-        # One vectorised decode for the whole batch; the masks keep spans off special tokens and padding (and, for
-        # pre-split words, off word-internal sub-tokens).
+        # One vectorised decode for the whole batch; the masks keep spans off special tokens, padding and pieces inside
+        # a unit of the text (the rule training used, `windowing.char_boundaries`).
         spans = self.model.decode(outputs, start_mask=start_mask, end_mask=end_mask, nested=nested, threshold=threshold)
         predictions = [WindowPrediction(window, window_spans) for window, window_spans in zip(windows, spans)]
         return {

@@ -6,8 +6,8 @@
   to sub-tokens, and every window remembers what is needed to map its predictions back to the whole text.
 - `LearDataCollator` pads a batch and builds the model's targets: `start_labels`/`end_labels` `[B, L, C]` and, for
   nested models, `span_labels` `[B, L, L, C]`. Positions that can never start (end) an entity (special tokens,
-  padding, word-internal sub-tokens) are -100, as `run_ner.py` does for word-internal sub-tokens; so are the
-  in-window boundaries of entities that a window cuts.
+  padding, pieces inside a unit of the text, see `windowing.char_boundaries`) are -100, as `run_ner.py` does for
+  word-internal sub-tokens; so are the in-window boundaries of entities that a window cuts.
 - `make_preprocess_logits_for_metrics` decodes each evaluation batch at once, so evaluation keeps a small tensor of
   spans per window instead of every `[N, L, C]` (and `[N, L, L, C]`) logit. It reads the decoding masks back from
   the -100s of the labels, and each window's row number (`add_feature_index`) from digits the collator hides in

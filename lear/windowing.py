@@ -43,8 +43,8 @@ class TextWindow:
     """One encoder input: a window over one text's tokens, with special tokens.
 
     `token_spans[k]` is token k's character span in the original text (`NO_SPAN` for special tokens);
-    `start_allowed`/`end_allowed` say whether token k may begin/end an entity (with pre-split words: only the first /
-    last sub-token of a word); `owned[k]` whether this window's prediction for token k is the one kept.
+    `start_allowed`/`end_allowed` say whether token k may begin/end an entity (only the first / last piece of a unit
+    of the text, see `char_boundaries`); `owned[k]` whether this window's prediction for token k is the one kept.
     """
 
     text_index: int
@@ -149,7 +149,8 @@ def encode_windows(
         tokenizer: a fast tokenizer (offsets are needed).
         texts: the original texts; all returned character spans index these strings.
         words: optionally, each text pre-split into words (e.g. a corpus's tokens, or Chinese characters). They are
-            fed with `is_split_into_words=True`, and entities may then start/end only at word boundaries.
+            fed with `is_split_into_words=True`; their edges are span edges too, beside the units of
+            `char_boundaries`.
         max_length: window length including special tokens.
         stride: tokens shared by neighbouring windows (default: `default_stride(max_length)`).
     """
