@@ -253,6 +253,7 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
         shutil.rmtree(job.output_dir)
     job.output_dir.mkdir(parents=True)
     log = job.output_dir / "run.log"
+    commit = git_commit()  # the code that runs: read before a run that later commits may outlast
     started = time.perf_counter()
     if job.model == "lear":
         arguments_file = job.output_dir / "run_lear_args.json"
@@ -292,7 +293,7 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
         "test_entities": metrics["predict_n_gold"],
         "wall_seconds": time.perf_counter() - started,
         "train_seconds": train_seconds,
-        "commit": git_commit(),
+        "commit": commit,
         "machine": metadata_line(run_metadata()),
         "command": " ".join(["python -m bench.quality", *sys.argv[1:]]),
         "run_command": " ".join(command[1:]).replace(str(REPO_ROOT) + "/", ""),

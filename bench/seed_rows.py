@@ -126,19 +126,27 @@ def per_label(test: dict) -> dict:
     }
 
 
-def lear_result(output_dir: Path) -> dict:
-    test = json.loads((output_dir / "predict_results.json").read_text())
-    state = json.loads((output_dir / "trainer_state.json").read_text())
+def test_scores(test: dict) -> dict:
+    """The test split's micro P/R/F1, gold count and per-label scores from `predict_*` metrics (LEAR's and the
+    tagger's results share these keys)."""
     return {
         "test_precision": test["predict_precision"],
         "test_recall": test["predict_recall"],
         "test_f1": test["predict_f1"],
         "test_entities": test["predict_n_gold"],
+        "per_label": per_label(test),
+    }
+
+
+def lear_result(output_dir: Path) -> dict:
+    test = json.loads((output_dir / "predict_results.json").read_text())
+    state = json.loads((output_dir / "trainer_state.json").read_text())
+    return {
+        **test_scores(test),
         "test_f1_truncated": test["predict_f1_truncated"],
         "test_precision_truncated": test["predict_precision_truncated"],
         "test_recall_truncated": test["predict_recall_truncated"],
         "test_entities_truncated": test["predict_n_gold_truncated"],
-        "per_label": per_label(test),
         "best_dev_f1": state.get("best_metric"),
         "train_seconds": json.loads((output_dir / "train_results.json").read_text())["train_runtime"],
     }
@@ -146,15 +154,7 @@ def lear_result(output_dir: Path) -> dict:
 
 def tagger_result(output_dir: Path) -> dict:
     test = json.loads((output_dir / "tagger_results.json").read_text())
-    return {
-        "test_precision": test["predict_precision"],
-        "test_recall": test["predict_recall"],
-        "test_f1": test["predict_f1"],
-        "test_entities": test["predict_n_gold"],
-        "per_label": per_label(test),
-        "best_dev_f1": test["best_dev_f1"],
-        "train_seconds": test["train_seconds"],
-    }
+    return {**test_scores(test), "best_dev_f1": test["best_dev_f1"], "train_seconds": test["train_seconds"]}
 
 
 def run(corpus: str, model: str, seed: int) -> dict:
