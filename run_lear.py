@@ -40,7 +40,9 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from lear import LearConfig, LearForSpanExtraction
 from lear.configuration_lear import DECODE_STRATEGIES, FUSION_TYPES
-from lear.model_card import append_lear_section
+from lear.locations import check_model_location, hub_id
+from lear.model_card import TrainingSummary, build_model_card
+from lear.pipeline_lear import SpanExtractionPipeline
 from lear.training import (
     LABEL_NAMES,
     LearDataCollator,
@@ -65,6 +67,10 @@ OFFSET_POSITION_MODEL_TYPES = {"roberta", "xlm-roberta", "xlm-roberta-xl", "came
 SPLIT_OF_STAGE = {"train": "train", "eval": "validation", "predict": "test"}
 PRE_SPLIT_CHOICES = ("auto", "always", "never")
 PRE_SPLIT_SAMPLE_TEXTS = 200  # texts whose words decide --pre_split auto
+USAGE = (
+    "%(prog)s --model_name_or_path MODEL (--dataset_dir DIR | --dataset_name NAME) --output_dir DIR "
+    "[--do_train] [--do_eval] [--do_predict] [OPTIONS]  (every option: %(prog)s --help), or %(prog)s ARGS.json"
+)
 LONE_MARKER_LIMIT = 0.5  # above this share of words starting with a lone "▁", auto tokenizes the raw text
 
 
@@ -121,6 +127,13 @@ class ModelArguments:
             "help": "After training a flat model with a validation split (--do_eval), choose each label's decoding "
             "threshold on it (best F1 per label among 0.05..0.5) and save them in the model's config "
             "(docs/model.md). Skipped, with a note, without a validation split or for nested models."
+        },
+    )
+    base_model_id: str | None = field(
+        default=None,
+        metadata={
+            "help": "The encoder's Hub id, written as base_model in the model card when --model_name_or_path is a "
+            "local folder (a local path is never written there)."
         },
     )
     task_layer_lr: float = field(
@@ -216,7 +229,8 @@ class DataTrainingArguments:
 
 def parse_arguments(argv: list[str] | None = None) -> tuple[ModelArguments, DataTrainingArguments, TrainingArguments]:
     """Arguments from the command line, or from a single JSON file argument."""
-    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, TrainingArguments))
+    # A short usage line: argparse prints it with every argument error, and the full one lists 150 options.
+    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, TrainingArguments), usage=USAGE)
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 1 and argv[0].endswith(".json"):
         return parser.parse_json_file(json_file=os.path.abspath(argv[0]))
@@ -224,43 +238,77 @@ def parse_arguments(argv: list[str] | None = None) -> tuple[ModelArguments, Data
 
 
 def setup_logging(training_args: TrainingArguments) -> None:
+    """This script's progress lines at info; transformers' and datasets' own at warning, since at info they print
+    every config and file they load. `--log_level` sets all three (e.g. `info` for everything, `warning` for
+    warnings only); replicas log at `--log_level_replica`."""
     logging.basicConfig(
         format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
         datefmt="%m/%d/%Y %H:%M:%S",
         handlers=[logging.StreamHandler(sys.stdout)],
     )
-    if training_args.should_log:
-        # The default of training_args.log_level is passive, so we set log level at info here to have that default.
-        transformers.utils.logging.set_verbosity_info()
-    log_level = training_args.get_process_log_level()
-    logger.setLevel(log_level)
-    datasets.utils.logging.set_verbosity(log_level)
-    transformers.utils.logging.set_verbosity(log_level)
+    chosen = training_args.log_level if training_args.should_log else training_args.log_level_replica
+    if chosen == "passive":
+        own_level, library_level = (
+            (logging.INFO, logging.WARNING) if training_args.should_log else (logging.WARNING,) * 2
+        )
+    else:
+        own_level = library_level = training_args.get_process_log_level()
+    logger.setLevel(own_level)
+    datasets.utils.logging.set_verbosity(library_level)
+    transformers.utils.logging.set_verbosity(library_level)
     transformers.utils.logging.enable_default_handler()
     transformers.utils.logging.enable_explicit_format()
-    logger.warning(
+    logger.warning(  # one line per process, at every level: it says what runs where
         f"Process rank: {training_args.process_index}, device: {training_args.device}, n_gpu: {training_args.n_gpu}, "
         f"distributed training: {training_args.parallel_mode.value == 'distributed'}"
     )
 
 
+RUN_RESULT_FILES = (  # what a finished run leaves beside its model; a retrained model must not inherit them
+    "all_results.json", "train_results.json", "eval_results.json", "predict_results.json",
+    "predictions.jsonl", "eval_predictions.jsonl", "README.md",
+)  # fmt: skip
+
+
 def detect_last_checkpoint(training_args: TrainingArguments, data_args: DataTrainingArguments) -> str | None:
-    """The checkpoint to resume from when training into an output_dir that already holds checkpoints."""
-    output_dir = training_args.output_dir
-    if not training_args.do_train or data_args.overwrite_output_dir or not os.path.isdir(output_dir):
+    """The checkpoint to resume from when training into an output_dir that holds an interrupted run's checkpoints.
+
+    A finished run (train_results.json) is not resumed silently: training again would replace its model while
+    all_results.json and the card kept the old model's scores. `--overwrite_output_dir` trains from scratch and
+    removes those result files first."""
+    output_dir = Path(training_args.output_dir)
+    if not training_args.do_train or not output_dir.is_dir():
         return None
-    last_checkpoint = get_last_checkpoint(output_dir)
-    if last_checkpoint is None and any(Path(output_dir).iterdir()):
+    if data_args.overwrite_output_dir:
+        remove_previous_results(output_dir)
+        return None
+    last_checkpoint = get_last_checkpoint(str(output_dir))
+    finished = (output_dir / "train_results.json").is_file()
+    if finished and training_args.resume_from_checkpoint is None:
+        raise ValueError(
+            f"--output_dir {output_dir} holds a finished run (train_results.json): training again there would "
+            "replace its model while its scores stayed in all_results.json. Use another --output_dir, or "
+            "--overwrite_output_dir to train from scratch (its result files are removed first)."
+        )
+    if last_checkpoint is None and any(output_dir.iterdir()):
         raise ValueError(
             f"Output directory ({output_dir}) already exists and is not empty. Use --overwrite_output_dir to "
             "overwrite it."
         )
     if last_checkpoint is not None and training_args.resume_from_checkpoint is None:
-        logger.info(
-            f"Checkpoint detected, resuming training at {last_checkpoint}. To avoid this behavior, change the "
-            "`--output_dir` or add `--overwrite_output_dir` to train from scratch."
+        logger.warning(
+            f"Resuming the interrupted run in {output_dir} from {last_checkpoint}. Use another --output_dir, or "
+            "--overwrite_output_dir to train from scratch."
         )
     return last_checkpoint
+
+
+def remove_previous_results(output_dir: Path) -> None:
+    stale = [output_dir / name for name in RUN_RESULT_FILES if (output_dir / name).is_file()]
+    if stale:
+        logger.warning(f"--overwrite_output_dir: removing the previous run's {', '.join(p.name for p in stale)}")
+    for path in stale:
+        path.unlink()
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -385,6 +433,7 @@ def check_data_labels_and_nesting(
 
 
 def load_model_config(model_args: ModelArguments) -> PretrainedConfig:
+    check_model_location(model_args.model_name_or_path, "--model_name_or_path")
     return AutoConfig.from_pretrained(
         model_args.model_name_or_path,
         cache_dir=model_args.cache_dir,
@@ -676,49 +725,116 @@ def _ids(dataset: datasets.Dataset) -> list[str] | None:
     return dataset["id"] if "id" in dataset.column_names else None
 
 
-def write_model_card(
-    trainer: Trainer,
-    model: LearForSpanExtraction,
+def training_summary(
     model_args: ModelArguments,
     data_args: DataTrainingArguments,
+    training_args: TrainingArguments,
+    splits: dict[str, datasets.Dataset],
+    example: tuple[str, list[dict]] | None,
+) -> TrainingSummary:
+    """What the model card says about this run: encoder, data, language, recipe."""
+    if data_args.dataset_name is not None:
+        dataset_id, dataset_name, language = data_args.dataset_name, data_args.dataset_name, None
+    else:
+        dataset_id, (dataset_name, language) = None, converted_corpus_card(Path(data_args.dataset_dir))
+    batch = training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps
+    recipe = {
+        "encoder learning rate": training_args.learning_rate,
+        "task-layer learning rate": f"{training_args.learning_rate * model_args.task_layer_lr:g} (x{model_args.task_layer_lr:g})",
+        "epochs": training_args.num_train_epochs if training_args.max_steps <= 0 else None,
+        "steps": training_args.max_steps if training_args.max_steps > 0 else None,
+        "batch size (per device x accumulation)": batch,
+        "warm-up": training_args.warmup_steps or None,
+        "weight decay": training_args.weight_decay,
+        "window (tokens)": data_args.max_seq_length,
+        "seed": training_args.seed,
+        "precision": "bf16" if training_args.bf16 else "fp16" if training_args.fp16 else "fp32",
+    }
+    return TrainingSummary(
+        base_model=model_args.base_model_id or hub_id(model_args.model_name_or_path),
+        dataset_id=dataset_id,
+        dataset_name=dataset_name,
+        language=language,
+        train_size=len(splits["train"]) if "train" in splits else None,
+        hyperparameters=recipe if training_args.do_train else {},
+        example=example,
+    )
+
+
+def converted_corpus_card(dataset_dir: Path) -> tuple[str, list[str] | None]:
+    """The readable name and language of a corpus data_scripts converted (from the dataset card it writes)."""
+    from huggingface_hub import DatasetCard
+
+    card_path = dataset_dir / "README.md"
+    if not card_path.is_file():
+        return dataset_dir.name, None
+    card = DatasetCard.load(card_path)
+    language = card.data.language
+    return card.data.pretty_name or dataset_dir.name, [language] if isinstance(language, str) else language
+
+
+def example_prediction(
+    model: LearForSpanExtraction, tokenizer, splits: dict[str, datasets.Dataset], data_args: DataTrainingArguments
+) -> tuple[str, list[dict]] | None:
+    """The model's own output on the first evaluation text that has entities, for the card's usage snippet."""
+    for stage in ("predict", "eval"):
+        if stage not in splits:
+            continue
+        for row in splits[stage].select(range(min(50, len(splits[stage])))):
+            if row[data_args.entities_column] and len(row[data_args.text_column]) <= 300:
+                extractor = SpanExtractionPipeline(model=model, tokenizer=tokenizer, device=model.device)
+                return row[data_args.text_column], extractor(row[data_args.text_column])
+    return None
+
+
+def write_model_card(
+    trainer: Trainer,
+    summary: TrainingSummary,
     results: dict[str, dict[str, float]],
 ) -> None:
-    """The Trainer's model card plus LEAR's labels, descriptions and text-level scores; pushed with --push_to_hub."""
-    kwargs = {"finetuned_from": model_args.model_name_or_path, "tasks": "token-classification"}
-    if data_args.dataset_name is not None:
-        kwargs["dataset_tags"] = data_args.dataset_name
-        kwargs["dataset"] = " ".join(filter(None, [data_args.dataset_name, data_args.dataset_config_name]))
-    else:
-        kwargs["dataset"] = Path(data_args.dataset_dir).name
+    """LEAR's model card (lear.model_card) with this run's scores and recipe; pushed with --push_to_hub."""
+    if not trainer.is_world_process_zero():
+        return
     scores = {
         SPLIT_OF_STAGE[stage]: strip_prefix(results[stage], stage) for stage in ("eval", "predict") if stage in results
     }
-    card_path = Path(trainer.args.output_dir) / "README.md"
+    output_dir = Path(trainer.args.output_dir)
+    repo_id = trainer.hub_model_id if trainer.args.push_to_hub else None
+    card = build_model_card(
+        trainer.model.config, scores, summary, model_name=output_dir.resolve().name, repo_id=repo_id
+    )
     if trainer.args.push_to_hub:
-        # push_to_hub rewrites the stock card before uploading; the LEAR section is added and uploaded after it.
-        trainer.push_to_hub(**kwargs)
+        # Trainer.push_to_hub writes the Trainer's own card and uploads the folder; ours replaces it right after. This
+        # keeps the stock Trainer (and its push logic) at the cost of one extra commit on the Hub.
+        trainer.push_to_hub()
+        card.save(output_dir / "README.md")
+        card.push_to_hub(trainer.hub_model_id, token=trainer.args.hub_token, commit_message="LEAR model card")
     else:
-        trainer.create_model_card(**kwargs)
-    if not trainer.is_world_process_zero():
-        return
-    append_lear_section(card_path, model.config, scores)
-    if trainer.args.push_to_hub:
-        from huggingface_hub import upload_file
-
-        upload_file(
-            path_or_fileobj=str(card_path),
-            path_in_repo="README.md",
-            repo_id=trainer.hub_model_id,
-            token=trainer.args.hub_token,
-            commit_message="Add LEAR labels and scores to the model card",
-        )
+        card.save(output_dir / "README.md")
 
 
-def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
-    """Run the job; returns the metrics of each stage run ("train", "eval", "predict")."""
+@dataclass
+class PreparedJob:
+    """Everything a run needs once its inputs have been checked: arguments, data, tokenizer, model, features."""
+
+    model_args: ModelArguments
+    data_args: DataTrainingArguments
+    training_args: TrainingArguments
+    splits: dict[str, datasets.Dataset]
+    tokenizer: object
+    model: LearForSpanExtraction
+    features: dict[str, datasets.Dataset]
+    evaluators: dict[str, SpanEvaluator]
+    calibrate: bool
+    last_checkpoint: str | None
+
+
+def prepare_job(argv: list[str] | None = None) -> PreparedJob:
+    """Parse and check the arguments, the data and the model, build the features: every error about the inputs is
+    raised here (a `ValueError` naming the argument, file or field), before any training."""
     model_args, data_args, training_args = parse_arguments(argv)
     setup_logging(training_args)
-    logger.info(f"Training/evaluation parameters {training_args}")
+    logger.debug(f"Training/evaluation parameters {training_args}")  # 100+ lines; training_args.bin keeps them
 
     last_checkpoint = detect_last_checkpoint(training_args, data_args)
     set_seed(training_args.seed)
@@ -752,6 +868,34 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         for stage in ("eval", "predict")
         if stage in features
     }
+    return PreparedJob(
+        model_args, data_args, training_args, splits, tokenizer, model, features, evaluators, calibrate, last_checkpoint
+    )
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Run the job; returns the metrics of each stage run ("train", "eval", "predict")."""
+    return run_job(prepare_job(argv))
+
+
+def cli() -> None:
+    """The command line: a bad argument or input ends with one line that names it (exit status 2) rather than a
+    traceback; `LEAR_TRACEBACK=1` shows the traceback. Errors while training are not caught."""
+    try:
+        job = prepare_job()
+    except (ValueError, OSError) as error:
+        if os.environ.get("LEAR_TRACEBACK"):
+            raise
+        sys.stderr.write(f"{Path(sys.argv[0]).name}: error: {error}\n")
+        sys.exit(2)
+    run_job(job)
+
+
+def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
+    """Train, evaluate and predict as the arguments ask; write metrics, predictions and the model card."""
+    model_args, data_args, training_args = job.model_args, job.data_args, job.training_args
+    splits, tokenizer, model, features, evaluators = job.splits, job.tokenizer, job.model, job.features, job.evaluators
+    calibrate, last_checkpoint = job.calibrate, job.last_checkpoint
 
     # The collator reads columns that are not model arguments (window metadata, compact targets), and the labels the
     # Trainer hands to preprocess_logits_for_metrics must be start/end_labels: they carry the decoding masks and the
@@ -811,9 +955,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         write_predictions(trainer, evaluators["predict"], _ids(splits["predict"]), output_dir / "predictions.jsonl")
         results["predict"] = metrics
 
-    write_model_card(trainer, model, model_args, data_args, results)
+    example = example_prediction(model, tokenizer, splits, data_args) if trainer.is_world_process_zero() else None
+    write_model_card(trainer, training_summary(model_args, data_args, training_args, splits, example), results)
     return results
 
 
 if __name__ == "__main__":
-    main()
+    cli()

@@ -10,6 +10,13 @@ commit, command).
     python -m bench.seed_rows ace2005                  # LEAR, all of the training split, seed 0
     python -m bench.seed_rows genia --seed 1
     python -m bench.seed_rows weibo_zh --model tagger  # the BIO tagger (flat corpora), same recipe and selection
+    python -m bench.seed_rows zh_msra --fraction 0.1   # a random tenth of the training split (drawn with the seed)
+
+Chinese corpora run multilingual-e5-small pruned to the corpus's pieces (bench/prune_encoder_vocab.py, built on first
+use into outputs/me5-small-<corpus>, checked to tokenize every text as the full model does): the full 250k-row
+embedding makes each CPU step several times slower (its optimiser update) and changes nothing else.
+`--fraction` trains on a random part of the training split (bench.quality's subsets: the same for LEAR and the
+tagger); validation and test stay whole.
 
 The tagger (`bench/tagger.py --select_on_dev`) gets the same encoder, epochs, learning rates, batch and selection
 rule, and resumes the same way. LEAR's results also carry the original code's scoring (`test_f1_truncated`: texts cut
@@ -26,10 +33,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import datasets
 import torch
 
 from bench.common import OUTPUT_DIR, REPO_ROOT, git_commit, metadata_line, minilm_dir, run_metadata
-from bench.quality import ME5_DIR, RESULTS_DIR, converted_corpus, subprocess_env
+from bench.prune_encoder_vocab import check as check_pruned_vocab
+from bench.prune_encoder_vocab import prune as prune_vocab
+from bench.quality import ME5_DIR, RESULTS_DIR, converted_corpus, make_subset, subprocess_env
 
 
 RUNS_DIR = OUTPUT_DIR.parent / "seed_rows"
@@ -47,11 +57,23 @@ class Recipe:
     batch_size: int = 16
     max_seq_length: int = 192
 
-    def encoder(self) -> str:
-        return minilm_dir() if self.encoder_name == "all-MiniLM-L6-v2" else str(ME5_DIR)
+    def encoder(self, corpus: str) -> str:
+        return minilm_dir() if self.encoder_name == MINILM else str(pruned_me5(corpus))
 
 
 MINILM, ME5 = "all-MiniLM-L6-v2", "multilingual-e5-small"
+
+
+def pruned_me5(corpus: str) -> Path:
+    """multilingual-e5-small with only the pieces `corpus` uses (built once, and checked, on first use)."""
+    pruned = OUTPUT_DIR.parent / f"me5-small-{corpus}"
+    if not (pruned / "model.safetensors").is_file():
+        corpus_dir = converted_corpus(corpus)
+        prune_vocab(ME5_DIR, corpus_dir, pruned)
+        check_pruned_vocab(ME5_DIR, pruned, corpus_dir)
+    return pruned
+
+
 RECIPES = {
     "conll2003": Recipe(MINILM),
     "ace2004": Recipe(MINILM, nested=True),
@@ -67,11 +89,11 @@ RECIPES = {
 }
 
 
-def run_arguments(corpus: str, recipe: Recipe, seed: int, output_dir: Path) -> dict:
+def run_arguments(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, output_dir: Path) -> dict:
     """run_lear.py's arguments (its JSON-file form): evaluation and a checkpoint every epoch, the best kept."""
     return {
-        "model_name_or_path": recipe.encoder(),
-        "dataset_dir": str(converted_corpus(corpus)),
+        "model_name_or_path": recipe.encoder(corpus),
+        "dataset_dir": str(dataset_dir),
         "output_dir": str(output_dir),
         "nested": recipe.nested,
         "do_train": True,
@@ -99,18 +121,18 @@ def run_arguments(corpus: str, recipe: Recipe, seed: int, output_dir: Path) -> d
     }
 
 
-def lear_command(corpus: str, recipe: Recipe, seed: int, output_dir: Path) -> list[str]:
+def lear_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, output_dir: Path) -> list[str]:
     arguments_file = output_dir.parent / f"{output_dir.name}.args.json"
-    arguments_file.write_text(json.dumps(run_arguments(corpus, recipe, seed, output_dir), indent=2))
+    arguments_file.write_text(json.dumps(run_arguments(corpus, recipe, dataset_dir, seed, output_dir), indent=2))
     return [sys.executable, "run_lear.py", str(arguments_file)]
 
 
-def tagger_command(corpus: str, recipe: Recipe, seed: int, output_dir: Path) -> list[str]:
+def tagger_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, output_dir: Path) -> list[str]:
     if recipe.nested:
         raise SystemExit(f"{corpus} is nested: a BIO tagger cannot represent its overlapping entities")
     return [
-        sys.executable, "-m", "bench.tagger", "--encoder", recipe.encoder(),
-        "--dataset_dir", str(converted_corpus(corpus)), "--output_dir", str(output_dir), "--seed", str(seed),
+        sys.executable, "-m", "bench.tagger", "--encoder", recipe.encoder(corpus),
+        "--dataset_dir", str(dataset_dir), "--output_dir", str(output_dir), "--seed", str(seed),
         "--num_train_epochs", str(recipe.epochs), "--learning_rate", str(recipe.learning_rate),
         "--head_lr_multiplier", "10", "--batch_size", str(recipe.batch_size), "--eval_batch_size", "32",
         "--max_length", str(recipe.max_seq_length), "--warmup", "0.1", "--select_on_dev",
@@ -157,12 +179,18 @@ def tagger_result(output_dir: Path) -> dict:
     return {**test_scores(test), "best_dev_f1": test["best_dev_f1"], "train_seconds": test["train_seconds"]}
 
 
-def run(corpus: str, model: str, seed: int) -> dict:
+def training_data(corpus: str, fraction: float, seed: int) -> Path:
+    corpus_dir = converted_corpus(corpus)
+    return corpus_dir if fraction == 1.0 else make_subset(corpus_dir, fraction, seed)
+
+
+def run(corpus: str, model: str, seed: int, fraction: float = 1.0) -> dict:
     recipe = RECIPES[corpus]
-    name = f"{corpus}-{model}-1.0-seed{seed}"
+    name = f"{corpus}-{model}-{float(fraction)}-seed{seed}"
     output_dir = RUNS_DIR / name  # the run's own: it resumes from the last checkpoint found there
     RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    command = (lear_command if model == "lear" else tagger_command)(corpus, recipe, seed, output_dir)
+    dataset_dir = training_data(corpus, fraction, seed)
+    command = (lear_command if model == "lear" else tagger_command)(corpus, recipe, dataset_dir, seed, output_dir)
     log_file = RUNS_DIR / f"{name}.log"
     commit = git_commit()  # the code that runs: read now, not after a run that may outlast later commits
     started = time.perf_counter()
@@ -175,12 +203,13 @@ def run(corpus: str, model: str, seed: int) -> dict:
     result = {
         "corpus": corpus,
         "model": model,
-        "fraction": 1.0,
+        "fraction": fraction,
+        "train_size": len(datasets.load_from_disk(str(dataset_dir))["train"]),
         "seed": seed,
         **(lear_result if model == "lear" else tagger_result)(output_dir),
         "wall_seconds_this_invocation": time.perf_counter() - started,
         "recipe": vars(recipe),
-        "command": f"python -m bench.seed_rows {corpus} --model {model} --seed {seed}",
+        "command": f"python -m bench.seed_rows {corpus} --model {model} --seed {seed} --fraction {fraction:g}",
         "commit": commit,
         "machine": metadata_line(run_metadata()),
     }
@@ -194,11 +223,14 @@ def main() -> None:
     parser.add_argument("corpus", choices=sorted(RECIPES))
     parser.add_argument("--model", choices=("lear", "tagger"), default="lear")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fraction", type=float, default=1.0, help="part of the training split (random, by seed)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    result = run(args.corpus, args.model, args.seed)
+    if not 0 < args.fraction <= 1:
+        parser.error(f"--fraction must be in (0, 1], got {args.fraction}")
+    result = run(args.corpus, args.model, args.seed, args.fraction)
     print(json.dumps({key: result[key] for key in ("corpus", "test_precision", "test_recall", "test_f1")}))
 
 

@@ -21,16 +21,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .locations import check_model_location
+
 
 FORMATS = ("txt", "jsonl")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
 
 class InputError(ValueError):
@@ -170,12 +175,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     if args.input != "-" and not Path(args.input).is_file():
         parser.error(f"input file not found: {args.input}")
+    try:
+        check_model_location(args.model, "--model")
+        check_tokenizer_saved(args.model)
+        check_output_location(args.output)
+    except ValueError as error:
+        parser.error(str(error))
 
     # Imported here so that `lear-predict --help` and argument errors answer without loading torch.
     from transformers import pipeline
     from transformers.utils import logging as transformers_logging
 
     import lear  # noqa: F401  (registers the "span-extraction" task)
+
+    if args.device is not None:
+        try:
+            check_device(args.device)
+        except ValueError as error:
+            parser.error(str(error))
 
     transformers_logging.disable_progress_bar()  # weight-loading bars would mix with ours
     # Options go to the constructor, which checks them (threshold range, label names...) before any input is read.
@@ -190,7 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         pipe = pipeline("span-extraction", model=args.model, device=args.device, **options)
     except (OSError, ValueError, TypeError) as error:
-        print(f"lear-predict: error: {error}", file=sys.stderr)
+        where = "" if Path(args.model).exists() else f"--model {args.model} is no local folder; as a Hub id: "
+        print(f"lear-predict: error: {where}{error}", file=sys.stderr)
         return 1
 
     total = count_lines(args.input) if args.input != "-" else None
@@ -199,9 +217,52 @@ def main(argv: Sequence[str] | None = None) -> int:
             records = read_records(source, args.input if args.input != "-" else "<stdin>", fmt)
             _write_predictions(pipe, records, sink, total=total, quiet=args.quiet)
     except InputError as error:
-        print(f"lear-predict: error: {error}", file=sys.stderr)
+        print(f"lear-predict: error: {error} (nothing written to {args.output})", file=sys.stderr)
         return 1
     return 0
+
+
+def check_tokenizer_saved(model: str) -> None:
+    """Raise a `ValueError` when a local model folder has no tokenizer: the pipeline needs the encoder's tokenizer,
+    and without one transformers fails with an unrelated message about converting slow tokenizers."""
+    folder = Path(model)
+    if folder.is_dir() and not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise ValueError(
+            f"--model {model} has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): save the encoder's tokenizer "
+            f"beside the model, e.g. AutoTokenizer.from_pretrained(ENCODER).save_pretrained({model!r})"
+        )
+
+
+def check_output_location(path: str) -> None:
+    """Raise a `ValueError` when the output cannot be written: its folder is missing or is not a folder, or the path
+    is a folder. Checked before the model loads."""
+    if path == "-":
+        return
+    output = Path(path)
+    if output.is_dir():
+        raise ValueError(f"--output {path} is a folder; give a file name, e.g. {output / 'predictions.jsonl'}")
+    if not output.parent.is_dir():
+        raise ValueError(f"--output {path}: the folder {output.parent} does not exist; create it first")
+
+
+def check_device(device: str) -> None:
+    """Raise a `ValueError` when `device` is not a torch device this machine has (torch would fail later, with an
+    AssertionError about its build)."""
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except RuntimeError as error:
+        raise ValueError(f"--device {device!r} is not a torch device (e.g. 'cpu', 'cuda', 'cuda:1'): {error}") from None
+    if parsed.type == "cpu":
+        return
+    backend = getattr(torch, parsed.type, None)
+    if backend is None or not backend.is_available():
+        raise ValueError(f"--device {device}: this machine has no {parsed.type} device (torch {torch.__version__}); "
+                         "use --device cpu, or leave --device out for the first accelerator found")  # fmt: skip
+    count = backend.device_count() if hasattr(backend, "device_count") else 1
+    if parsed.index is not None and parsed.index >= count:
+        raise ValueError(f"--device {device}: this machine has {count} {parsed.type} device(s), numbered from 0")
 
 
 def _write_predictions(pipe, records: Iterable[Record], sink: IO[str], total: int | None, quiet: bool) -> None:
@@ -219,8 +280,21 @@ def _open_input(path: str):
     return nullcontext(sys.stdin.buffer) if path == "-" else open(path, "rb")
 
 
-def _open_output(path: str):
-    return nullcontext(sys.stdout) if path == "-" else open(path, "w", encoding="utf-8")
+@contextmanager
+def _open_output(path: str) -> Iterator[IO[str]]:
+    """stdout, or a temporary file beside `path` that replaces it only when every line has been written: a run that
+    stops on a bad input line leaves no partial or empty output, and an earlier output file stays as it was."""
+    if path == "-":
+        yield sys.stdout
+        return
+    output = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+    try:
+        with open(handle, "w", encoding="utf-8") as sink:
+            yield sink
+        os.replace(temporary, output)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from transformers import AutoConfig, PretrainedConfig
+from transformers.configuration_utils import SubConfigSpec
 
 
 FUSION_TYPES = ("attention", "cosine")
 DECODE_STRATEGIES = ("v5", "v1")
 SPAN_LOSS_NORMALIZATIONS = ("original", "mean")
+REMOTE_CODE_KEYS = ("auto_map", "trust_remote_code")
 
 
 class LearConfig(PretrainedConfig):
@@ -94,6 +96,9 @@ class LearConfig(PretrainedConfig):
     """
 
     model_type = "lear"
+    # Declaring the encoder's config as a sub-config is what lets `from_pretrained(dtype=..., attn_implementation=...)`
+    # reach the encoder: transformers sets both on every sub-config before it builds the model.
+    sub_configs_defaults = {"encoder_config": SubConfigSpec(config_class=AutoConfig, model_type="bert")}
 
     def __init__(
         self,
@@ -224,6 +229,10 @@ def _as_encoder_config(encoder_config: PretrainedConfig | dict[str, Any] | None)
         return encoder_config
     if isinstance(encoder_config, dict):
         encoder_config = dict(encoder_config)
+        # A checkpoint's config must not be able to make the encoder remote code: the encoder is always a class
+        # transformers ships (SpanMarker 1.8.1 strips `trust_remote_code` from its configs for the same reason).
+        for key in REMOTE_CODE_KEYS:
+            encoder_config.pop(key, None)
         model_type = encoder_config.pop("model_type", None)
         if model_type is None:
             raise ValueError("LearConfig.encoder_config must carry a 'model_type' (e.g. 'bert')")

@@ -11,6 +11,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
+from pathlib import Path
+
+
+# The same scores as an `evaluate` metric module (lear_span_f1.py wraps `span_scores`): `evaluate.load` takes this
+# local folder with no Hub access. Shipped inside the package, so installed copies have it too.
+SPAN_F1_MODULE = str(Path(__file__).parent / "metric_modules" / "lear_span_f1")
 
 
 def _ratio(numerator: int, denominator: int) -> float:
@@ -104,4 +110,12 @@ def bio_to_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
     return spans
 
 
-__all__ = ["span_scores", "bio_to_spans"]
+def load_span_f1():
+    """The `lear_span_f1` evaluate module, from the package (offline), kept in memory: no cache files, which the
+    processes of a distributed run would otherwise share."""
+    import evaluate
+
+    return evaluate.load(SPAN_F1_MODULE, keep_in_memory=True)
+
+
+__all__ = ["SPAN_F1_MODULE", "bio_to_spans", "load_span_f1", "span_scores"]

@@ -1,93 +1,286 @@
 # Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
-"""Model card of a trained LEAR model: the Trainer's stock card plus what is specific to LEAR, the label
-descriptions the model reads and its text-level scores."""
+"""Model cards of LEAR checkpoints, built from our own template rather than the Trainer's placeholders.
+
+The YAML header is `huggingface_hub`'s `ModelCardData` (so the Hub reads `library_name`, `pipeline_tag`, `tags`,
+`datasets`, `language`, `base_model` and shows the `model-index` scores in its metrics widget); the body says what a
+user needs: the labels with the descriptions the model reads, micro and per-label scores, a pipeline snippet that
+returns entities, the training recipe and the limitations.
+
+`LearForSpanExtraction.save_pretrained` writes a card from the config alone where a folder has none; `run_lear.py`
+writes the full one (scores, recipe, a real prediction) at the end of a run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .configuration_lear import LearConfig
+from .locations import hub_id
 
 
-CARD_MARKER = "<!-- lear: labels and text-level scores -->"
+CARD_FILE = "README.md"
+SPLIT_TITLES = {"validation": "Validation", "test": "Test"}
+METRICS = ("precision", "recall", "f1")
+CITATION = """@inproceedings{yang-etal-2021-enhanced,
+    title = "Enhanced Language Representation with Label Knowledge for Span Extraction",
+    author = "Yang, Pan and Cong, Xin and Sun, Zhenyu and Liu, Xingwu",
+    booktitle = "Proceedings of the 2021 Conference on Empirical Methods in Natural Language Processing",
+    year = "2021",
+    pages = "4623--4635",
+}"""
 
 
-def lear_card_section(config: LearConfig, results: Mapping[str, Mapping[str, float]]) -> str:
-    """Markdown: the labels with their descriptions, the text-level scores per split, and a usage snippet.
+@dataclass
+class TrainingSummary:
+    """What a training run knows beyond the config, for the card. Every field is optional.
 
     Args:
-        config: the trained model's config (labels, descriptions, fusion, nested, decoding).
-        results: split name (e.g. "validation", "test") -> metrics without prefix (`f1`, `LOC_f1`, ...), as
-            returned by `lear.metrics.span_scores`.
+        base_model: the encoder's Hub id (a local path is never written: `hub_id` filters it out).
+        dataset_id: the dataset's Hub id, for the YAML `datasets` list.
+        dataset_name: a readable name for the results ("CoNLL-2003 English"); defaults to `dataset_id`.
+        language: ISO codes of the text's language(s).
+        train_size: training texts.
+        hyperparameters: the recipe (learning rates, epochs, batch size, ...), shown as a table.
+        example: a text and the entities the model returned for it, shown under the usage snippet.
     """
-    lines = [
-        CARD_MARKER,
-        "## LEAR",
+
+    base_model: str | None = None
+    dataset_id: str | None = None
+    dataset_name: str | None = None
+    language: list[str] | None = None
+    train_size: int | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    example: tuple[str, list[dict[str, Any]]] | None = None
+
+
+def build_model_card(
+    config: LearConfig,
+    results: Mapping[str, Mapping[str, float]] | None = None,
+    summary: TrainingSummary | None = None,
+    model_name: str = "lear-model",
+    repo_id: str | None = None,
+) -> ModelCard:
+    """The model card of a LEAR checkpoint.
+
+    Args:
+        config: the model's config (labels, descriptions, fusion, decoding, thresholds).
+        results: split ("validation", "test") -> `lear.metrics.span_scores` output (prefix-free keys).
+        summary: what the training run knows (dataset, language, recipe, an example prediction).
+        model_name: the model's name (title, `model-index`).
+        repo_id: where users load it from, for the usage snippet (defaults to a placeholder path).
+    """
+    summary = summary or TrainingSummary()
+    results = {split: scores for split, scores in (results or {}).items() if "f1" in scores}
+    data = ModelCardData(
+        library_name="transformers",
+        pipeline_tag="token-classification",
+        tags=_tags(config),
+        base_model=hub_id(summary.base_model),
+        datasets=[summary.dataset_id] if hub_id(summary.dataset_id) else None,
+        language=summary.language or None,
+        metrics=list(METRICS) if results else None,
+        model_name=model_name,
+        eval_results=_eval_results(results, summary) or None,
+    )
+    body = [
+        f"# {model_name}",
         "",
-        f"LEAR span extractor ({config.fusion_type} fusion, {'nested' if config.nested else 'flat'}, decoding "
-        f"`{'nested' if config.nested else config.decode_strategy}`) on a "
-        f"`{config.encoder_config.model_type}` encoder. Each label is read from its description:",
+        _overview(config, summary),
         "",
-        "| id | label | description |",
-        "|---|---|---|",
-    ]
-    descriptions = config.label_descriptions or [""] * config.num_labels
-    for index, (name, description) in enumerate(zip(config.label_names, descriptions)):
-        lines.append(f"| {index} | {name} | {description.replace('|', '/')} |")
-    if results:
-        lines += [
-            "",
-            "### Scores",
-            "",
-            "Micro precision/recall/F1 over exact (character start, character end, label) matches on whole texts "
-            "(long texts are windowed and merged back; every gold entity counts).",
-            "",
-            "| split | precision | recall | F1 | gold entities |",
-            "|---|---|---|---|---|",
-        ]
-        for split, scores in results.items():
-            lines.append(
-                f"| {split} | {scores['precision']:.4f} | {scores['recall']:.4f} | {scores['f1']:.4f} | "
-                f"{int(scores['n_gold'])} |"
-            )
-        for split, scores in results.items():
-            lines += [
-                "",
-                f"Per label ({split}):",
-                "",
-                "| label | precision | recall | F1 | gold |",
-                "|---|---|---|---|---|",
-            ]
-            for name in config.label_names:
-                if f"{name}_f1" in scores:
-                    lines.append(
-                        f"| {name} | {scores[f'{name}_precision']:.4f} | {scores[f'{name}_recall']:.4f} | "
-                        f"{scores[f'{name}_f1']:.4f} | {int(scores[f'{name}_n_gold'])} |"
-                    )
-    lines += [
+        *_labels_section(config),
+        *_results_section(config, results, summary),
+        *_usage_section(repo_id or f"path/to/{model_name}", summary.example),
+        *_recipe_section(config, summary),
+        *_limitations_section(config),
+        "## Citation",
         "",
-        "### Usage",
-        "",
-        "```python",
-        "from transformers import AutoModel, AutoTokenizer",
-        "",
-        'model = AutoModel.from_pretrained("path/to/this/model", trust_remote_code=True)  # or `import lear` first',
-        'tokenizer = AutoTokenizer.from_pretrained("path/to/this/model")',
-        'outputs = model(**tokenizer(["Some text"], return_tensors="pt"))',
-        "spans = model.decode(outputs)  # token spans (start, end, label id, score)",
+        "```bibtex",
+        CITATION,
         "```",
         "",
     ]
-    return "\n".join(lines)
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body))
 
 
-def append_lear_section(card_path: str | Path, config: LearConfig, results: Mapping[str, Mapping[str, float]]) -> None:
-    """Add (or replace) the LEAR section at the end of an existing model card."""
-    path = Path(card_path)
-    card = path.read_text(encoding="utf-8") if path.exists() else ""
-    card = card.split(CARD_MARKER)[0].rstrip() + "\n\n"
-    path.write_text(card + lear_card_section(config, results), encoding="utf-8")
+def write_default_card(save_directory: str | Path, config: LearConfig) -> None:
+    """Write a card from the config alone, unless the folder already has one (a run's or the user's own)."""
+    path = Path(save_directory) / CARD_FILE
+    if not path.exists():
+        build_model_card(config, model_name=Path(save_directory).resolve().name).save(path)
 
 
-__all__ = ["lear_card_section", "append_lear_section"]
+def _tags(config: LearConfig) -> list[str]:
+    tags = ["lear", "span-extraction", "token-classification", "named-entity-recognition"]
+    return tags + (["nested-ner"] if config.nested else []) + ["custom_code"]
+
+
+def _dataset_fields(summary: TrainingSummary) -> tuple[str, str]:
+    dataset_type = summary.dataset_id or summary.dataset_name or "custom"
+    return dataset_type, summary.dataset_name or dataset_type
+
+
+def _eval_results(results: Mapping[str, Mapping[str, float]], summary: TrainingSummary) -> list[EvalResult]:
+    dataset_type, dataset_name = _dataset_fields(summary)
+    return [
+        EvalResult(
+            task_type="token-classification",
+            task_name="Span extraction",
+            dataset_type=dataset_type,
+            dataset_name=dataset_name,
+            dataset_split=split,
+            metric_type=metric,
+            metric_name=f"{metric.capitalize() if metric != 'f1' else 'F1'} (micro, exact spans)",
+            metric_value=round(float(scores[metric]), 4),
+        )
+        for split, scores in results.items()
+        for metric in METRICS
+    ]
+
+
+def _overview(config: LearConfig, summary: TrainingSummary) -> str:
+    encoder = f"[{summary.base_model}](https://huggingface.co/{summary.base_model})" if hub_id(summary.base_model) else (
+        f"a `{config.encoder_config.model_type}` encoder"
+    )  # fmt: skip
+    trained_on = f" trained on {summary.dataset_name or summary.dataset_id}" if summary.dataset_name or (
+        summary.dataset_id
+    ) else ""  # fmt: skip
+    kind = "nested (overlapping) spans" if config.nested else "flat spans"
+    return (
+        f"A [LEAR](https://arxiv.org/abs/2111.00884) span extractor on {encoder}{trained_on}: it finds {kind} of "
+        f"{config.num_labels} labels. LEAR encodes each label's natural-language description with the same encoder "
+        "as the text, lets every token attend over each description (label-knowledge fusion), and marks span starts "
+        "and ends per label. Code: the `lear` package (the modeling files ship with this checkpoint too)."
+    )
+
+
+def _labels_section(config: LearConfig) -> list[str]:
+    thresholds = config.label_thresholds or [None] * config.num_labels
+    descriptions = config.label_descriptions or [""] * config.num_labels
+    lines = ["## Labels", "", "| id | label | description | decoding threshold |", "|---|---|---|---|"]
+    for index, (name, description, threshold) in enumerate(zip(config.label_names, descriptions, thresholds)):
+        shown = f"{threshold:.2f}" if threshold is not None else f"{config.start_threshold:.2f}"
+        lines.append(f"| {index} | {_cell(name)} | {_cell(description)} | {shown} |")
+    lines += [
+        "",
+        "A label's description is its knowledge: `pipeline(..., labels={name: description})` changes it or adds a "
+        "label at inference, though a new label is found only after fine-tuning on examples of it.",
+        "",
+    ]
+    return lines
+
+
+def _results_section(
+    config: LearConfig, results: Mapping[str, Mapping[str, float]], summary: TrainingSummary
+) -> list[str]:
+    if not results:
+        return ["## Results", "", "Not evaluated yet: `run_lear.py --do_eval --do_predict` writes the scores here.", ""]
+    _, dataset_name = _dataset_fields(summary)
+    lines = [
+        "## Results",
+        "",
+        f"On {dataset_name}: micro precision, recall and F1 over exact (character start, character end, label) "
+        "matches of whole texts (long texts are windowed and merged back; every gold entity counts).",
+        "",
+        "| split | precision | recall | F1 | gold entities |",
+        "|---|---|---|---|---|",
+    ]
+    for split, scores in results.items():
+        lines.append(
+            f"| {SPLIT_TITLES.get(split, split)} | {scores['precision']:.4f} | {scores['recall']:.4f} | "
+            f"{scores['f1']:.4f} | {int(scores.get('n_gold', 0))} |"
+        )
+    splits = list(results)
+    lines += ["", "Per label (F1, with precision / recall):", ""]
+    lines += ["| label | " + " | ".join(SPLIT_TITLES.get(s, s) for s in splits) + " |", "|---|" + "---|" * len(splits)]
+    for name in config.label_names:
+        cells = [
+            f"{scores[f'{name}_f1']:.4f} ({scores[f'{name}_precision']:.3f} / {scores[f'{name}_recall']:.3f}, "
+            f"{int(scores.get(f'{name}_n_gold', 0))} gold)"
+            if f"{name}_f1" in scores
+            else "-"
+            for scores in results.values()
+        ]
+        lines.append(f"| {_cell(name)} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _usage_section(repo_id: str, example: tuple[str, list[dict[str, Any]]] | None) -> list[str]:
+    text = example[0] if example else "Alice Smith lives in Paris."
+    lines = [
+        "## Usage",
+        "",
+        "```python",
+        "from transformers import pipeline",
+        "",
+        "# trust_remote_code runs the modeling files shipped here; with `pip install lear` and `import lear`,",
+        f'# pipeline("span-extraction", model="{repo_id}") runs the installed package instead.',
+        f'extractor = pipeline(model="{repo_id}", trust_remote_code=True)',
+        f"entities = extractor({text!r})",
+        "```",
+        "",
+    ]
+    if example:
+        lines += ["returns (this model's own output):", "", "```python", _entities_repr(example[1]), "```", ""]
+    lines += [
+        "Each entity is a dict with `entity_group` (label), `score`, `word`, and `start`/`end` character offsets "
+        "(end exclusive) into the text. The pipeline takes several texts, pre-split words "
+        "(`is_split_into_words=True`), texts longer than the encoder's limit (windowed), `threshold=` and `labels=`.",
+        "",
+    ]
+    return lines
+
+
+def _recipe_section(config: LearConfig, summary: TrainingSummary) -> list[str]:
+    settings = {
+        "fusion": f"{config.fusion_type} (residual: {config.fusion_residual}, scaled: {config.attention_scale})",
+        "decoding": "nested (span classifier)" if config.nested else f"flat, `{config.decode_strategy}`",
+        "thresholds": "per label, calibrated on the validation split"
+        if config.label_thresholds
+        else (
+            f"start {config.start_threshold}, end {config.end_threshold}"
+            + (f", span {config.span_threshold}" if config.nested else "")
+        ),  # fmt: skip
+        "longest span (tokens)": config.max_span_length,
+    }
+    if summary.train_size is not None:
+        settings["training texts"] = summary.train_size
+    settings.update(summary.hyperparameters)
+    lines = ["## Training recipe", "", "| setting | value |", "|---|---|"]
+    lines += [f"| {key} | {_cell(str(value))} |" for key, value in settings.items() if value is not None]
+    return lines + ["", "Trained with `run_lear.py` (the stock `Trainer`); the recipe is in `docs/training.md`.", ""]
+
+
+def _limitations_section(config: LearConfig) -> list[str]:
+    lines = [
+        "## Limitations",
+        "",
+        "- It knows the labels above; a label added through its description alone is scored but not found until the "
+        "model is fine-tuned on examples of it.",
+        "- Spans are predicted on the encoder's units (words, or characters for Chinese): an entity that starts or "
+        "ends inside such a unit cannot be returned exactly.",
+        f"- Spans longer than {config.max_span_length} tokens are not returned (the longest seen in training)."
+        if config.max_span_length
+        else "- No span-length limit was set.",
+        "- Scores are measured on the data named above; other domains, languages and annotation guidelines score "
+        "lower, and the model inherits its encoder's biases.",
+    ]
+    if not config.nested:
+        lines.append("- Flat decoding: spans of one label do not overlap.")
+    return lines + [""]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _entities_repr(entities: Sequence[Mapping[str, Any]]) -> str:
+    rounded = [{**entity, "score": round(float(entity["score"]), 3)} for entity in entities]
+    return "[" + ",\n ".join(repr(entity) for entity in rounded) + "]"
+
+
+__all__ = ["TrainingSummary", "build_model_card", "write_default_card"]

@@ -471,11 +471,30 @@ class LearSpanExtractionOutput(ModelOutput):
     span_logits: torch.FloatTensor | None = None
 
 
+SPECIAL_TOKEN_IDS = ("pad_token_id", "bos_token_id", "eos_token_id")
+POOLER_WEIGHTS = r"(^|\.)pooler\."  # the encoder's pooler, which LEAR never uses
+
+
 def _encoder_init_kwargs(encoder_config) -> dict[str, Any]:
     """LEAR never uses a pooler; leaving it out avoids parameters without gradients (which break DDP)."""
     model_class = AutoModel._model_mapping[type(encoder_config)]
     accepts_pooler_flag = "add_pooling_layer" in inspect.signature(model_class.__init__).parameters
     return {"add_pooling_layer": False} if accepts_pooler_flag else {}
+
+
+def _load_pretrained_encoder(encoder_name_or_path: str, encoder_config) -> PreTrainedModel:
+    """The pretrained encoder, built without its pooler where it has one.
+
+    A checkpoint's pooler weights are then expected leftovers. They are declared so through the class attribute
+    transformers reads for this (`_keys_to_ignore_on_load_unexpected`), on a throwaway subclass rather than on the
+    shared class: the load report stays quiet about them and still reports any other missing or unexpected weight.
+    """
+    init_kwargs = _encoder_init_kwargs(encoder_config)
+    model_class = AutoModel._model_mapping[type(encoder_config)]
+    if init_kwargs:
+        ignored = [*(model_class._keys_to_ignore_on_load_unexpected or []), POOLER_WEIGHTS]
+        model_class = type(model_class.__name__, (model_class,), {"_keys_to_ignore_on_load_unexpected": ignored})
+    return model_class.from_pretrained(encoder_name_or_path, config=encoder_config, **init_kwargs)
 
 
 def tokenize_label_descriptions(tokenizer, descriptions: list[str], max_length: int | None = None) -> list[list[int]]:
@@ -529,7 +548,9 @@ class LearForSpanExtraction(LearPreTrainedModel):
 
     def __init__(self, config: LearConfig):
         super().__init__(config)
-        self.encoder = AutoModel.from_config(config.encoder_config, **_encoder_init_kwargs(config.encoder_config))
+        self.encoder = AutoModel.from_config(
+            config.encoder_config, trust_remote_code=False, **_encoder_init_kwargs(config.encoder_config)
+        )
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.fusion = FUSION_CLASSES[config.fusion_type](config)
         self.span_head = LearSpanHead(config)
@@ -556,9 +577,15 @@ class LearForSpanExtraction(LearPreTrainedModel):
             config_kwargs: any other `LearConfig` field (`nested=True`, `fusion_type="cosine"`, ...).
         """
         tokenizer = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(encoder_name_or_path)
-        encoder_config = AutoConfig.from_pretrained(encoder_name_or_path)
-        encoder = AutoModel.from_pretrained(encoder_name_or_path, **_encoder_init_kwargs(encoder_config))
+        # Encoders are classes transformers ships: one that needs remote code is refused here, by transformers.
+        encoder_config = AutoConfig.from_pretrained(encoder_name_or_path, trust_remote_code=False)
+        encoder = _load_pretrained_encoder(encoder_name_or_path, encoder_config)
         max_label_length = config_kwargs.pop("max_label_length", LearConfig().max_label_length)
+        # The tokenizer's special tokens, as the Trainer expects to find them in the config (it rewrites and warns
+        # otherwise).
+        for name in SPECIAL_TOKEN_IDS:
+            if getattr(tokenizer, name, None) is not None:
+                config_kwargs.setdefault(name, getattr(tokenizer, name))
         config = LearConfig(
             encoder_config=encoder.config,
             id2label=dict(enumerate(labels)),
@@ -615,17 +642,23 @@ class LearForSpanExtraction(LearPreTrainedModel):
     # -- saving -------------------------------------------------------------------------------------------------------
 
     def save_pretrained(self, save_directory, *args: Any, **kwargs: Any):
-        """`PreTrainedModel.save_pretrained`, plus the inference pipeline: every LEAR checkpoint (the Trainer's
-        included) names it in `config.json` (`custom_pipelines`) and carries `pipeline_lear.py` (with the
-        `windowing.py` it imports), so that `pipeline(model=dir, trust_remote_code=True)` works without `lear`."""
+        """`PreTrainedModel.save_pretrained`, plus the inference pipeline and a model card: every LEAR checkpoint (the
+        Trainer's included) names the pipeline in `config.json` (`custom_pipelines`) and carries `pipeline_lear.py`
+        (with the `windowing.py` it imports), so that `pipeline(model=dir, trust_remote_code=True)` works without
+        `lear`; a folder without a README.md gets the card `lear.model_card` builds from the config (labels,
+        descriptions, usage; `run_lear.py` writes the full one with scores and recipe)."""
         # This relative import is also what ships the pipeline's code: transformers copies a custom model's module and
         # its relative imports next to the weights (before any push to the Hub), and into the remote-code cache when
         # loading, so a model loaded with trust_remote_code saves its pipeline too. It sits here, not at the top,
         # because the pipeline module imports transformers.pipelines, which the model itself does not need.
+        from .model_card import write_default_card
         from .pipeline_lear import custom_pipelines_config
 
         self.config.custom_pipelines = custom_pipelines_config()
-        return super().save_pretrained(save_directory, *args, **kwargs)
+        saved = super().save_pretrained(save_directory, *args, **kwargs)
+        if kwargs.get("is_main_process", True):
+            write_default_card(save_directory, self.config)
+        return saved
 
     # -- label representations and their cache ------------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ windows from any number of texts, `_forward` runs the model and the vectorised d
 from __future__ import annotations
 
 import types
-from collections.abc import Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,7 +138,10 @@ class SpanExtractionPipeline(ChunkPipeline):
         max_length: int | None = None,
         stride: int | None = None,
         delimiter: str | None = None,
+        aggregation_strategy: str | None = None,
     ):
+        if aggregation_strategy is not None:
+            _answer_aggregation_strategy(aggregation_strategy)
         preprocess_params: dict[str, Any] = {}
         forward_params: dict[str, Any] = {}
         postprocess_params: dict[str, Any] = {}
@@ -218,7 +222,7 @@ class SpanExtractionPipeline(ChunkPipeline):
         Returns a list of entity dicts for one text, a list of such lists for several.
         """
         is_split_into_words = kwargs.pop("is_split_into_words", self._is_split_into_words)
-        if isinstance(inputs, tuple):
+        if _is_sized_collection(inputs):  # a tuple, a `datasets` Column, a pandas Series...: taken as a list
             inputs = list(inputs)
         if isinstance(inputs, str):
             return super().__call__(inputs, **kwargs)
@@ -316,6 +320,45 @@ class SpanExtractionPipeline(ChunkPipeline):
                 }
             )
         return entities
+
+
+# token-classification's strategies that merge sub-word tags into whole entities; LEAR's output already is that
+WHOLE_ENTITY_AGGREGATIONS = ("simple", "first", "average", "max")
+
+
+def _answer_aggregation_strategy(strategy: Any) -> None:
+    """`aggregation_strategy` is a token-classification habit: LEAR predicts spans, not per-token tags, so there is
+    nothing to aggregate. The strategies that return whole entities are what LEAR returns anyway (a warning says so);
+    `"none"` (one tag per token) has no LEAR equivalent."""
+    name = str(getattr(strategy, "value", strategy)).lower()  # token-classification's AggregationStrategy enum too
+    if name in WHOLE_ENTITY_AGGREGATIONS:
+        warnings.warn(
+            f"aggregation_strategy={name!r} is ignored: LEAR predicts spans (a start and an end per label), so its "
+            "results are already whole entities with character offsets ('entity_group', 'score', 'word', 'start', "
+            "'end'), the format token-classification returns with aggregation_strategy='simple'",
+            UserWarning,
+            stacklevel=4,
+        )
+        return
+    if name == "none":
+        raise ValueError(
+            "aggregation_strategy='none' asks for one tag per token, but LEAR has no per-token tags: it predicts "
+            "spans (a start and an end per label) and returns whole entities; leave aggregation_strategy out"
+        )
+    raise ValueError(
+        f"aggregation_strategy={strategy!r} is not a token-classification strategy, and LEAR needs none: it returns "
+        f"whole entities (spans) already; leave it out (or pass one of {WHOLE_ENTITY_AGGREGATIONS}, which is ignored)"
+    )
+
+
+def _is_sized_collection(inputs: Any) -> bool:
+    """A finite collection of inputs that is not a list or a str: a tuple, a `datasets` Column, a pandas Series."""
+    return (
+        isinstance(inputs, Sized)
+        and isinstance(inputs, Iterable)
+        and not isinstance(inputs, (str, bytes, bytearray, list, Mapping, torch.Tensor))
+        and not _is_torch_dataset(inputs)  # the pipeline streams these itself
+    )
 
 
 def _check_input(item: Any, where: str) -> None:

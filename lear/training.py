@@ -32,7 +32,7 @@ import torch
 from accelerate.utils import pad_across_processes
 
 from . import windowing
-from .metrics import span_scores
+from .metrics import load_span_f1, span_scores
 from .modeling_lear import LearSpanExtractionOutput, Span
 from .windowing import (
     CharSpan,
@@ -547,6 +547,7 @@ class SpanEvaluator:
         self.alignment = alignment_summary(features)
         self.first_window_ends = first_window_ends(self.windows, len(self.texts))
         self.last_predictions: list[list[CharSpan]] | None = None
+        self.metric = load_span_f1()
 
     def text_predictions(self, predictions: np.ndarray | Sequence[np.ndarray]) -> list[list[CharSpan]]:
         """Packed window spans (`[num_windows, 1 + K, 4]`, any order) -> character spans per text."""
@@ -569,10 +570,17 @@ class SpanEvaluator:
 
     def __call__(self, eval_prediction) -> dict[str, float]:
         self.last_predictions = self.text_predictions(eval_prediction.predictions)
-        scores = span_scores(self.gold, self.last_predictions, self.label_names)
+        scores = self.metric.compute(
+            predictions=[self._span_dicts(spans) for spans in self.last_predictions],
+            references=[self._span_dicts(spans) for spans in self.gold],
+            label_names=self.label_names,
+        )
         scores["n_unreachable"] = self.alignment["inexact"] + self.alignment["cut"]
         scores.update(self.truncated_scores(self.last_predictions))
         return scores
+
+    def _span_dicts(self, spans: Iterable[Sequence]) -> list[dict[str, Any]]:
+        return [{"start": span[0], "end": span[1], "label": self.label_names[span[2]]} for span in spans]
 
     def truncated_scores(self, predictions: Sequence[Sequence[CharSpan]]) -> dict[str, float]:
         """The original code's scoring, beside ours: each text cut after its first window (`max_seq_length`

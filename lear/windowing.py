@@ -210,7 +210,9 @@ def lone_marker_share(tokenizer, words: Sequence[str]) -> float:
     """
     if not words:
         return 0.0
-    encoding = tokenizer([list(words)], is_split_into_words=True, add_special_tokens=False)
+    # verbose=False: the probe tokenizes whole texts, untruncated, and the tokenizer would warn about indexing errors
+    # for texts longer than the encoder takes, which the windowing handles.
+    encoding = tokenizer([list(words)], is_split_into_words=True, add_special_tokens=False, verbose=False)
     first_pieces = {}
     for token, word in zip(tokenizer.convert_ids_to_tokens(encoding["input_ids"][0]), encoding.word_ids(0)):
         if word is not None:

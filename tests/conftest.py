@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-from transformers import BertConfig, PreTrainedTokenizerFast
+from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
 from lear import LearConfig, LearForSpanExtraction, tokenize_label_descriptions
 
@@ -112,6 +112,17 @@ def toy_tokenizer_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def toy_tokenizer(toy_tokenizer_dir):
     return PreTrainedTokenizerFast.from_pretrained(toy_tokenizer_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_dir(tmp_path_factory, toy_tokenizer) -> Path:
+    """A tiny random BERT saved with the toy tokenizer, as a pretrained encoder is: `from_encoder` and the tagger
+    load it like any Hub checkpoint (its config carries `dtype`, its weights no pooler)."""
+    path = tmp_path_factory.mktemp("tiny_encoder")
+    torch.manual_seed(0)
+    BertModel(tiny_encoder_config(len(toy_tokenizer)), add_pooling_layer=False).save_pretrained(path)
+    toy_tokenizer.save_pretrained(path)
+    return path
 
 
 def build_tiny_model(tokenizer, labels: dict[str, str] | None = None, seed: int = 0, **config_kwargs):

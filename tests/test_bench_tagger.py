@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 
-import torch
-from conftest import tiny_encoder_config
 from test_run_lear import save_corpus, toy_rows
-from transformers import BertModel
 
 from bench import tagger
 
@@ -20,11 +17,8 @@ def tagger_arguments(encoder_dir, corpus_dir, output_dir, *extra: str):
     ])  # fmt: skip
 
 
-def test_tagger_selects_its_checkpoint_on_the_validation_split(toy_tokenizer, tmp_path):
-    encoder_dir = tmp_path / "encoder"
-    torch.manual_seed(0)
-    BertModel(tiny_encoder_config(len(toy_tokenizer)), add_pooling_layer=False).save_pretrained(encoder_dir)
-    toy_tokenizer.save_pretrained(encoder_dir)
+def test_tagger_selects_its_checkpoint_on_the_validation_split(tiny_encoder_dir, tmp_path):
+    encoder_dir = tiny_encoder_dir
     # a test split of another size than the validation split: each is scored against its own rows
     test_rows = toy_rows(24, "test")
     test_rows = test_rows[3:] + test_rows[:3]  # row k of test and of validation hold different sentences

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from test_pipeline import _expected, _without_scores, build_keyword_model, save_checkpoint
 from transformers import pipeline
 
@@ -125,6 +126,17 @@ def test_bad_txt_line_is_reported_with_file_and_line(model_dir, tmp_path, capsys
         (["--input", "missing.txt"], "input file not found"),
         (["--input", "texts.csv"], "cannot tell the format"),
         (["--batch-size", "0"], "--batch-size"),
+        (["--model", "outputs/run/no-model"], "--model outputs/run/no-model: no such folder"),
+        (["--model", "./no-model"], "no such folder"),
+        (["--output", "missing/out.jsonl"], "the folder missing does not exist"),
+        (["--model", "."], "has no tokenizer"),
+        (["--output", "."], "is a folder"),
+        (["--device", "banana"], "is not a torch device"),
+        pytest.param(
+            ["--device", "cuda"],
+            "no cuda device",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA"),
+        ),
     ],
 )
 def test_bad_arguments_exit_with_usage_errors(model_dir, tmp_path, capsys, monkeypatch, arguments, message):
@@ -144,8 +156,25 @@ def test_bad_model_or_option_is_a_clear_error(model_dir, tmp_path, capsys):
     source.write_text("paris\n")
     assert run(model_dir, source, tmp_path / "out.jsonl", "--threshold", "1.5") == 1
     assert "threshold must be" in capsys.readouterr().err
-    assert run(tmp_path / "no-model", source, tmp_path / "out.jsonl") == 1
+    (tmp_path / "not-a-model").mkdir()
+    (tmp_path / "not-a-model" / "tokenizer.json").write_text("{}")
+    assert run(tmp_path / "not-a-model", source, tmp_path / "out.jsonl") == 1
     assert "lear-predict: error:" in capsys.readouterr().err
+    assert run("no-such-model", source, tmp_path / "out.jsonl") == 1  # could be a Hub id: looked up there, offline
+    assert "--model no-such-model is no local folder; as a Hub id: " in capsys.readouterr().err
+
+
+def test_a_bad_line_leaves_no_output_behind_and_keeps_an_earlier_one(model_dir, tmp_path, capsys):
+    source = tmp_path / "bad.jsonl"
+    source.write_bytes(b'{"text": "paris"}\n{"text": "paris"\n')
+    assert run(model_dir, source, tmp_path / "new.jsonl") == 1
+    assert not (tmp_path / "new.jsonl").exists()
+    earlier = tmp_path / "earlier.jsonl"
+    earlier.write_text("kept\n")
+    assert run(model_dir, source, earlier) == 1
+    assert earlier.read_text() == "kept\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bad.jsonl", "earlier.jsonl"]  # no temporary left
+    assert "nothing written" in capsys.readouterr().err
 
 
 def test_stdin_and_stdout(model_dir, pipe, monkeypatch, capsys):

@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import datasets
 import pytest
 import torch
 from conftest import TOY_LABELS, TOY_SENTENCES, build_tiny_model
@@ -494,6 +495,36 @@ def test_pre_split_words_index_the_space_joined_text(flat_pipe, keyword_pipe):
     joined = keyword_pipe(planted, is_split_into_words=True, delimiter="  ")
     assert [(e["start"], e["end"], e["word"]) for e in joined] == [(5, 15, "alice  bob"), (22, 27, "paris")]
     assert flat_pipe([], is_split_into_words=True) == []
+
+
+def test_a_datasets_column_is_taken_as_a_list_of_texts(flat_pipe):
+    texts = [text for text, _ in TOY_SENTENCES]
+    column = datasets.Dataset.from_dict({"text": texts})["text"]  # a `datasets.Column`, not a list
+    assert not isinstance(column, list)
+    assert_same_predictions(flat_pipe(column), flat_pipe(texts))
+    assert_same_predictions(flat_pipe(column, batch_size=1), flat_pipe(texts))
+
+
+def test_aggregation_strategy_is_answered_with_what_lear_returns(flat_pipe):
+    text = "Alice lives in Paris"
+    with pytest.warns(UserWarning, match="already whole entities"):
+        aggregated = flat_pipe(text, aggregation_strategy="simple")
+    assert aggregated == flat_pipe(text)
+    with pytest.raises(ValueError, match="no per-token tags"):
+        flat_pipe(text, aggregation_strategy="none")
+    with pytest.raises(ValueError, match="aggregation_strategy"):
+        flat_pipe(text, aggregation_strategy="loudest")
+
+
+def test_pipeline_in_half_precision_finds_the_planted_entities(toy_tokenizer, tmp_path):
+    """`pipeline(..., dtype=torch.bfloat16)` loads every weight in bf16 and predicts as the fp32 model does."""
+    save_checkpoint(build_keyword_model(toy_tokenizer), toy_tokenizer, tmp_path)
+    pipe = pipeline("span-extraction", model=str(tmp_path), device="cpu", dtype=torch.bfloat16)
+    assert {parameter.dtype for parameter in pipe.model.parameters()} == {torch.bfloat16}
+    planted = ["the", "alice", "bob", "met", "paris"]
+    assert _without_scores(pipe(planted, is_split_into_words=True)) == _expected(planted)
+    text = "alice and bob went to paris"
+    assert [(e["word"], e["entity_group"]) for e in pipe(text)] == [("alice and bob", "PER"), ("paris", "LOC")]
 
 
 RAW_AND_PRE_SPLIT_TEXTS = [text for text, _ in TOY_SENTENCES] + [

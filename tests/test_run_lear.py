@@ -3,6 +3,7 @@ seqeval, long texts keeping every gold entity, and early failures on bad argumen
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -111,16 +112,6 @@ def save_corpus(path: Path, splits: dict[str, list[dict]], labels: dict[str, str
     return path
 
 
-@pytest.fixture(scope="module")
-def encoder_dir(tmp_path_factory, toy_tokenizer) -> Path:
-    """A tiny random BERT encoder with the toy tokenizer, as a local folder (what --model_name_or_path takes)."""
-    path = tmp_path_factory.mktemp("encoder")
-    torch.manual_seed(0)
-    BertModel(tiny_encoder_config(len(toy_tokenizer)), add_pooling_layer=False).save_pretrained(path)
-    toy_tokenizer.save_pretrained(path)
-    return path
-
-
 def save_checkpoint(path: Path, tokenizer, labels: dict[str, str] = TOY_LABELS, **config_kwargs) -> Path:
     """A tiny random LEAR checkpoint. Low thresholds make the untrained model predict many spans."""
     torch.manual_seed(0)
@@ -168,10 +159,10 @@ def common_arguments(output_dir: Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def test_train_eval_predict_writes_all_outputs(encoder_dir, toy_corpus_dir, tmp_path):
+def test_train_eval_predict_writes_all_outputs(tiny_encoder_dir, toy_corpus_dir, tmp_path):
     output_dir = tmp_path / "run"
     arguments = {
-        "model_name_or_path": str(encoder_dir),
+        "model_name_or_path": str(tiny_encoder_dir),
         "dataset_dir": str(toy_corpus_dir),
         "output_dir": str(output_dir),
         "do_train": True,
@@ -222,7 +213,7 @@ def test_train_eval_predict_writes_all_outputs(encoder_dir, toy_corpus_dir, tmp_
             assert set(span) == {"start", "end", "label", "text", "score"} and span["label"] in TOY_LABELS
 
     card = (output_dir / "README.md").read_text()
-    assert TOY_LABELS["LOC"] in card and "| validation |" in card and "| test |" in card
+    assert TOY_LABELS["LOC"] in card and "| Validation |" in card and "| Test |" in card
     model = LearForSpanExtraction.from_pretrained(output_dir)
     assert model.config.label_names == list(TOY_LABELS)
     # trained with a validation split: per-label thresholds calibrated there, span length from the training entities
@@ -352,6 +343,19 @@ class TrainerLogMessages(logging.Handler):
         return text
 
 
+@contextlib.contextmanager
+def caplog_at_warning():
+    """Collect run_lear's own warnings (its logger does not propagate to pytest's caplog once configured)."""
+    handler = TrainerLogMessages()
+    handler.setLevel(logging.WARNING)
+    run_lear.logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        handler.text = handler.take()
+        run_lear.logger.removeHandler(handler)
+
+
 @pytest.fixture
 def trainer_log():
     handler = TrainerLogMessages()
@@ -361,12 +365,12 @@ def trainer_log():
     trainer_logger.removeHandler(handler)
 
 
-def test_resume_from_checkpoint_continues_from_its_global_step(encoder_dir, toy_corpus_dir, tmp_path, trainer_log):
+def test_resume_from_checkpoint_continues_from_its_global_step(tiny_encoder_dir, toy_corpus_dir, tmp_path, trainer_log):
     output_dir = tmp_path / "run"
 
     def train(max_steps: int, *extra: str) -> dict:
         arguments = [
-            "--model_name_or_path", str(encoder_dir),
+            "--model_name_or_path", str(tiny_encoder_dir),
             "--dataset_dir", str(toy_corpus_dir),
             "--do_train",
             "--max_steps", str(max_steps),
@@ -387,10 +391,22 @@ def test_resume_from_checkpoint_continues_from_its_global_step(encoder_dir, toy_
     assert "Resuming training from checkpoint with epoch 0 and global step 2" in trainer_log.take()
     assert state["global_step"] == 6
     assert [entry["step"] for entry in state["log_history"] if "loss" in entry] == [1, 2, 3, 4, 5, 6]
-    # no argument: the last checkpoint in output_dir (checkpoint-6) is detected and resumed
-    state = train(8)
+    # a finished run is not resumed silently: its model would change under its recorded scores
+    with pytest.raises(ValueError, match="holds a finished run"):
+        train(8)
+    # an interrupted run (checkpoints, no train_results.json): the last checkpoint (checkpoint-6) is resumed, loudly
+    for name in ("train_results.json", "all_results.json"):
+        (output_dir / name).unlink()
+    with caplog_at_warning() as warnings_seen:
+        state = train(8)
     assert "global step 6" in trainer_log.take()
+    assert f"Resuming the interrupted run in {output_dir} from {output_dir / 'checkpoint-6'}" in warnings_seen.text
     assert state["global_step"] == 8 and (output_dir / "checkpoint-8").is_dir()
+    # --overwrite_output_dir trains from scratch and drops the previous run's results first
+    (output_dir / "eval_results.json").write_text('{"eval_f1": 0.99}')
+    state = train(2, "--overwrite_output_dir")
+    assert state["global_step"] == 2 and not (output_dir / "eval_results.json").exists()
+    assert "eval_f1" not in json.loads((output_dir / "all_results.json").read_text())
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -522,11 +538,11 @@ def test_entities_no_window_can_hold_still_count_as_gold(toy_tokenizer, make_tin
     assert scores["n_correct"] == total - 1 and scores["recall"] == pytest.approx((total - 1) / total)
 
 
-def test_run_on_long_texts_counts_every_gold_entity(encoder_dir, tmp_path):
+def test_run_on_long_texts_counts_every_gold_entity(tiny_encoder_dir, tmp_path):
     splits = {"train": long_rows(8, 8, "train"), "validation": long_rows(5, 12, "validation")}
     corpus = save_corpus(tmp_path / "long", splits)
     results = run_lear.main([
-        "--model_name_or_path", str(encoder_dir),
+        "--model_name_or_path", str(tiny_encoder_dir),
         "--dataset_dir", str(corpus),
         "--do_train", "--do_eval",
         "--max_steps", "2",
@@ -538,7 +554,7 @@ def test_run_on_long_texts_counts_every_gold_entity(encoder_dir, tmp_path):
     assert results["train"]["train_windows"] > results["train"]["train_samples"] == 8
     assert results["eval"]["eval_n_gold"] == sum(len(row["entities"]) for row in splits["validation"])
     # The original code's scoring, beside ours: each text cut after 24 tokens, the gold entities past the cut dropped.
-    tokenizer = AutoTokenizer.from_pretrained(encoder_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_encoder_dir)
     kept = 0
     for row in splits["validation"]:
         offsets = tokenizer(row["text"], truncation=True, max_length=24, return_offsets_mapping=True)["offset_mapping"]
@@ -634,10 +650,10 @@ def test_character_level_corpus_windows_long_chinese_texts(toy_tokenizer, make_t
     assert scores["f1"] == 1.0 and scores["n_gold"] == 2
 
 
-def test_nested_model_trains_and_scores_overlapping_entities(encoder_dir, nested_corpus_dir, tmp_path):
+def test_nested_model_trains_and_scores_overlapping_entities(tiny_encoder_dir, nested_corpus_dir, tmp_path):
     results = run_lear.main([
         *common_arguments(tmp_path / "run"),
-        "--model_name_or_path", str(encoder_dir),
+        "--model_name_or_path", str(tiny_encoder_dir),
         "--dataset_dir", str(nested_corpus_dir),
         "--nested",
         "--do_train", "--do_eval",
@@ -723,7 +739,7 @@ BAD_ARGUMENTS = {
 @pytest.mark.parametrize("case", list(BAD_ARGUMENTS))
 def test_bad_arguments_fail_early_with_a_clear_message(
     case,
-    encoder_dir,
+    tiny_encoder_dir,
     busy_checkpoint_dir,
     toy_corpus_dir,
     nested_corpus_dir,
@@ -740,7 +756,7 @@ def test_bad_arguments_fail_early_with_a_clear_message(
     arguments, message = BAD_ARGUMENTS[case]
     arguments = [argument.format(**{k: str(v) for k, v in places.items()}) for argument in arguments]
     if "--model_name_or_path" not in arguments:
-        arguments = ["--model_name_or_path", str(encoder_dir), *arguments]
+        arguments = ["--model_name_or_path", str(tiny_encoder_dir), *arguments]
     arguments = [*common_arguments(tmp_path / "out"), *arguments]  # later --output_dir wins
     with pytest.raises(ValueError, match=message):
         run_lear.main(arguments)
@@ -760,3 +776,59 @@ def test_label_descriptions_relabel_a_checkpoint(busy_checkpoint_dir, tmp_path, 
     assert "eval_MISC_f1" in results["eval"]
     card = (tmp_path / "run" / "README.md").read_text()
     assert "| 3 | MISC | other names |" in card
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The command line: quiet by default, one line per bad argument
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO_ROOT))
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "run_lear.py"), *arguments],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_cli_run_prints_progress_not_noise(toy_tokenizer, tmp_path):
+    """A default run on an encoder saved with its pooler, with one text longer than the encoder takes: no 100-line
+    TrainingArguments dump, no tokenizer 'indexing errors' warning from the pre-split probe, no load report for the
+    pooler LEAR leaves out, no special-token realignment warning."""
+    encoder = tmp_path / "encoder"
+    torch.manual_seed(0)
+    BertModel(tiny_encoder_config(len(toy_tokenizer))).save_pretrained(encoder)  # with its pooler
+    toy_tokenizer.save_pretrained(encoder)
+    train = toy_rows(16, "train")
+    long_words = ["paris"] * 3 * toy_tokenizer.model_max_length
+    train[0] = {**train[0], "text": " ".join(long_words), "tokens": long_words, "entities": []}
+    corpus = save_corpus(tmp_path / "corpus", {"train": train, "validation": toy_rows(8, "validation")})
+    result = run_cli(
+        "--model_name_or_path", str(encoder), "--dataset_dir", str(corpus), "--output_dir", str(tmp_path / "out"),
+        "--do_train", "--do_eval", "--max_steps", "2", "--use_cpu", "--report_to", "none", "--disable_tqdm", "true",
+        cwd=tmp_path,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    for noise in ("Training/evaluation parameters", "Token indices sequence length", "LOAD REPORT", "PAD/BOS/EOS"):
+        assert noise not in output, noise
+    assert "windows;" in output and "eval_f1" in output  # the progress lines and the scores are still there
+    assert len(output.splitlines()) < 100
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--decode_strategy", "v9"], "--decode_strategy must be one of"),
+        (["--no_such_option", "1"], "not used by the HfArgumentParser: ['--no_such_option', '1']"),
+        (["--model_name_or_path", "runs/missing/encoder"], "--model_name_or_path runs/missing/encoder: no such folder"),
+    ],
+)
+def test_cli_bad_argument_is_one_line_not_a_traceback(arguments, message, tiny_encoder_dir, toy_corpus_dir, tmp_path):
+    defaults = ["--model_name_or_path", str(tiny_encoder_dir), "--dataset_dir", str(toy_corpus_dir)]
+    result = run_cli(*defaults, "--output_dir", str(tmp_path / "out"), "--do_train", *arguments, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # the error (and argparse's one-line usage)
+    assert not (tmp_path / "out").exists()

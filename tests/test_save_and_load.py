@@ -8,6 +8,7 @@ import json
 
 import pytest
 import torch
+from conftest import TOY_LABELS
 from toy_batches import toy_batch
 from transformers import AutoModel
 
@@ -46,3 +47,57 @@ def test_save_and_load_give_identical_logits(make_tiny_model, toy_tokenizer, tmp
     assert actual.keys() == expected.keys()
     for name in expected:
         assert torch.equal(actual[name], expected[name]), name
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bf16", "fp16"])
+def test_from_pretrained_with_dtype_casts_every_weight_and_runs(tiny_encoder_dir, toy_tokenizer, tmp_path, dtype):
+    """`from_pretrained(dir, dtype=...)` as for any transformers model: the nested encoder too, not only the heads
+    (a model built on a pretrained encoder, whose saved config says float32)."""
+    model = LearForSpanExtraction.from_encoder(tiny_encoder_dir, TOY_LABELS, nested=True, initializer_range=0.2)
+    inputs = toy_batch(toy_tokenizer).inputs
+    expected = eval_logits(model, inputs)
+    model.save_pretrained(tmp_path)
+
+    loaded = AutoModel.from_pretrained(tmp_path, dtype=dtype)
+    assert loaded.dtype == dtype
+    assert {parameter.dtype for parameter in loaded.parameters()} == {dtype}
+    assert loaded.config.encoder_config.dtype == dtype
+    actual = eval_logits(loaded, inputs)
+    assert actual["start_logits"].dtype == dtype
+    mask = inputs["attention_mask"].bool()
+    for name in ("start_logits", "end_logits"):
+        torch.testing.assert_close(actual[name][mask].float(), expected[name][mask], atol=0.15, rtol=0.05)
+    with torch.no_grad():
+        spans = loaded.decode(loaded(**inputs))  # decoding takes half-precision logits as they come
+    assert len(spans) == inputs["input_ids"].shape[0]
+
+
+@pytest.mark.parametrize("implementation", ["eager", "sdpa"])
+def test_attn_implementation_reaches_the_encoder(make_tiny_model, tmp_path, implementation):
+    make_tiny_model().save_pretrained(tmp_path)
+    loaded = AutoModel.from_pretrained(tmp_path, attn_implementation=implementation)
+    assert loaded.config._attn_implementation == implementation
+    assert loaded.encoder.config._attn_implementation == implementation
+
+
+def test_a_checkpoint_config_cannot_make_the_encoder_remote_code(make_tiny_model, tmp_path):
+    """`auto_map`/`trust_remote_code` planted in config.json's encoder_config are dropped: the encoder stays the class
+    transformers ships and the planted module never runs."""
+    make_tiny_model().save_pretrained(tmp_path)
+    marker = tmp_path / "ran"
+    (tmp_path / "planted_encoder.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+        "from transformers import BertModel\n\nclass Planted(BertModel):\n    pass\n"
+    )
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["encoder_config"].update(
+        auto_map={"AutoModel": "planted_encoder.Planted"}, trust_remote_code=True, _name_or_path=str(tmp_path)
+    )
+    config["trust_remote_code"] = True
+    (tmp_path / "config.json").write_text(json.dumps(config))
+
+    loaded = AutoModel.from_pretrained(tmp_path)
+    assert type(loaded.encoder).__name__ == "BertModel"
+    encoder_config = loaded.config.encoder_config.to_dict()
+    assert "auto_map" not in encoder_config and "trust_remote_code" not in encoder_config
+    assert not marker.exists()

@@ -1,0 +1,28 @@
+# Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
+"""Where a model comes from: a local folder or a Hub repo id. Shared by the model card (which may name only Hub ids)
+and the command lines (which answer a missing folder in words, not with the Hub client's repo-id format error)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+# "name" or "owner/name": letters, digits, "-", "_", "." (not first); nothing else, one "/" at most.
+HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$")
+
+
+def hub_id(name_or_path: str | None) -> str | None:
+    """`name_or_path` when it reads as a Hub repo id and is not a local folder, else None."""
+    if not name_or_path or Path(name_or_path).exists() or not HUB_ID.match(name_or_path):
+        return None
+    return name_or_path
+
+
+def check_model_location(name_or_path: str, option: str) -> None:
+    """Raise a `ValueError` naming `option` when `name_or_path` is neither an existing path nor a possible Hub id."""
+    if not Path(name_or_path).exists() and hub_id(name_or_path) is None:
+        raise ValueError(f"{option} {name_or_path}: no such folder (and not a Hub model id such as 'owner/name')")
+
+
+__all__ = ["HUB_ID", "check_model_location", "hub_id"]

@@ -1,0 +1,137 @@
+"""Model cards fit for the Hub: the YAML parses with `huggingface_hub.ModelCard`, the scores sit in `model-index`,
+a local path never becomes `base_model`, and the usage snippet, run as written, returns entities without any prompt
+and without the `lear` package."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import TOY_LABELS
+from huggingface_hub import ModelCard
+from test_run_lear import common_arguments, run_lear, save_corpus, toy_rows
+
+from lear import LearForSpanExtraction
+from lear.locations import hub_id
+from lear.model_card import TrainingSummary, build_model_card
+
+
+DATASET_CARD = """---
+pretty_name: Toy NER
+language:
+- en
+---
+# Toy NER
+"""
+
+
+@pytest.fixture(scope="module")
+def trained_run(tiny_encoder_dir, tmp_path_factory) -> Path:
+    """A tiny run_lear.py run (train, eval, predict) on a corpus with a dataset card, as data_scripts writes."""
+    root = tmp_path_factory.mktemp("card_run")
+    corpus = save_corpus(root / "corpus", {name: toy_rows(32, name) for name in ("train", "validation", "test")})
+    (corpus / "README.md").write_text(DATASET_CARD)
+    output_dir = root / "toy-lear"
+    run_lear.main([
+        "--model_name_or_path", str(tiny_encoder_dir), "--dataset_dir", str(corpus),
+        "--do_train", "--do_eval", "--do_predict", "--max_steps", "4", "--learning_rate", "1e-3",
+        *common_arguments(output_dir),
+    ])  # fmt: skip
+    return output_dir
+
+
+def test_run_card_yaml_has_the_hub_fields_and_the_scores(trained_run):
+    card = ModelCard.load(trained_run / "README.md")
+    data = card.data.to_dict()
+    assert data["library_name"] == "transformers"
+    assert data["pipeline_tag"] == "token-classification"
+    assert {"lear", "span-extraction"} <= set(data["tags"])
+    assert data["language"] == ["en"]
+    assert "base_model" not in data  # the encoder was a local folder
+    test_scores = json.loads((trained_run / "predict_results.json").read_text())
+    eval_scores = json.loads((trained_run / "eval_results.json").read_text())
+    reported = {(r.dataset_split, r.metric_type): r.metric_value for r in card.data.eval_results}
+    for split, scores, prefix in (("test", test_scores, "predict"), ("validation", eval_scores, "eval")):
+        for metric in ("precision", "recall", "f1"):
+            assert reported[(split, metric)] == round(scores[f"{prefix}_{metric}"], 4)
+    assert {r.dataset_name for r in card.data.eval_results} == {"Toy NER"}
+
+
+def test_run_card_body_has_labels_per_label_scores_recipe_and_no_placeholders(trained_run):
+    text = (trained_run / "README.md").read_text()
+    for name, description in TOY_LABELS.items():
+        assert f"| {name} | {description} |" in text
+    for section in ("## Labels", "## Results", "## Usage", "## Training recipe", "## Limitations"):
+        assert section in text
+    assert "More information needed" not in text and "N Gold" not in text and "/tmp" not in text
+    assert re.search(r"\| PER \| [01]\.\d{4} \(", text)  # per-label F1 with P/R
+    assert "| encoder learning rate | 0.001 |" in text and "| steps | 4 |" in text
+
+
+def test_card_snippet_runs_as_written_without_lear_and_without_a_prompt(trained_run, tmp_path):
+    """The usage snippet, with the checkpoint's path, in a process where `lear` cannot be imported and stdin is
+    closed (a trust_remote_code prompt would fail there); it returns entity dicts, as the card shows."""
+    text = (trained_run / "README.md").read_text()
+    snippet = re.search(r"## Usage\n\n```python\n(.*?)```", text, re.S).group(1)
+    snippet = snippet.replace("path/to/toy-lear", str(trained_run))
+    script = 'import sys\nsys.modules["lear"] = None\n' + snippet + "\nimport json\nprint(json.dumps(entities))\n"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_MODULES_CACHE=str(tmp_path / "modules"), PYTHONPATH="")
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Do you wish to run the custom code" not in result.stdout + result.stderr
+    entities = json.loads(result.stdout.strip().splitlines()[-1])
+    assert isinstance(entities, list)
+    for entity in entities:
+        assert set(entity) == {"entity_group", "score", "word", "start", "end"}
+
+
+def test_save_pretrained_writes_a_card_and_keeps_an_existing_one(make_tiny_model, tmp_path):
+    model = make_tiny_model()
+    model.save_pretrained(tmp_path / "bare")
+    card = ModelCard.load(tmp_path / "bare" / "README.md")
+    assert card.data.library_name == "transformers" and card.data.pipeline_tag == "token-classification"
+    assert card.data.eval_results is None  # nothing measured, nothing claimed
+    assert TOY_LABELS["PER"] in card.text and "Not evaluated yet" in card.text
+    (tmp_path / "bare" / "README.md").write_text("my own card")
+    model.save_pretrained(tmp_path / "bare")
+    assert (tmp_path / "bare" / "README.md").read_text() == "my own card"
+    assert LearForSpanExtraction.from_pretrained(tmp_path / "bare").config.label_names == list(TOY_LABELS)
+
+
+@pytest.mark.parametrize(
+    "name_or_path, expected",
+    [
+        ("bert-base-cased", "bert-base-cased"),
+        ("sentence-transformers/all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"),
+        ("/work/models/minilm", None),
+        ("./minilm", None),
+        ("outputs/run/minilm", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_only_hub_ids_become_base_model(name_or_path, expected, make_tiny_model):
+    assert hub_id(name_or_path) == expected
+    card = build_model_card(make_tiny_model().config, summary=TrainingSummary(base_model=name_or_path))
+    assert card.data.to_dict().get("base_model") == expected
+
+
+def test_an_existing_local_folder_is_never_a_hub_id(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "minilm").mkdir()
+    assert hub_id("minilm") is None
+
+
+def test_card_snippet_names_the_hub_repo_when_pushed(make_tiny_model):
+    card = build_model_card(make_tiny_model().config, repo_id="me/toy-lear")
+    assert 'pipeline(model="me/toy-lear", trust_remote_code=True)' in card.text
+    assert textwrap.dedent(card.text).count("```python") == 1
