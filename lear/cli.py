@@ -13,6 +13,9 @@ Output: one JSON object per text, in input order: for `.txt`, `{"text": ..., "pr
 input object with `"predictions"` added (other fields, gold `"entities"` included, are kept as they are). Each
 prediction is the pipeline's entity dict: `entity_group`, `score`, `word`, `start`, `end`.
 
+`--onnx` runs a model exported by `lear-export-onnx` with ONNX Runtime (`--onnx int8`: its quantised file); the
+output is the same.
+
 Everything streams: lines are read, predicted (in batches of windows) and written as they come, so memory stays
 constant for any input size. A bad line stops the run with an error naming the file and line number.
 """
@@ -74,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-length", type=int, help="window length in tokens (default: the model's limit)")
     parser.add_argument("--stride", type=int, help="tokens shared by neighbouring windows (default: max-length/4)")
     parser.add_argument("--device", help='torch device, e.g. "cpu" or "cuda:0" (default: first accelerator)')
+    parser.add_argument(
+        "--onnx", nargs="?", const="fp32", choices=("fp32", "int8"),
+        help="run an exported model (lear-export-onnx's folder) with ONNX Runtime on CPU; 'int8': its quantised file",
+    )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -188,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import lear  # noqa: F401  (registers the "span-extraction" task)
 
+    if args.onnx and args.device not in (None, "cpu"):
+        parser.error("--onnx runs ONNX Runtime on the CPU; leave --device out")
     if args.device is not None:
         try:
             check_device(args.device)
@@ -205,7 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.flat_ner:
         options["flat_ner"] = True
     try:
-        pipe = pipeline("span-extraction", model=args.model, device=args.device, **options)
+        if args.onnx:
+            from .onnx_export import onnx_pipeline
+
+            pipe = onnx_pipeline(args.model, quantized=args.onnx == "int8", **options)
+        else:
+            pipe = pipeline("span-extraction", model=args.model, device=args.device, **options)
     except (OSError, ValueError, TypeError) as error:
         where = "" if Path(args.model).exists() else f"--model {args.model} is no local folder; as a Hub id: "
         print(f"lear-predict: error: {where}{error}", file=sys.stderr)

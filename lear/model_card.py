@@ -31,7 +31,6 @@ CITATION = """@inproceedings{yang-etal-2021-enhanced,
     author = "Yang, Pan and Cong, Xin and Sun, Zhenyu and Liu, Xingwu",
     booktitle = "Proceedings of the 2021 Conference on Empirical Methods in Natural Language Processing",
     year = "2021",
-    pages = "4623--4635",
 }"""
 
 
@@ -252,7 +251,7 @@ def _recipe_section(config: LearConfig, summary: TrainingSummary) -> list[str]:
     settings.update(summary.hyperparameters)
     lines = ["## Training recipe", "", "| setting | value |", "|---|---|"]
     lines += [f"| {key} | {_cell(str(value))} |" for key, value in settings.items() if value is not None]
-    return lines + ["", "Trained with `run_lear.py` (the stock `Trainer`); the recipe is in `docs/training.md`.", ""]
+    return lines + ["", "Trained with the `lear` package's `run_lear.py` (the stock `transformers` `Trainer`).", ""]
 
 
 def _limitations_section(config: LearConfig) -> list[str]:

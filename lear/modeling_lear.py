@@ -524,6 +524,39 @@ class LearPreTrainedModel(PreTrainedModel):
             init.normal_(module.weight, mean=0.0, std=self.config.initializer_range)
             init.zeros_(module.bias)
 
+    def decode(
+        self,
+        outputs: LearSpanExtractionOutput,
+        start_mask: torch.Tensor | None = None,
+        end_mask: torch.Tensor | None = None,
+        nested: bool | None = None,
+        strategy: str | None = None,
+        threshold: float | None = None,
+    ) -> list[list[Span]]:
+        """Decode model outputs into spans over token positions with the config's settings.
+
+        `nested=False` forces flat decoding on a nested model; `threshold` overrides all three thresholds. Flat decoding
+        uses `config.label_thresholds` (per label, calibrated on a dev set) where they are set.
+        """
+        config = self.config
+        nested = config.nested if nested is None else nested
+        start_threshold = threshold if threshold is not None else config.start_threshold
+        end_threshold = threshold if threshold is not None else config.end_threshold
+        if threshold is None and config.label_thresholds is not None and not nested:
+            start_threshold = end_threshold = config.label_thresholds
+        span_threshold = threshold if threshold is not None else config.span_threshold
+        if nested:
+            if outputs.span_logits is None:
+                raise ValueError("nested decoding needs span_logits: this model was built with nested=False")
+            return decode_nested_spans(
+                outputs.start_logits, outputs.end_logits, outputs.span_logits, start_mask, end_mask,
+                start_threshold, end_threshold, span_threshold, config.max_span_length,
+            )  # fmt: skip
+        return decode_flat_spans(
+            outputs.start_logits, outputs.end_logits, start_mask, end_mask,
+            strategy or config.decode_strategy, start_threshold, end_threshold, config.max_span_length,
+        )  # fmt: skip
+
 
 class LearForSpanExtraction(LearPreTrainedModel):
     """LEAR for span extraction (flat or nested NER, event triggers).
@@ -794,41 +827,6 @@ class LearForSpanExtraction(LearPreTrainedModel):
             & _upper_triangle(length, start_logits.device)[None, :, :, None]
         )  # [B, L, L, C]
         return candidates.nonzero()
-
-    # -- decoding -----------------------------------------------------------------------------------------------------
-
-    def decode(
-        self,
-        outputs: LearSpanExtractionOutput,
-        start_mask: torch.Tensor | None = None,
-        end_mask: torch.Tensor | None = None,
-        nested: bool | None = None,
-        strategy: str | None = None,
-        threshold: float | None = None,
-    ) -> list[list[Span]]:
-        """Decode model outputs into spans over token positions with the config's settings.
-
-        `nested=False` forces flat decoding on a nested model; `threshold` overrides all three thresholds. Flat decoding
-        uses `config.label_thresholds` (per label, calibrated on a dev set) where they are set.
-        """
-        config = self.config
-        nested = config.nested if nested is None else nested
-        start_threshold = threshold if threshold is not None else config.start_threshold
-        end_threshold = threshold if threshold is not None else config.end_threshold
-        if threshold is None and config.label_thresholds is not None and not nested:
-            start_threshold = end_threshold = config.label_thresholds
-        span_threshold = threshold if threshold is not None else config.span_threshold
-        if nested:
-            if outputs.span_logits is None:
-                raise ValueError("nested decoding needs span_logits: this model was built with nested=False")
-            return decode_nested_spans(
-                outputs.start_logits, outputs.end_logits, outputs.span_logits, start_mask, end_mask,
-                start_threshold, end_threshold, span_threshold, config.max_span_length,
-            )  # fmt: skip
-        return decode_flat_spans(
-            outputs.start_logits, outputs.end_logits, start_mask, end_mask,
-            strategy or config.decode_strategy, start_threshold, end_threshold, config.max_span_length,
-        )  # fmt: skip
 
     # -- training helpers ---------------------------------------------------------------------------------------------
 

@@ -198,6 +198,11 @@ class SpanExtractionPipeline(ChunkPipeline):
         pipeline's tokenizer. Known labels keep their trained classifier rows; a new label starts from the mean of the
         trained rows and must be fine-tuned on examples to be found: from its description alone it scored 0 F1 in
         our held-out-label benchmark (docs/inference.md)."""
+        if not hasattr(self.model, "set_labels"):
+            raise ValueError(
+                f"{type(self.model).__name__} has its label states built in (an exported ONNX graph): change the "
+                "labels on the torch model (set_labels), then export it again"
+            )
         self.model.set_labels(dict(labels), self.tokenizer)
 
     def model_max_length(self) -> int:
@@ -205,7 +210,8 @@ class SpanExtractionPipeline(ChunkPipeline):
         encoder = self.model.config.encoder_config
         limit = getattr(encoder, "max_position_embeddings", None) or 512
         # RoBERTa-family embeddings number positions from padding_idx + 1, so that many fewer tokens fit.
-        padding_idx = getattr(getattr(self.model.encoder, "embeddings", None), "padding_idx", None)
+        # (an ONNX Runtime-backed model has no encoder module: its tokenizer's limit applies)
+        padding_idx = getattr(getattr(getattr(self.model, "encoder", None), "embeddings", None), "padding_idx", None)
         if isinstance(padding_idx, int):
             limit -= padding_idx + 1
         tokenizer_limit = getattr(self.tokenizer, "model_max_length", None)

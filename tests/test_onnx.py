@@ -1,0 +1,108 @@
+"""ONNX export: label states baked in, dynamic batch and length, logits equal to torch's within 1e-4 under ONNX
+Runtime; the span-extraction pipeline and `lear-predict --onnx` run the exported graph (int8 too)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import TOY_SENTENCES
+from test_pipeline import _expected, _without_scores, build_keyword_model, build_model, save_checkpoint
+from transformers import pipeline
+
+
+onnxruntime = pytest.importorskip("onnxruntime", reason="ONNX Runtime is the onnx extra: pip install -e .[onnx]")
+pytest.importorskip("onnxscript", reason="torch.onnx.export needs onnxscript (the onnx extra)")
+
+from lear import cli  # noqa: E402
+from lear.onnx_export import (  # noqa: E402
+    INT8_FILE,
+    LearOnnxForSpanExtraction,
+    export_onnx,
+    onnx_pipeline,
+    parity,
+)
+
+
+TEXTS = [text for text, _ in TOY_SENTENCES]
+
+
+@pytest.fixture(scope="module")
+def flat_checkpoint(toy_tokenizer, tmp_path_factory):
+    return save_checkpoint(
+        build_model(toy_tokenizer, boundary_bias=2.0), toy_tokenizer, tmp_path_factory.mktemp("flat")
+    )
+
+
+@pytest.fixture(scope="module")
+def exported(flat_checkpoint, tmp_path_factory):
+    output = tmp_path_factory.mktemp("exported")
+    written = export_onnx(flat_checkpoint, output, quantize=True)
+    return output, written
+
+
+def test_exported_logits_equal_torch_for_any_batch_and_length(flat_checkpoint, exported, toy_tokenizer):
+    output, written = exported
+    assert written["max_abs_diff"] < 1e-4
+    torch_model = pipeline("span-extraction", model=str(flat_checkpoint)).model
+    onnx_model = LearOnnxForSpanExtraction.from_exported(output)
+    for texts in (TEXTS[:1], TEXTS, [" ".join(TEXTS)] * 2, TEXTS[::-1][:5]):  # batch 1/8/2/5, lengths 4..40 tokens
+        assert parity(torch_model, onnx_model, toy_tokenizer, texts) < 1e-4
+
+
+def test_pipeline_over_onnx_returns_the_torch_pipelines_entities(flat_checkpoint, exported):
+    output, _ = exported
+    torch_pipe = pipeline("span-extraction", model=str(flat_checkpoint))
+    onnx_pipe = onnx_pipeline(output)
+    expected, actual = torch_pipe(TEXTS), onnx_pipe(TEXTS)
+    assert any(expected)
+    assert [_without_scores(entities) for entities in actual] == [_without_scores(e) for e in expected]
+    for got, want in zip(actual, expected):
+        assert [e["score"] for e in got] == pytest.approx([e["score"] for e in want], abs=1e-4)
+    long_text = " ".join(TEXTS * 12)  # longer than one window: windowing and merging as with torch
+    assert _without_scores(onnx_pipe(long_text, max_length=32)) == _without_scores(torch_pipe(long_text, max_length=32))
+
+
+def test_keyword_model_exported_finds_exactly_the_planted_entities(toy_tokenizer, tmp_path):
+    checkpoint = save_checkpoint(build_keyword_model(toy_tokenizer), toy_tokenizer, tmp_path / "keyword")
+    export_onnx(checkpoint, tmp_path / "exported", quantize=True)
+    planted = ["the", "alice", "bob", "met", "paris"]
+    for quantized in (False, True):
+        extractor = onnx_pipeline(tmp_path / "exported", quantized=quantized)
+        assert _without_scores(extractor(planted, is_split_into_words=True)) == _expected(planted)
+
+
+def test_int8_file_runs_through_lear_predict(exported, tmp_path):
+    output, written = exported
+    assert (output / INT8_FILE).is_file() and written["onnx_int8"].endswith(INT8_FILE)
+    source = tmp_path / "texts.txt"
+    source.write_text("\n".join(TEXTS) + "\n")
+    for variant in ("fp32", "int8"):
+        target = tmp_path / f"{variant}.jsonl"
+        assert cli.main(["--model", str(output), "--onnx", variant, "--input", str(source), "--output", str(target),
+                         "--quiet"]) == 0  # fmt: skip
+        records = [json.loads(line) for line in target.read_text().splitlines()]
+        assert [record["text"] for record in records] == TEXTS
+    fp32 = [json.loads(line) for line in (tmp_path / "fp32.jsonl").read_text().splitlines()]
+    assert fp32 == [
+        {"text": text, "predictions": entities} for text, entities in zip(TEXTS, onnx_pipeline(output)(TEXTS))
+    ]
+
+
+def test_nested_models_and_new_labels_are_refused_clearly(toy_tokenizer, exported, tmp_path):
+    nested = save_checkpoint(build_model(toy_tokenizer, nested=True), toy_tokenizer, tmp_path / "nested")
+    with pytest.raises(ValueError, match="ONNX export covers flat models"):
+        export_onnx(nested, tmp_path / "out")
+    extractor = onnx_pipeline(exported[0])
+    with pytest.raises(ValueError, match="export it again"):
+        extractor("Alice", labels={"DRUG": "names of medicines"})
+
+
+def test_cli_export(flat_checkpoint, tmp_path, capsys):
+    from lear.onnx_export import main
+
+    assert main(["--model", str(flat_checkpoint), "--output", str(tmp_path / "cli")]) == 0
+    assert "max_abs_diff" in capsys.readouterr().out
+    assert (tmp_path / "cli" / "model.onnx").is_file() and (tmp_path / "cli" / "tokenizer.json").is_file()
+    with pytest.raises(SystemExit):
+        main(["--model", str(tmp_path / "missing"), "--output", str(tmp_path / "x")])
