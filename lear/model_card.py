@@ -230,6 +230,10 @@ def _usage_section(repo_id: str, example: tuple[str, list[dict[str, Any]]] | Non
         "(end exclusive) into the text. The pipeline takes several texts, pre-split words "
         "(`is_split_into_words=True`), texts longer than the encoder's limit (windowed), `threshold=` and `labels=`.",
         "",
+        "Loading the pieces yourself, pass `trust_remote_code=True` to both `AutoModel.from_pretrained` and "
+        "`AutoTokenizer.from_pretrained` (or `import lear` first): transformers reads `config.json`, which names "
+        "LEAR's code, before it picks the tokenizer, and would otherwise stop to ask.",
+        "",
     ]
     return lines
 
