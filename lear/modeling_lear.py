@@ -189,6 +189,13 @@ class LearSpanHead(nn.Module):
         logits = logits.permute(1, 2, 3, 0) + bias[:, None, None, :]  # [2, B, L, C]
         return logits[0], logits[1]  # [B, L, C] each
 
+    def token_logits(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The classifiers' weights applied to label-independent states, without biases: hidden `[B, L, H]` ->
+        start, end `[B, L, C]`. The model adds them to `forward`'s logits for the fusion residual."""
+        weight = torch.cat([self.start_classifier.weight, self.end_classifier.weight])  # [2C, H]
+        logits = hidden @ weight.T  # [B, L, 2C]
+        return logits.chunk(2, dim=-1)
+
 
 class LearNestedHead(nn.Module):
     """Scores (start i, end j, label c) cells for nested spans: `[F_i; F_j] -> Linear(2H, 2H) -> GELU -> Dropout ->
@@ -780,11 +787,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
             inputs_embeds=inputs_embeds,
         ).last_hidden_state  # [B, L, H]
         text_hidden = self.dropout(text_hidden)
-        fused = self.fusion(text_hidden, self.label_states())  # [C, B, L, H]
-        if self.config.fusion_residual:
-            # In place where no autograd graph needs the fusion's output (tanh's backward reads it).
-            fused = fused + text_hidden.unsqueeze(0) if fused.requires_grad else fused.add_(text_hidden)
-        start_logits, end_logits = self.span_head(fused)  # [B, L, C] each
+        start_logits, end_logits, fused = self.boundary_logits(text_hidden, self.label_states())  # [B, L, C] each
 
         span_logits = None
         if self.nested_head is not None:
@@ -809,6 +812,27 @@ class LearForSpanExtraction(LearPreTrainedModel):
         return LearSpanExtractionOutput(
             loss=loss, start_logits=start_logits, end_logits=end_logits, span_logits=span_logits
         )
+
+    def boundary_logits(
+        self, text_hidden: torch.Tensor, labels: LearLabelStates
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Fusion and start/end heads: text_hidden `[B, L, H]` -> start, end logits `[B, L, C]` and the fused states
+        `[C, B, L, H]` the nested head reads (None for a flat model with the residual, which never builds them).
+
+        With `config.fusion_residual` the heads read `h + fusion(h)`. They are linear, so a flat model adds `w . h` to
+        the logits (a `[B, L, C]` product) instead of adding `h` to every label's fused states: the same logits up to
+        float rounding, without writing a second tensor C times the encoder's output (training keeps one less).
+        """
+        fused = self.fusion(text_hidden, labels)  # [C, B, L, H]
+        if self.config.fusion_residual and self.nested_head is None:
+            start_logits, end_logits = self.span_head(fused)
+            start_residual, end_residual = self.span_head.token_logits(text_hidden)
+            return start_logits + start_residual, end_logits + end_residual, None
+        if self.config.fusion_residual:
+            # In place where no autograd graph needs the fusion's output (tanh's backward reads it).
+            fused = fused + text_hidden.unsqueeze(0) if fused.requires_grad else fused.add_(text_hidden)
+        start_logits, end_logits = self.span_head(fused)
+        return start_logits, end_logits, fused
 
     def _span_cells(self, start_logits, end_logits, attention_mask, start_labels, end_labels) -> torch.Tensor:
         """(batch, start, end, label) cells the nested head scores: predicted starts x predicted ends, plus, when

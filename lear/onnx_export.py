@@ -59,8 +59,7 @@ class LearOnnxGraph(nn.Module):
                 "ONNX export covers flat models: a nested model's span head scores a data-dependent set of "
                 "(start, end) cells; run it with torch (or decode it flat: it is still nested-trained)"
             )
-        self.encoder, self.fusion, self.span_head = model.encoder, model.fusion, model.span_head
-        self.fusion_residual = model.config.fusion_residual
+        self.model = model
         model.eval()
         with torch.no_grad():
             states = model.compute_label_states()
@@ -69,14 +68,12 @@ class LearOnnxGraph(nn.Module):
         self.register_buffer("label_mask_bias", states.mask_bias, persistent=False)
 
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
-        text_hidden = self.encoder(
+        text_hidden = self.model.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
         ).last_hidden_state  # [B, L, H]
         labels = LearLabelStates(self.label_keys, self.label_values, self.label_mask_bias)
-        fused = self.fusion(text_hidden, labels)  # [C, B, L, H]
-        if self.fusion_residual:
-            fused = fused + text_hidden
-        return self.span_head(fused)  # start, end: [B, L, C]
+        start_logits, end_logits, _ = self.model.boundary_logits(text_hidden, labels)  # [B, L, C] each
+        return start_logits, end_logits
 
 
 def export_onnx(

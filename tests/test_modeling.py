@@ -414,22 +414,20 @@ def test_boundary_pos_weight_scales_only_the_positive_terms():
     )
 
 
-@pytest.mark.parametrize("residual", [False, True])
-def test_fusion_residual_adds_the_encoder_states_to_every_label(make_tiny_model, toy_tokenizer, residual):
-    model = make_tiny_model(fusion_residual=residual).eval()
-    batch = toy_batch(toy_tokenizer)
-    captured = {}
-
-    def keep_head_input(module, args, output) -> None:
-        captured["fused"] = args[0]
-
-    model.span_head.register_forward_hook(keep_head_input)
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+@pytest.mark.parametrize("residual", [False, True], ids=["paper", "residual"])
+def test_fusion_residual_adds_the_encoder_states_to_every_label(make_tiny_model, toy_tokenizer, residual, nested):
+    """The heads read `h + fusion(h)` (a flat model adds the heads' `w . h` to its logits instead: the same up to
+    float rounding)."""
+    model = make_tiny_model(fusion_residual=residual, nested=nested, initializer_range=0.2).eval()
+    inputs = toy_batch(toy_tokenizer).inputs
     with torch.no_grad():
-        model(**batch.inputs)
-        text = model.encoder(**batch.inputs).last_hidden_state
-        plain = model.fusion(text, model.label_states())
-    expected = plain + text.unsqueeze(0) if residual else plain
-    torch.testing.assert_close(captured["fused"], expected)
+        outputs = model(**inputs)
+        text = model.encoder(**inputs).last_hidden_state
+        fused = model.fusion(text, model.label_states())
+        expected_start, expected_end = model.span_head(fused + text if residual else fused)
+    torch.testing.assert_close(outputs.start_logits, expected_start, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(outputs.end_logits, expected_end, atol=1e-5, rtol=1e-5)
 
 
 def test_label_descriptions_longer_than_64_tokens_are_kept_whole(make_tiny_model, toy_tokenizer):
