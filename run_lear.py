@@ -27,6 +27,7 @@ from pathlib import Path
 
 import datasets
 import transformers
+from huggingface_hub import DatasetCard
 from transformers import (
     AutoConfig,
     AutoTokenizer,
@@ -763,8 +764,6 @@ def training_summary(
 
 def converted_corpus_card(dataset_dir: Path) -> tuple[str, list[str] | None]:
     """The readable name and language of a corpus data_scripts converted (from the dataset card it writes)."""
-    from huggingface_hub import DatasetCard
-
     card_path = dataset_dir / "README.md"
     if not card_path.is_file():
         return dataset_dir.name, None
@@ -776,14 +775,14 @@ def converted_corpus_card(dataset_dir: Path) -> tuple[str, list[str] | None]:
 def example_prediction(
     model: LearForSpanExtraction, tokenizer, splits: dict[str, datasets.Dataset], data_args: DataTrainingArguments
 ) -> tuple[str, list[dict]] | None:
-    """The model's own output on the first evaluation text that has entities, for the card's usage snippet."""
+    """The model's own output on a short test (else validation) text with entities, for the card's usage snippet."""
     for stage in ("predict", "eval"):
-        if stage not in splits:
-            continue
-        for row in splits[stage].select(range(min(50, len(splits[stage])))):
-            if row[data_args.entities_column] and len(row[data_args.text_column]) <= 300:
-                extractor = SpanExtractionPipeline(model=model, tokenizer=tokenizer, device=model.device)
-                return row[data_args.text_column], extractor(row[data_args.text_column])
+        rows = splits[stage].select(range(min(50, len(splits[stage])))) if stage in splits else []
+        texts = [row[data_args.text_column] for row in rows if row[data_args.entities_column]]
+        short = [text for text in texts if len(text) <= 300]
+        if short:
+            extractor = SpanExtractionPipeline(model=model, tokenizer=tokenizer, device=model.device)
+            return short[0], extractor(short[0])
     return None
 
 
