@@ -791,9 +791,9 @@ class LearForSpanExtraction(LearPreTrainedModel):
 
         span_logits = None
         if self.nested_head is not None:
-            cells = self._span_cells(start_logits, end_logits, attention_mask, start_labels, end_labels)
-            cell_logits = self.nested_head(fused, cells)
-            span_logits = _scatter_cells(cell_logits, cells, start_logits.shape, start_logits.shape[1])
+            cells, cell_logits, span_logits = self.score_spans(
+                fused, start_logits, end_logits, attention_mask, start_labels, end_labels
+            )
 
         loss = None
         if start_labels is not None and end_labels is not None:
@@ -833,6 +833,21 @@ class LearForSpanExtraction(LearPreTrainedModel):
             fused = fused + text_hidden.unsqueeze(0) if fused.requires_grad else fused.add_(text_hidden)
         start_logits, end_logits = self.span_head(fused)
         return start_logits, end_logits, fused
+
+    def score_spans(
+        self,
+        fused: torch.Tensor,
+        start_logits: torch.Tensor,
+        end_logits: torch.Tensor,
+        attention_mask: torch.Tensor,
+        start_labels: torch.Tensor | None = None,
+        end_labels: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The nested head over its candidate cells: cells `[N, 4]`, their logits `[N]`, and the dense span logits
+        `[B, L, L, C]` (unscored cells at the dtype's minimum)."""
+        cells = self._span_cells(start_logits, end_logits, attention_mask, start_labels, end_labels)
+        cell_logits = self.nested_head(fused, cells)
+        return cells, cell_logits, _scatter_cells(cell_logits, cells, start_logits.shape, start_logits.shape[1])
 
     def _span_cells(self, start_logits, end_logits, attention_mask, start_labels, end_labels) -> torch.Tensor:
         """(batch, start, end, label) cells the nested head scores: predicted starts x predicted ends, plus, when

@@ -1,5 +1,5 @@
 # Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
-"""ONNX export of a flat LEAR model, and an ONNX Runtime-backed model the span-extraction pipeline runs.
+"""ONNX export of a LEAR model (flat or nested), and an ONNX Runtime-backed model the span-extraction pipeline runs.
 
     lear-export-onnx --model my-lear --output my-lear-onnx [--quantize]
     lear-predict --model my-lear-onnx --onnx --input texts.txt --output predictions.jsonl   # --onnx int8: quantised
@@ -12,14 +12,14 @@ or in Python:
     extractor("Alice lives in Paris")
 
 The graph takes `input_ids`, `attention_mask` (and `token_type_ids` where the encoder has them), with dynamic batch
-and length, and returns `start_logits` and `end_logits` `[B, L, C]`. The label descriptions' states do not depend on
+and length, and returns `start_logits` and `end_logits` `[B, L, C]` (and `span_logits` for a nested model). The label descriptions' states do not depend on
 the text, so they are computed once at export and stored in the graph as constants: the exported model reads no
 label input, and changing labels means exporting again. Decoding (thresholds, span rules) stays in Python, shared
 with the torch model (`LearPreTrainedModel.decode`), so both return the same spans from the same logits.
 
 The exported folder holds `model.onnx` (`model_int8.onnx` with `--quantize`: int8 dynamic quantisation of the linear
-weights by `onnxruntime.quantization`), `config.json` and the tokenizer. Nested models are not exported: their span
-head scores a data-dependent set of (start, end) cells.
+weights by `onnxruntime.quantization`), `config.json` and the tokenizer. A nested model's graph also returns its span
+logits `[B, L, L, C]`: the candidate (start, end) cells are selected inside it, as the torch model selects them.
 """
 
 from __future__ import annotations
@@ -49,16 +49,12 @@ PARITY_TEXTS = [  # texts of several lengths: the check covers padding and dynam
 
 
 class LearOnnxGraph(nn.Module):
-    """What the ONNX file computes: a flat LEAR forward pass with the label states fixed (stored as buffers, so the
-    exporter writes them as constants)."""
+    """What the ONNX file computes: LEAR's forward pass at inference with the label states fixed (stored as buffers,
+    so the exporter writes them as constants). A nested model also returns its dense span logits; the candidate
+    cells are chosen inside the graph (ONNX `NonZero`), with the config's start/end thresholds, as in torch."""
 
     def __init__(self, model: LearForSpanExtraction):
         super().__init__()
-        if model.config.nested:
-            raise ValueError(
-                "ONNX export covers flat models: a nested model's span head scores a data-dependent set of "
-                "(start, end) cells; run it with torch (or decode it flat: it is still nested-trained)"
-            )
         self.model = model
         model.eval()
         with torch.no_grad():
@@ -67,19 +63,22 @@ class LearOnnxGraph(nn.Module):
         self.register_buffer("label_values", states.projected_values, persistent=False)
         self.register_buffer("label_mask_bias", states.mask_bias, persistent=False)
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, ...]:
         text_hidden = self.model.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
         ).last_hidden_state  # [B, L, H]
         labels = LearLabelStates(self.label_keys, self.label_values, self.label_mask_bias)
-        start_logits, end_logits, _ = self.model.boundary_logits(text_hidden, labels)  # [B, L, C] each
-        return start_logits, end_logits
+        start_logits, end_logits, fused = self.model.boundary_logits(text_hidden, labels)  # [B, L, C] each
+        if self.model.nested_head is None:
+            return start_logits, end_logits
+        _, _, span_logits = self.model.score_spans(fused, start_logits, end_logits, attention_mask)
+        return start_logits, end_logits, span_logits  # span: [B, L, L, C]
 
 
 def export_onnx(
     model_dir: str | Path, output_dir: str | Path, quantize: bool = False, check: bool = True
 ) -> dict[str, Any]:
-    """Export a saved flat LEAR model (with its tokenizer) to `output_dir`; returns what was written and the parity
+    """Export a saved LEAR model (with its tokenizer) to `output_dir`; returns what was written and the parity
     check: the largest absolute difference between torch's and ONNX Runtime's logits on `PARITY_TEXTS`."""
     from transformers import AutoTokenizer
 
@@ -98,7 +97,7 @@ def export_onnx(
             tuple(sample[name] for name in input_names),
             output_dir / ONNX_FILE,
             input_names=input_names,
-            output_names=list(OUTPUT_NAMES),
+            output_names=list(OUTPUT_NAMES) + (["span_logits"] if model.config.nested else []),
             dynamic_shapes=tuple({0: batch, 1: length} for _ in input_names),
             dynamo=True,
             optimize=True,
@@ -118,14 +117,20 @@ def export_onnx(
 
 
 def parity(model: LearPreTrainedModel, onnx_model: LearPreTrainedModel, tokenizer, texts=PARITY_TEXTS) -> float:
-    """Largest absolute difference of the start/end logits of two models on `texts` (padded batch, real tokens)."""
+    """Largest absolute difference of two models' logits on `texts` (padded batch): start/end on real tokens, and for
+    nested models the span logits on every cell the first model scored."""
     inputs = tokenizer(list(texts), padding=True, return_tensors="pt")
     with torch.no_grad():
         expected, actual = model(**inputs), onnx_model(**inputs)
     mask = inputs["attention_mask"].bool()
-    return max(
+    differences = [
         (getattr(actual, name)[mask] - getattr(expected, name)[mask]).abs().max().item() for name in OUTPUT_NAMES
-    )
+    ]
+    if expected.span_logits is not None:
+        scored = expected.span_logits > torch.finfo(expected.span_logits.dtype).min
+        if scored.any():
+            differences.append((actual.span_logits[scored] - expected.span_logits[scored]).abs().max().item())
+    return max(differences)
 
 
 class LearOnnxForSpanExtraction(LearPreTrainedModel):
@@ -176,10 +181,9 @@ class LearOnnxForSpanExtraction(LearPreTrainedModel):
                     torch.ones_like(input_ids) if graph_input.name == "attention_mask" else torch.zeros_like(input_ids)
                 )
             feed[graph_input.name] = value.detach().cpu().numpy().astype(np.int64)
-        start_logits, end_logits = self.session.run(list(OUTPUT_NAMES), feed)
-        return LearSpanExtractionOutput(
-            start_logits=torch.from_numpy(start_logits), end_logits=torch.from_numpy(end_logits)
-        )
+        names = [output.name for output in self.session.get_outputs()]
+        outputs = dict(zip(names, self.session.run(names, feed)))
+        return LearSpanExtractionOutput(**{name: torch.from_numpy(value) for name, value in outputs.items()})
 
 
 def onnx_pipeline(exported_dir: str | Path, quantized: bool = False, **pipeline_kwargs: Any):
@@ -196,7 +200,7 @@ def onnx_pipeline(exported_dir: str | Path, quantized: bool = False, **pipeline_
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `lear-export-onnx`."""
     parser = argparse.ArgumentParser(prog="lear-export-onnx", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="folder of a saved (flat) LEAR model, with its tokenizer")
+    parser.add_argument("--model", required=True, help="folder of a saved LEAR model, with its tokenizer")
     parser.add_argument("--output", required=True, help="folder to write model.onnx, config and tokenizer to")
     parser.add_argument("--quantize", action="store_true", help="also write model_int8.onnx (int8 dynamic)")
     args = parser.parse_args(argv)

@@ -89,10 +89,25 @@ def test_int8_file_runs_through_lear_predict(exported, tmp_path):
     ]
 
 
-def test_nested_models_and_new_labels_are_refused_clearly(toy_tokenizer, exported, tmp_path):
-    nested = save_checkpoint(build_model(toy_tokenizer, nested=True), toy_tokenizer, tmp_path / "nested")
-    with pytest.raises(ValueError, match="ONNX export covers flat models"):
-        export_onnx(nested, tmp_path / "out")
+def test_nested_model_exports_with_its_span_logits(toy_tokenizer, tmp_path):
+    """The candidate cells are chosen inside the graph: the same span logits on every scored cell, the same nested
+    (and flat-decoded) entities through the pipeline."""
+    nested = save_checkpoint(build_model(toy_tokenizer, seed=1, boundary_bias=2.0, nested=True), toy_tokenizer,
+                             tmp_path / "nested")  # fmt: skip
+    written = export_onnx(nested, tmp_path / "exported")
+    assert written["max_abs_diff"] < 1e-4
+    torch_pipe = pipeline("span-extraction", model=str(nested))
+    onnx_pipe = onnx_pipeline(tmp_path / "exported")
+    onnx_model = onnx_pipe.model
+    assert parity(torch_pipe.model, onnx_model, toy_tokenizer, TEXTS) < 1e-4
+    for options in ({}, {"flat_ner": True}):
+        expected = torch_pipe(TEXTS, **options)
+        assert any(expected)
+        actual = onnx_pipe(TEXTS, **options)
+        assert [_without_scores(e) for e in actual] == [_without_scores(e) for e in expected]
+
+
+def test_new_labels_are_refused_clearly(exported):
     extractor = onnx_pipeline(exported[0])
     with pytest.raises(ValueError, match="export it again"):
         extractor("Alice", labels={"DRUG": "names of medicines"})
