@@ -18,14 +18,10 @@ import datasets
 import evaluate
 
 from lear.metrics import span_scores
+from lear.model_card import CITATION
 
 
-_CITATION = """@inproceedings{yang-etal-2021-enhanced,
-    title = "Enhanced Language Representation with Label Knowledge for Span Extraction",
-    author = "Yang, Pan and Cong, Xin and Sun, Zhenyu and Liu, Xingwu",
-    booktitle = "Proceedings of the 2021 Conference on Empirical Methods in Natural Language Processing",
-    year = "2021",
-}"""
+_CITATION = CITATION  # the paper's, kept with the model card's
 
 _DESCRIPTION = """Exact-match span scores for span extraction (flat or nested NER, event triggers): a predicted span
 counts when its start, end and label all equal a gold span's of the same text. Micro precision/recall/F1 over all
