@@ -231,7 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             records = read_records(source, args.input if args.input != "-" else "<stdin>", fmt)
             _write_predictions(pipe, records, sink, total=total, quiet=args.quiet)
     except InputError as error:
-        print(f"lear-predict: error: {error} (nothing written to {args.output})", file=sys.stderr)
+        kept = "" if args.output == "-" else f" (nothing written to {args.output})"  # stdout has what came before
+        print(f"lear-predict: error: {error}{kept}", file=sys.stderr)
         return 1
     return 0
 
