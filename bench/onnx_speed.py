@@ -77,15 +77,12 @@ def main() -> None:
     validation = datasets.load_from_disk(str(converted_corpus("conll2003")))["validation"]
     texts = list(validation["text"])
     gold = [[(e["start"], e["end"], e["label"]) for e in entities] for entities in validation["entities"]]
-    quality = {}
-    for name, extractor in pipelines.items():
-        predicted = [as_spans(entities) for entities in extractor(texts)]
-        quality[name] = span_scores(gold, predicted)
+    predictions = {name: [as_spans(entities) for entities in extractor(texts)] for name, extractor in pipelines.items()}
+    quality = {name: span_scores(gold, predicted) for name, predicted in predictions.items()}
     agreement = {
-        name: sum(a == b for a, b in zip(map(as_spans, pipelines["torch"](texts[:500])), map(as_spans, pipe(texts[:500]))))
-        / 500
-        for name, pipe in pipelines.items()
-    }  # fmt: skip
+        name: sum(a == b for a, b in zip(predictions["torch"][:500], predicted[:500])) / 500
+        for name, predicted in predictions.items()
+    }
 
     timed = texts[: args.timed_sentences]
 
