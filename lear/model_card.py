@@ -142,12 +142,11 @@ def _eval_results(results: Mapping[str, Mapping[str, float]], summary: TrainingS
 
 
 def _overview(config: LearConfig, summary: TrainingSummary) -> str:
-    encoder = f"[{summary.base_model}](https://huggingface.co/{summary.base_model})" if hub_id(summary.base_model) else (
-        f"a `{config.encoder_config.model_type}` encoder"
-    )  # fmt: skip
-    trained_on = f" trained on {summary.dataset_name or summary.dataset_id}" if summary.dataset_name or (
-        summary.dataset_id
-    ) else ""  # fmt: skip
+    encoder = f"a `{config.encoder_config.model_type}` encoder"
+    if hub_id(summary.base_model):
+        encoder = f"[{summary.base_model}](https://huggingface.co/{summary.base_model})"
+    dataset = summary.dataset_name or summary.dataset_id
+    trained_on = f" trained on {dataset}" if dataset else ""
     kind = "nested (overlapping) spans" if config.nested else "flat spans"
     return (
         f"A [LEAR](https://arxiv.org/abs/2111.00884) span extractor on {encoder}{trained_on}: it finds {kind} of "
