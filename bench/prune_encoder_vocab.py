@@ -2,13 +2,16 @@
 the 64 MiB a lent GPU machine takes along (the full e5-small is 470 MB, 96 M of its 118 M parameters in the
 250k-row embedding).
 
-Kept: the special tokens and every piece that tokenizing the corpus's texts (raw, and pre-split into its words, as
+Kept: the special tokens and every piece that tokenizing the corpora's texts (raw, and pre-split into its words, as
 the tagger feeds them) and its label descriptions produces. Unigram segmentation picks the best-scoring path over
 the vocabulary, and each kept text's best path uses kept pieces only, so these texts tokenize to the same pieces;
 `--check` verifies it on every text. The embedding rows are gathered in the new id order; the other weights are
 copied, in fp16 (they are 4-bit-dequantised values already).
 
     python -m bench.prune_encoder_vocab outputs/me5-small outputs/data/weibo_zh OUT_DIR --check
+
+Several corpora give one encoder that is exact on each of them (the union of their pieces): one copy to carry to a
+lent GPU for several corpora.
 """
 
 from __future__ import annotations
@@ -36,9 +39,9 @@ def used_ids(tokenizer, corpus_dir: Path) -> set[int]:
     return ids
 
 
-def prune(encoder_dir: Path, corpus_dir: Path, out_dir: Path) -> dict[int, int]:
+def prune(encoder_dir: Path, corpus_dirs: list[Path], out_dir: Path) -> dict[int, int]:
     tokenizer = AutoTokenizer.from_pretrained(encoder_dir)
-    keep = sorted(used_ids(tokenizer, corpus_dir))
+    keep = sorted(set().union(*(used_ids(tokenizer, corpus_dir) for corpus_dir in corpus_dirs)))
     new_id = {old: new for new, old in enumerate(keep)}
     spec = json.loads((encoder_dir / "tokenizer.json").read_text(encoding="utf-8"))
     vocab = spec["model"]["vocab"]
@@ -85,14 +88,17 @@ def check(encoder_dir: Path, out_dir: Path, corpus_dir: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("encoder_dir", type=Path)
-    parser.add_argument("corpus_dir", type=Path, help="a corpus converted by data_scripts (with labels.json)")
+    parser.add_argument(
+        "corpus_dirs", type=Path, nargs="+", help="corpora converted by data_scripts (with labels.json)"
+    )
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--check", action="store_true", help="verify that every text tokenizes to the same pieces")
     args = parser.parse_args()
-    new_id = prune(args.encoder_dir, args.corpus_dir, args.out_dir)
+    new_id = prune(args.encoder_dir, args.corpus_dirs, args.out_dir)
     print(f"kept {len(new_id)} pieces")
     if args.check:
-        print(f"same pieces on {check(args.encoder_dir, args.out_dir, args.corpus_dir)} tokenizations")
+        for corpus_dir in args.corpus_dirs:
+            print(f"{corpus_dir}: same pieces on {check(args.encoder_dir, args.out_dir, corpus_dir)} tokenizations")
 
 
 if __name__ == "__main__":

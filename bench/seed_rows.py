@@ -69,7 +69,7 @@ def pruned_me5(corpus: str) -> Path:
     pruned = OUTPUT_DIR.parent / f"me5-small-{corpus}"
     if not (pruned / "model.safetensors").is_file():
         corpus_dir = converted_corpus(corpus)
-        prune_vocab(ME5_DIR, corpus_dir, pruned)
+        prune_vocab(ME5_DIR, [corpus_dir], pruned)
         check_pruned_vocab(ME5_DIR, pruned, corpus_dir)
     return pruned
 

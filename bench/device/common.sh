@@ -34,7 +34,11 @@ convert_corpus() {  # $1: the carry folder, $2: the corpus (gzipped files in $1/
   export LEAR_SHARED_DIR=/tmp/shared
 }
 
-snapshot() { tar czf "$OUT"/results.tgz bench/results outputs/bench/quality/*/*/run.log outputs/runs/*/*_results.json outputs/runs/*/run.log logs 2>/dev/null; }
+snapshot() {  # written aside and renamed: a call cut off mid-write still returns the previous whole snapshot
+  tar czf "$OUT"/partial.tgz bench/results outputs/seed_rows/*.log outputs/bench/quality/*/*/run.log \
+    outputs/runs/*/*_results.json outputs/runs/*/run.log logs 2>/dev/null
+  mv "$OUT"/partial.tgz "$OUT"/results.tgz
+}
 start_snapshots() { mkdir -p logs; ( while true; do sleep 20; snapshot; done ) & SNAP=$!; }
 PIDS=()
 bg() { local log=$1; shift; "$@" > "$log" 2>&1 & PIDS+=($!); }
