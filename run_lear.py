@@ -56,7 +56,7 @@ from lear.training import (
     longest_gold_span,
     make_preprocess_logits_for_metrics,
 )
-from lear.windowing import default_stride, lone_marker_share
+from lear.windowing import LONE_MARKER_LIMIT, default_stride, lone_marker_share
 
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,6 @@ USAGE = (
     "%(prog)s --model_name_or_path MODEL (--dataset_dir DIR | --dataset_name NAME) --output_dir DIR "
     "[--do_train] [--do_eval] [--do_predict] [OPTIONS]  (every option: %(prog)s --help), or %(prog)s ARGS.json"
 )
-LONE_MARKER_LIMIT = 0.5  # above this share of words starting with a lone "▁", auto tokenizes the raw text
 
 
 @dataclass

@@ -2,6 +2,12 @@
 `Trainer` and `DataCollatorForTokenClassification` on a corpus converted by `data_scripts` (the same files LEAR's
 `run_lear.py` reads), labels on the first sub-token of each word, as in transformers' `run_ner.py`.
 
+SentencePiece tokenizers of the XLM-R family split a lone word-start marker "▁" off every pre-split Chinese
+character (`["▁", "中", "▁", "国"]`). Labelling that marker, as the first sub-token, puts every tag on the same
+piece and doubles the input, so `max_length` cuts long texts at half as many characters (10 % of MSRA's test
+entities at 256). `--lone_markers auto` (the default) drops those markers when they precede most words, leaving
+one piece per character (the pieces the raw text would give are longer, and can straddle entity boundaries).
+
 It is scored like LEAR: predicted BIO tags of the words -> entities (seqeval's reading of the tags) -> character
 spans of the text -> `lear.metrics.span_scores` (micro and per-label exact-match P/R/F1, every gold entity
 counted). seqeval's own entity F1 over the word tags is reported alongside as a cross-check.
@@ -35,7 +41,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as hf_logging
 
 from lear.metrics import span_scores
-from lear.windowing import word_char_offsets
+from lear.windowing import LONE_MARKER_LIMIT, lone_marker_share, word_char_offsets
 
 
 IGNORE_INDEX = -100
@@ -64,28 +70,56 @@ def tags_to_char_spans(text: str, words: Sequence[str], tags: Sequence[str]) -> 
     return [(offsets[first][0], offsets[last][1], label) for label, first, last in get_entities(list(tags))]
 
 
-def tokenize_split(dataset: datasets.Dataset, tokenizer, tag2id: dict[str, int], max_length: int) -> datasets.Dataset:
+def tokenize_split(
+    dataset: datasets.Dataset, tokenizer, tag2id: dict[str, int], max_length: int, drop_lone_markers: bool = False
+) -> datasets.Dataset:
     """Tokenize pre-split words; the first sub-token of each word carries the word's tag, the rest -100.
 
-    (With the multilingual e5 tokenizer a Chinese character fed as a word becomes "▁" + the character, both with
-    the character's offsets; the first is labelled here, and LEAR's alignment also puts entity starts there.)
+    `drop_lone_markers`: a word's first piece that is only SentencePiece's "▁" is left out when more pieces of the
+    word follow, so the tag sits on the piece that holds the word's characters. Texts longer than `max_length`
+    pieces (special tokens included) are cut; the words cut off count as misses.
     """
+    marker_id = tokenizer.convert_tokens_to_ids("▁") if drop_lone_markers else None
 
     def encode(batch):
-        encoding = tokenizer(list(map(list, batch["tokens"])), is_split_into_words=True, truncation=True,
-                             max_length=max_length)  # fmt: skip
-        all_labels = []
+        encoding = tokenizer(list(map(list, batch["tokens"])), is_split_into_words=True, verbose=False)
+        columns = {"input_ids": [], "attention_mask": [], "labels": []}
         for index, (text, words, entities) in enumerate(zip(batch["text"], batch["tokens"], batch["entities"])):
             tags = word_tags(text, words, entities)
+            ids, word_ids = encoding["input_ids"][index], encoding.word_ids(index)
+            kept = [k for k in range(len(ids)) if not _is_lone_marker(ids, word_ids, k, marker_id)]
+            kept = kept if len(kept) <= max_length else kept[: max_length - 1] + kept[-1:]  # keep the closing token
             previous, labels = None, []
-            for word in encoding.word_ids(index):
+            for k in kept:
+                word = word_ids[k]
                 labels.append(IGNORE_INDEX if word is None or word == previous else tag2id[tags[word]])
                 previous = word
-            all_labels.append(labels)
-        encoding["labels"] = all_labels
-        return encoding
+            columns["input_ids"].append([ids[k] for k in kept])
+            columns["attention_mask"].append([1] * len(kept))
+            columns["labels"].append(labels)
+        return columns
 
     return dataset.map(encode, batched=True, remove_columns=dataset.column_names)
+
+
+def _is_lone_marker(ids: Sequence[int], word_ids: Sequence[int | None], k: int, marker_id: int | None) -> bool:
+    """Piece k is a word's lone "▁" with more pieces of the same word after it."""
+    return (
+        marker_id is not None
+        and ids[k] == marker_id
+        and word_ids[k] is not None
+        and k + 1 < len(ids)
+        and word_ids[k + 1] == word_ids[k]
+    )
+
+
+def resolve_lone_markers(choice: str, tokenizer, corpus: datasets.DatasetDict) -> bool:
+    """`--lone_markers`: "drop", "keep", or "auto" (drop when the tokenizer splits a lone "▁" off most of the first
+    200 training texts' words: the probe `run_lear.py --pre_split auto` uses)."""
+    if choice != "auto":
+        return choice == "drop"
+    words = [word for row in corpus["train"].select(range(min(200, len(corpus["train"]))))["tokens"] for word in row]
+    return lone_marker_share(tokenizer, words) > LONE_MARKER_LIMIT
 
 
 def first_subtoken_predictions(predictions: np.ndarray, labels: np.ndarray, id2tag: Sequence[str]) -> list[list[str]]:
@@ -141,9 +175,13 @@ def train_and_score(args: argparse.Namespace) -> dict:
     model = AutoModelForTokenClassification.from_pretrained(
         args.encoder, num_labels=len(tag_names), id2label=dict(enumerate(tag_names)), label2id=tag2id, **init
     )  # the init std only touches the new classifier: the encoder's weights are loaded
-    train = tokenize_split(corpus["train"], tokenizer, tag2id, args.max_length)
-    test = tokenize_split(corpus["test"], tokenizer, tag2id, args.max_length)
-    dev = tokenize_split(corpus["validation"], tokenizer, tag2id, args.max_length) if args.select_on_dev else None
+    drop_lone_markers = resolve_lone_markers(args.lone_markers, tokenizer, corpus)
+
+    def tokenized(split: str) -> datasets.Dataset:
+        return tokenize_split(corpus[split], tokenizer, tag2id, args.max_length, drop_lone_markers)
+
+    train, test = tokenized("train"), tokenized("test")
+    dev = tokenized("validation") if args.select_on_dev else None
 
     def dev_scores(output) -> dict[str, float]:  # compute_metrics: span F1 on the validation split
         gold, predicted, _, _ = span_predictions(output.predictions, output.label_ids, corpus["validation"], tag_names)
@@ -204,6 +242,7 @@ def train_and_score(args: argparse.Namespace) -> dict:
         predict_seconds=predict_seconds,
         train_loss=train_metrics.get("train_loss"),
         best_dev_f1=trainer.state.best_metric,
+        lone_markers="drop" if drop_lone_markers else "keep",
     )
     Path(args.output_dir).mkdir(parents=True, exist_ok=True)
     (Path(args.output_dir) / "tagger_results.json").write_text(json.dumps(results, indent=2))
@@ -227,6 +266,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--eval_batch_size", type=int, default=32)
     parser.add_argument("--max_length", type=int, default=192, help="longer inputs are truncated (misses)")
+    parser.add_argument("--lone_markers", choices=("auto", "drop", "keep"), default="auto",
+                        help='SentencePiece\'s lone "▁" before pre-split words: auto drops it when most words have one')  # fmt: skip
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--select_on_dev", action="store_true",
                         help="evaluate on the validation split every epoch and keep the best checkpoint (span F1)")  # fmt: skip

@@ -201,6 +201,9 @@ def encode_windows(
     return windows
 
 
+LONE_MARKER_LIMIT = 0.5  # above this share of pre-split words starting with a lone "▁", the tokenizer is "char-split"
+
+
 def lone_marker_share(tokenizer, words: Sequence[str]) -> float:
     """Share of `words` that, fed pre-split, begin with a piece that is only SentencePiece's word-start marker "▁".
 

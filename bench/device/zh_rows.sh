@@ -21,7 +21,7 @@ for run in sys.argv[1:]:
 " $RUNS > /tmp/subsets.log 2>&1 || { tail /tmp/subsets.log; exit 1; }
 start_snapshots
 for run in $RUNS; do
-  for model in lear tagger; do
+  for model in ${MODELS:-lear tagger}; do
     bg logs/${run/:/-}-$model.log $PY -m bench.seed_rows ${run%%:*} --fraction ${run##*:} --model $model --threads 1
   done
 done
