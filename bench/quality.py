@@ -47,13 +47,16 @@ from bench.common import (
     run_metadata,
     save_figure,
 )
+from bench.tagger import lone_marker_mode
 
 
 QUALITY_DIR = OUTPUT_DIR / "quality"
 RESULTS_DIR = REPO_ROOT / "bench" / "results"  # one JSON per run, committed (no weights)
 DATA_DIR = REPO_ROOT / "outputs" / "data"
 SHARED_DATA = Path(os.environ.get("LEAR_SHARED_DIR", REPO_ROOT.parent / "shared")) / "data"
-ME5_DIR = REPO_ROOT / "outputs" / "me5-small"
+# multilingual-e5-small converted as ../shared/models/README.md explains, or the folder `$LEAR_ME5_DIR` names (a copy
+# pruned to one corpus's pieces, as the lent GPU runs had: same tokens, a smaller embedding to update on CPU)
+ME5_DIR = Path(os.environ.get("LEAR_ME5_DIR", REPO_ROOT / "outputs" / "me5-small"))
 MODELS = ("lear", "tagger")
 
 
@@ -281,6 +284,7 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
         dev["max_span_length"] = config.get("max_span_length")
     else:
         train_seconds = metrics["train_seconds"]
+        dev["lone_markers"] = lone_marker_mode(metrics)
     subset = datasets.load_from_disk(str(job.dataset_dir))
     result = {
         "corpus": job.corpus,

@@ -41,6 +41,7 @@ from bench.common import OUTPUT_DIR, REPO_ROOT, git_commit, metadata_line, minil
 from bench.prune_encoder_vocab import check as check_pruned_vocab
 from bench.prune_encoder_vocab import prune as prune_vocab
 from bench.quality import ME5_DIR, RESULTS_DIR, converted_corpus, make_subset, subprocess_env
+from bench.tagger import lone_marker_mode
 
 
 RUNS_DIR = OUTPUT_DIR.parent / "seed_rows"
@@ -181,7 +182,7 @@ def tagger_result(output_dir: Path) -> dict:
         **test_scores(test),
         "best_dev_f1": test["best_dev_f1"],
         "train_seconds": test["train_seconds"],
-        "lone_markers": test.get("lone_markers", "keep"),  # taggers before --lone_markers kept them
+        "lone_markers": lone_marker_mode(test),
     }
 
 

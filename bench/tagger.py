@@ -113,6 +113,11 @@ def _is_lone_marker(ids: Sequence[int], word_ids: Sequence[int | None], k: int, 
     )
 
 
+def lone_marker_mode(results: dict) -> str:
+    """How a finished run fed lone markers, from its tagger_results.json (runs from before the option kept them)."""
+    return results.get("lone_markers", "keep")
+
+
 def resolve_lone_markers(choice: str, tokenizer, corpus: datasets.DatasetDict) -> bool:
     """`--lone_markers`: "drop", "keep", or "auto" (drop when the tokenizer splits a lone "▁" off most of the first
     200 training texts' words: the probe `run_lear.py --pre_split auto` uses)."""
