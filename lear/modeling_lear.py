@@ -482,10 +482,14 @@ SPECIAL_TOKEN_IDS = ("pad_token_id", "bos_token_id", "eos_token_id")
 POOLER_WEIGHTS = r"(^|\.)pooler\."  # the encoder's pooler, which LEAR never uses
 
 
+def _encoder_class(encoder_config) -> type[PreTrainedModel]:
+    """The base model class `AutoModel` builds for this encoder config."""
+    return AutoModel._model_mapping[type(encoder_config)]
+
+
 def _encoder_init_kwargs(encoder_config) -> dict[str, Any]:
     """LEAR never uses a pooler; leaving it out avoids parameters without gradients (which break DDP)."""
-    model_class = AutoModel._model_mapping[type(encoder_config)]
-    accepts_pooler_flag = "add_pooling_layer" in inspect.signature(model_class.__init__).parameters
+    accepts_pooler_flag = "add_pooling_layer" in inspect.signature(_encoder_class(encoder_config).__init__).parameters
     return {"add_pooling_layer": False} if accepts_pooler_flag else {}
 
 
@@ -497,7 +501,7 @@ def _load_pretrained_encoder(encoder_name_or_path: str, encoder_config) -> PreTr
     shared class: the load report stays quiet about them and still reports any other missing or unexpected weight.
     """
     init_kwargs = _encoder_init_kwargs(encoder_config)
-    model_class = AutoModel._model_mapping[type(encoder_config)]
+    model_class = _encoder_class(encoder_config)
     if init_kwargs:
         ignored = [*(model_class._keys_to_ignore_on_load_unexpected or []), POOLER_WEIGHTS]
         model_class = type(model_class.__name__, (model_class,), {"_keys_to_ignore_on_load_unexpected": ignored})
