@@ -56,7 +56,7 @@ from lear.training import (
     longest_gold_span,
     make_preprocess_logits_for_metrics,
 )
-from lear.windowing import LONE_MARKER_LIMIT, default_stride, lone_marker_share
+from lear.windowing import LONE_MARKER_LIMIT, LONE_MARKER_SAMPLE_TEXTS, default_stride, lone_marker_share
 
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,6 @@ PREFIX_SPACE_MODEL_TYPES = {"bloom", "gpt2", "roberta", "deberta", "longformer"}
 OFFSET_POSITION_MODEL_TYPES = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer", "data2vec-text"}
 SPLIT_OF_STAGE = {"train": "train", "eval": "validation", "predict": "test"}
 PRE_SPLIT_CHOICES = ("auto", "always", "never")
-PRE_SPLIT_SAMPLE_TEXTS = 200  # texts whose words decide --pre_split auto
 USAGE = (
     "%(prog)s --model_name_or_path MODEL (--dataset_dir DIR | --dataset_name NAME) --output_dir DIR "
     "[--do_train] [--do_eval] [--do_predict] [OPTIONS]  (every option: %(prog)s --help), or %(prog)s ARGS.json"
@@ -588,7 +587,7 @@ def resolve_pre_split(data_args: DataTrainingArguments, tokenizer, splits: dict[
     first texts of the first split), in which case the raw texts are tokenized instead (`tokens_column = None`)."""
     if data_args.tokens_column is None or data_args.pre_split != "auto" or not splits:
         return
-    sample = next(iter(splits.values()))[:PRE_SPLIT_SAMPLE_TEXTS][data_args.tokens_column]
+    sample = next(iter(splits.values()))[:LONE_MARKER_SAMPLE_TEXTS][data_args.tokens_column]
     words = [word for text_words in sample for word in text_words]
     share = lone_marker_share(tokenizer, words)
     if share > LONE_MARKER_LIMIT:

@@ -41,7 +41,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as hf_logging
 
 from lear.metrics import span_scores
-from lear.windowing import LONE_MARKER_LIMIT, lone_marker_share, word_char_offsets
+from lear.windowing import LONE_MARKER_LIMIT, LONE_MARKER_SAMPLE_TEXTS, lone_marker_share, word_char_offsets
 
 
 IGNORE_INDEX = -100
@@ -120,10 +120,10 @@ def lone_marker_mode(results: dict) -> str:
 
 def resolve_lone_markers(choice: str, tokenizer, corpus: datasets.DatasetDict) -> bool:
     """`--lone_markers`: "drop", "keep", or "auto" (drop when the tokenizer splits a lone "▁" off most of the first
-    200 training texts' words: the probe `run_lear.py --pre_split auto` uses)."""
+    training texts' words: the probe `run_lear.py --pre_split auto` uses)."""
     if choice != "auto":
         return choice == "drop"
-    words = [word for row in corpus["train"].select(range(min(200, len(corpus["train"]))))["tokens"] for word in row]
+    words = [word for row in corpus["train"][:LONE_MARKER_SAMPLE_TEXTS]["tokens"] for word in row]
     return lone_marker_share(tokenizer, words) > LONE_MARKER_LIMIT
 
 

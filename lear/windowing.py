@@ -202,6 +202,7 @@ def encode_windows(
 
 
 LONE_MARKER_LIMIT = 0.5  # above this share of pre-split words starting with a lone "▁", the tokenizer is "char-split"
+LONE_MARKER_SAMPLE_TEXTS = 200  # the first texts whose words that share is measured on
 
 
 def lone_marker_share(tokenizer, words: Sequence[str]) -> float:
