@@ -20,8 +20,9 @@ tagger); validation and test stay whole.
 
 The tagger (`bench/tagger.py --select_on_dev`) gets the same encoder, epochs, learning rates, batch and selection
 rule, and resumes the same way; with e5 it drops the lone "▁" its tokenizer puts before each pre-split character
-(`--lone_markers auto`), so that its tags sit on the characters. LEAR's results also carry the original code's scoring (`test_f1_truncated`: texts cut
-at `max_seq_length`, gold entities past the cut dropped), comparable with the authors' reported figures.
+(`--lone_markers auto`), so that its tags sit on the characters. LEAR's results also carry the original code's
+scoring (`test_f1_truncated`: texts cut at `max_seq_length`, gold entities past the cut dropped), comparable with
+the authors' reported figures.
 """
 
 from __future__ import annotations
