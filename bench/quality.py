@@ -248,6 +248,16 @@ def tagger_arguments(job: Job, args: argparse.Namespace) -> list[str]:
     ] + (["--initializer_range", str(args.initializer_range)] if args.initializer_range else [])  # fmt: skip
 
 
+def test_per_label(metrics: Mapping) -> dict:
+    """The test split's P/R/F1 keys without their `predict_` prefix (micro and per label); other keys that end the
+    same way (the tagger's `best_dev_f1`) are not test scores."""
+    return {
+        key[len("predict_") :]: value
+        for key, value in metrics.items()
+        if key.startswith("predict_") and key.endswith(("_f1", "_precision", "_recall"))
+    }
+
+
 def run_job(job: Job, args: argparse.Namespace) -> dict:
     """Train and score one (model, subset, seed); results are cached in the run folder (re-runs skip it)."""
     if job.result_file.is_file() and not args.force:
@@ -313,9 +323,7 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
         "test_recall": metrics["predict_recall"],
         "test_f1": metrics["predict_f1"],
         **dev,
-        "per_label": {
-            k[len("predict_") :]: v for k, v in metrics.items() if k.endswith(("_f1", "_precision", "_recall"))
-        },
+        "per_label": test_per_label(metrics),
     }
     job.result_file.write_text(json.dumps(result, indent=2))
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

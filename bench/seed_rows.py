@@ -41,7 +41,7 @@ import torch
 from bench.common import OUTPUT_DIR, REPO_ROOT, git_commit, metadata_line, minilm_dir, run_metadata
 from bench.prune_encoder_vocab import check as check_pruned_vocab
 from bench.prune_encoder_vocab import prune as prune_vocab
-from bench.quality import ME5_DIR, RESULTS_DIR, converted_corpus, make_subset, subprocess_env
+from bench.quality import ME5_DIR, RESULTS_DIR, converted_corpus, make_subset, subprocess_env, test_per_label
 from bench.tagger import lone_marker_mode
 
 
@@ -142,15 +142,6 @@ def tagger_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, ou
     ]  # fmt: skip
 
 
-def per_label(test: dict) -> dict:
-    """The test split's P/R/F1 keys without their `predict_` prefix (micro and per label)."""
-    return {
-        key[len("predict_") :]: value
-        for key, value in test.items()
-        if key.startswith("predict_") and key.endswith(("_f1", "_precision", "_recall"))
-    }
-
-
 def test_scores(test: dict) -> dict:
     """The test split's micro P/R/F1, gold count and per-label scores from `predict_*` metrics (LEAR's and the
     tagger's results share these keys)."""
@@ -159,7 +150,7 @@ def test_scores(test: dict) -> dict:
         "test_recall": test["predict_recall"],
         "test_f1": test["predict_f1"],
         "test_entities": test["predict_n_gold"],
-        "per_label": per_label(test),
+        "per_label": test_per_label(test),
     }
 
 
