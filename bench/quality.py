@@ -294,7 +294,6 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
         dev["max_span_length"] = config.get("max_span_length")
     else:
         train_seconds = metrics["train_seconds"]
-        dev["lone_markers"] = lone_marker_mode(metrics)
     subset = datasets.load_from_disk(str(job.dataset_dir))
     result = {
         "corpus": job.corpus,
@@ -323,6 +322,7 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
         "test_recall": metrics["predict_recall"],
         "test_f1": metrics["predict_f1"],
         **dev,
+        **({"lone_markers": lone_marker_mode(metrics)} if job.model == "tagger" else {}),
         "per_label": test_per_label(metrics),
     }
     job.result_file.write_text(json.dumps(result, indent=2))
