@@ -45,6 +45,7 @@ from lear.locations import check_model_location, hub_id
 from lear.model_card import TrainingSummary, build_model_card
 from lear.pipeline_lear import SpanExtractionPipeline
 from lear.training import (
+    CALIBRATION_POLICIES,
     LABEL_NAMES,
     LearDataCollator,
     LearFeatureBuilder,
@@ -128,6 +129,13 @@ class ModelArguments:
             "(docs/model.md). Skipped, with a note, without a validation split or for nested models."
         },
     )
+    calibration_policy: str = field(
+        default="per_label",
+        metadata={
+            "help": f"How --calibrate_thresholds chooses: one of {CALIBRATION_POLICIES} ('per_label': each label its "
+            "best threshold on the validation split; 'global': one threshold for all labels)."
+        },
+    )
     base_model_id: str | None = field(
         default=None,
         metadata={
@@ -148,6 +156,10 @@ class ModelArguments:
             raise ValueError(f"--fusion_type must be one of {FUSION_TYPES}, got {self.fusion_type!r}")
         if self.decode_strategy is not None and self.decode_strategy not in DECODE_STRATEGIES:
             raise ValueError(f"--decode_strategy must be one of {DECODE_STRATEGIES}, got {self.decode_strategy!r}")
+        if self.calibration_policy not in CALIBRATION_POLICIES:
+            raise ValueError(
+                f"--calibration_policy must be one of {CALIBRATION_POLICIES}, got {self.calibration_policy!r}"
+            )
         if self.task_layer_lr <= 0:
             raise ValueError(f"--task_layer_lr must be positive, got {self.task_layer_lr}")
         parse_config_overrides(self.config_overrides)  # fails here, before any data is read, on a bad key or value
@@ -689,11 +701,16 @@ def write_predictions(trainer: Trainer, evaluator: SpanEvaluator, ids: list[str]
     logger.info(f"Wrote {path}")
 
 
-def calibrate_thresholds(model, features, evaluators, trainer: Trainer, training_args: TrainingArguments) -> None:
-    """Per-label decoding thresholds chosen on the validation split (`calibrate_label_thresholds`), saved with the
-    model: evaluation, prediction and the pipeline then decode with them."""
+def calibrate_thresholds(model, features, evaluators, trainer: Trainer, training_args, policy: str) -> None:
+    """Decoding thresholds chosen on the validation split (`calibrate_label_thresholds`), saved with the model:
+    evaluation, prediction and the pipeline then decode with them."""
     thresholds = calibrate_label_thresholds(
-        model, features["eval"], evaluators["eval"], trainer.data_collator, training_args.per_device_eval_batch_size
+        model,
+        features["eval"],
+        evaluators["eval"],
+        trainer.data_collator,
+        training_args.per_device_eval_batch_size,
+        policy=policy,
     )
     logger.info(f"Decoding thresholds calibrated on the validation split: {thresholds}")
 
@@ -920,7 +937,7 @@ def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
         checkpoint = training_args.resume_from_checkpoint or last_checkpoint
         train_result = trainer.train(resume_from_checkpoint=checkpoint)
         if calibrate:
-            calibrate_thresholds(model, features, evaluators, trainer, training_args)
+            calibrate_thresholds(model, features, evaluators, trainer, training_args, model_args.calibration_policy)
         trainer.save_model()  # saves the tokenizer too
         metrics = train_result.metrics
         metrics["train_samples"] = len(splits["train"])

@@ -43,6 +43,7 @@ from bench.prune_encoder_vocab import check as check_pruned_vocab
 from bench.prune_encoder_vocab import prune as prune_vocab
 from bench.quality import ME5_DIR, RESULTS_DIR, converted_corpus, make_subset, subprocess_env, test_per_label
 from bench.tagger import lone_marker_mode
+from lear.metrics import seen_unseen_scores, training_mentions
 
 
 RUNS_DIR = OUTPUT_DIR.parent / "seed_rows"
@@ -92,9 +93,24 @@ RECIPES = {
 }
 
 
-def run_arguments(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, output_dir: Path) -> dict:
+@dataclass(frozen=True)
+class Variant:
+    """What an ablation row changes in LEAR's run (empty: run_lear.py's defaults), and its name in result files."""
+
+    tag: str = ""
+    config_overrides: str = ""
+    calibration_policy: str = ""
+
+    def lear_arguments(self) -> dict:
+        arguments = {"config_overrides": self.config_overrides} if self.config_overrides else {}
+        return arguments | ({"calibration_policy": self.calibration_policy} if self.calibration_policy else {})
+
+
+def run_arguments(
+    corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, output_dir: Path, variant: Variant = Variant()
+) -> dict:
     """run_lear.py's arguments (its JSON-file form): evaluation and a checkpoint every epoch, the best kept."""
-    return {
+    return variant.lear_arguments() | {
         "model_name_or_path": recipe.encoder(corpus),
         "dataset_dir": str(dataset_dir),
         "output_dir": str(output_dir),
@@ -124,9 +140,12 @@ def run_arguments(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, out
     }
 
 
-def lear_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, output_dir: Path) -> list[str]:
+def lear_command(
+    corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, output_dir: Path, variant: Variant = Variant()
+) -> list[str]:
     arguments_file = output_dir.parent / f"{output_dir.name}.args.json"
-    arguments_file.write_text(json.dumps(run_arguments(corpus, recipe, dataset_dir, seed, output_dir), indent=2))
+    arguments = run_arguments(corpus, recipe, dataset_dir, seed, output_dir, variant)
+    arguments_file.write_text(json.dumps(arguments, indent=2))
     return [sys.executable, "run_lear.py", str(arguments_file)]
 
 
@@ -154,9 +173,29 @@ def test_scores(test: dict) -> dict:
     }
 
 
+def generalisation_scores(output_dir: Path, dataset_dir: Path) -> dict:
+    """Test scores on mentions seen and unseen in the training split (`lear.metrics.seen_unseen_scores`), from the
+    run's `predictions.jsonl` (LEAR's and the tagger's share its form), under `test_` names."""
+    train = datasets.load_from_disk(str(dataset_dir))["train"]
+    seen = training_mentions(train["text"], train["entities"])
+    texts, gold, predicted = [], [], []
+    with (output_dir / "predictions.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            texts.append(record["text"])
+            gold.append([(span["start"], span["end"], span["label"]) for span in record["gold"]])
+            predicted.append([(span["start"], span["end"], span["label"]) for span in record["predicted"]])
+    scores = seen_unseen_scores(texts, gold, predicted, seen)
+    return {("unseen_share" if key == "unseen_share" else f"test_{key}"): value for key, value in scores.items()}
+
+
 def lear_result(output_dir: Path) -> dict:
     test = json.loads((output_dir / "predict_results.json").read_text())
     state = json.loads((output_dir / "trainer_state.json").read_text())
+    dev = json.loads((output_dir / "eval_results.json").read_text())  # the kept model, after calibration
+    config = json.loads((output_dir / "config.json").read_text())
+    names = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+    thresholds = config.get("label_thresholds")
     return {
         **test_scores(test),
         "test_f1_truncated": test["predict_f1_truncated"],
@@ -164,6 +203,9 @@ def lear_result(output_dir: Path) -> dict:
         "test_recall_truncated": test["predict_recall_truncated"],
         "test_entities_truncated": test["predict_n_gold_truncated"],
         "best_dev_f1": state.get("best_metric"),
+        "dev_f1": dev["eval_f1"],
+        "dev_test_drop": dev["eval_f1"] - test["predict_f1"],
+        "label_thresholds": dict(zip(names, thresholds)) if thresholds else None,
         "train_seconds": json.loads((output_dir / "train_results.json").read_text())["train_runtime"],
     }
 
@@ -173,6 +215,8 @@ def tagger_result(output_dir: Path) -> dict:
     return {
         **test_scores(test),
         "best_dev_f1": test["best_dev_f1"],
+        "dev_f1": test["best_dev_f1"],
+        "dev_test_drop": test["best_dev_f1"] - test["predict_f1"],
         "train_seconds": test["train_seconds"],
         "lone_markers": lone_marker_mode(test),
     }
@@ -183,13 +227,20 @@ def training_data(corpus: str, fraction: float, seed: int) -> Path:
     return corpus_dir if fraction == 1.0 else make_subset(corpus_dir, fraction, seed)
 
 
-def run(corpus: str, model: str, seed: int, fraction: float = 1.0) -> dict:
+def run_name(corpus: str, model: str, seed: int, fraction: float, tag: str = "") -> str:
+    return f"{corpus}-{model}-{float(fraction)}-seed{seed}" + (f"-{tag}" if tag else "")
+
+
+def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Variant = Variant()) -> dict:
     recipe = RECIPES[corpus]
-    name = f"{corpus}-{model}-{float(fraction)}-seed{seed}"
+    name = run_name(corpus, model, seed, fraction, variant.tag)
     output_dir = RUNS_DIR / name  # the run's own: it resumes from the last checkpoint found there
     RUNS_DIR.mkdir(parents=True, exist_ok=True)
     dataset_dir = training_data(corpus, fraction, seed)
-    command = (lear_command if model == "lear" else tagger_command)(corpus, recipe, dataset_dir, seed, output_dir)
+    if model == "lear":
+        command = lear_command(corpus, recipe, dataset_dir, seed, output_dir, variant)
+    else:
+        command = tagger_command(corpus, recipe, dataset_dir, seed, output_dir)
     log_file = RUNS_DIR / f"{name}.log"
     commit = git_commit()  # the code that runs: read now, not after a run that may outlast later commits
     started = time.perf_counter()
@@ -205,13 +256,25 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0) -> dict:
         "fraction": fraction,
         "train_size": len(datasets.load_from_disk(str(dataset_dir))["train"]),
         "seed": seed,
+        "tag": variant.tag or None,
+        "lear_arguments": variant.lear_arguments() if model == "lear" else None,
         **(lear_result if model == "lear" else tagger_result)(output_dir),
+        **generalisation_scores(output_dir, dataset_dir),
+    }
+    if model == "lear" and not recipe.nested:
+        from bench.threshold_policies import policy_scores
+
+        result["threshold_policies"] = policy_scores(str(output_dir), str(dataset_dir), recipe.max_seq_length)
+    tagged = f" --tag {variant.tag}" if variant.tag else ""
+    options = "".join(f" --{key} {value}" for key, value in variant.lear_arguments().items())
+    result.update({
         "wall_seconds_this_invocation": time.perf_counter() - started,
         "recipe": vars(recipe),
-        "command": f"python -m bench.seed_rows {corpus} --model {model} --seed {seed} --fraction {fraction:g}",
+        "command": f"python -m bench.seed_rows {corpus} --model {model} --seed {seed} --fraction {fraction:g}"
+        + tagged + options,
         "commit": commit,
         "machine": metadata_line(run_metadata()),
-    }
+    })  # fmt: skip
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
@@ -224,12 +287,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fraction", type=float, default=1.0, help="part of the training split (random, by seed)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--tag", default="", help="ablation name, appended to the run's folder and result file")
+    parser.add_argument("--config_overrides", default="", help="LEAR only: run_lear.py's --config_overrides")
+    parser.add_argument("--calibration_policy", default="", help="LEAR only: run_lear.py's --calibration_policy")
     args = parser.parse_args()
+    variant = Variant(args.tag, args.config_overrides, args.calibration_policy)
+    if (args.config_overrides or args.calibration_policy) and not args.tag:
+        parser.error("a run that changes LEAR's settings needs a --tag (its result must not replace the default's)")
     if args.threads:
         torch.set_num_threads(args.threads)
     if not 0 < args.fraction <= 1:
         parser.error(f"--fraction must be in (0, 1], got {args.fraction}")
-    result = run(args.corpus, args.model, args.seed, args.fraction)
+    result = run(args.corpus, args.model, args.seed, args.fraction, variant)
     print(json.dumps({key: result[key] for key in ("corpus", "test_precision", "test_recall", "test_f1")}))
 
 

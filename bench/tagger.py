@@ -168,6 +168,20 @@ def span_predictions(
     return gold_spans, predicted_spans, gold_tags, padded_tags
 
 
+def write_prediction_records(path: Path, texts: Sequence[str], gold: Sequence, predicted: Sequence) -> None:
+    """One JSON line per text in run_lear.py's `predictions.jsonl` form (text, gold and predicted character spans with
+    their covered text), so that the same analyses read LEAR's and the tagger's predictions."""
+
+    def records(text: str, spans) -> list[dict]:
+        return [{"start": start, "end": end, "label": label, "text": text[start:end]} for start, end, label in spans]
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as writer:
+        for text, gold_spans, predicted_spans in zip(texts, gold, predicted):
+            line = {"text": text, "gold": records(text, gold_spans), "predicted": records(text, predicted_spans)}
+            writer.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
 def train_and_score(args: argparse.Namespace) -> dict:
     set_seed(args.seed)
     dataset_dir = Path(args.dataset_dir)
@@ -238,6 +252,9 @@ def train_and_score(args: argparse.Namespace) -> dict:
         output.predictions, output.label_ids, corpus["test"], tag_names
     )
     scores = span_scores(gold_spans, predicted_spans)
+    write_prediction_records(Path(args.output_dir) / "predictions.jsonl", corpus["test"]["text"], gold_spans,
+                             predicted_spans)  # fmt: skip
+    trainer.save_model()  # the selected model, for later probes of its confidence
     results = {f"predict_{key}": value for key, value in scores.items()}
     results["predict_seqeval_f1"] = seqeval_f1(gold_tags, predicted_tags)
     results.update(

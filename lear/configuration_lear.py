@@ -16,6 +16,8 @@ from transformers.configuration_utils import SubConfigSpec
 FUSION_TYPES = ("attention", "cosine")
 DECODE_STRATEGIES = ("v5", "v1")
 SPAN_LOSS_NORMALIZATIONS = ("original", "mean")
+BOUNDARY_ACTIVATIONS = ("sigmoid", "softmax")
+BOUNDARY_CLASSIFIERS = ("per_label", "shared")
 REMOTE_CODE_KEYS = ("auto_map", "trust_remote_code")
 
 
@@ -70,6 +72,15 @@ class LearConfig(PretrainedConfig):
         span_loss_normalization (`str`, *optional*, defaults to `"mean"`):
             Nested models: `"mean"` averages the span BCE over the scored cells; `"original"` divides its sum by
             (cells / C), i.e. C times the mean, as the authors' code does.
+        boundary_activation (`str`, *optional*, defaults to `"sigmoid"`):
+            `"sigmoid"`: an independent start (and end) probability per label and token, binary cross-entropy, as the
+            paper. `"softmax"` (flat models): one choice per token among "no start" and the labels (likewise for
+            ends), cross-entropy, as a tagger's softmax; the model still outputs logits whose sigmoid is each
+            label's probability, so decoding and thresholds read them alike.
+        boundary_classifier (`str`, *optional*, defaults to `"per_label"`):
+            `"per_label"`: a separate start (and end) weight vector per label, as the paper. `"shared"`: one vector
+            shared by all labels plus a per-label offset that starts at zero, so that the frequent labels' examples
+            train the boundaries of the rare ones.
         max_span_length (`int`, *optional*):
             Longest span (in tokens) the decoders return; `run_lear.py` sets it to the longest training entity.
         label_thresholds (`list[float]`, *optional*):
@@ -119,6 +130,8 @@ class LearConfig(PretrainedConfig):
         attention_scale: bool = True,
         boundary_pos_weight: float = 1.0,
         span_loss_normalization: str = "mean",
+        boundary_activation: str = "sigmoid",
+        boundary_classifier: str = "per_label",
         max_span_length: int | None = None,
         label_thresholds: list[float] | None = None,
         **kwargs: Any,
@@ -142,6 +155,8 @@ class LearConfig(PretrainedConfig):
         self.attention_scale = attention_scale
         self.boundary_pos_weight = boundary_pos_weight
         self.span_loss_normalization = span_loss_normalization
+        self.boundary_activation = boundary_activation
+        self.boundary_classifier = boundary_classifier
         self.max_span_length = max_span_length
         self.label_thresholds = list(label_thresholds) if label_thresholds is not None else None
         super().__init__(**kwargs)
@@ -187,6 +202,17 @@ class LearConfig(PretrainedConfig):
             raise ValueError(
                 f"LearConfig.span_loss_normalization must be one of {SPAN_LOSS_NORMALIZATIONS}, "
                 f"got {self.span_loss_normalization!r}"
+            )
+        for name, choices in (
+            ("boundary_activation", BOUNDARY_ACTIVATIONS),
+            ("boundary_classifier", BOUNDARY_CLASSIFIERS),
+        ):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"LearConfig.{name} must be one of {choices}, got {getattr(self, name)!r}")
+        if self.boundary_activation == "softmax" and self.nested:
+            raise ValueError(
+                "LearConfig.boundary_activation='softmax' is for flat models: nested spans of several labels may "
+                "share a start, which a single choice per token cannot express"
             )
         if self.boundary_pos_weight <= 0:
             raise ValueError(f"LearConfig.boundary_pos_weight must be positive, got {self.boundary_pos_weight}")

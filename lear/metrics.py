@@ -10,8 +10,9 @@ entities are scored alike. On flat data the result equals `seqeval`'s entity-lev
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 # The same scores as an `evaluate` metric module (lear_span_f1.py wraps `span_scores`): `evaluate.load` takes this
@@ -88,6 +89,59 @@ def span_scores(
     return scores
 
 
+def mention_key(surface: str) -> str:
+    """How a mention is recognised as one seen in training: its surface form lower-cased, whitespace collapsed."""
+    return " ".join(surface.lower().split())
+
+
+def training_mentions(texts: Sequence[str], entities: Sequence[Iterable[Mapping[str, Any]]]) -> set[str]:
+    """The `mention_key`s of every gold entity of a split (its `text` and `entities` columns)."""
+    return {mention_key(text[e["start"] : e["end"]]) for text, row in zip(texts, entities) for e in row}
+
+
+def seen_unseen_scores(
+    texts: Sequence[str],
+    gold: Sequence[Iterable[tuple[int, int, Hashable]]],
+    predicted: Sequence[Iterable[tuple[int, int, Hashable]]],
+    seen_mentions: set[str],
+) -> dict[str, float]:
+    """Scores on test mentions seen in training and on unseen ones (by `mention_key`, whatever the label).
+
+    Recall splits the gold mentions; precision splits the predictions by the same rule (a predicted span whose
+    surface form occurs among the training mentions counts as "seen"), so `f1_unseen` is how well a model finds
+    entities it has never seen, the measure of generalisation beyond memorised names.
+
+    Returns `unseen_share` (of the gold mentions), `n_gold_seen`, `n_gold_unseen`, and `precision_*`, `recall_*`,
+    `f1_*` for `seen` and `unseen`.
+    """
+    if not len(texts) == len(gold) == len(predicted):
+        raise ValueError(f"got {len(texts)} texts, gold spans for {len(gold)} and predictions for {len(predicted)}")
+    counts = {group: Counter() for group in ("seen", "unseen")}
+
+    def group(text: str, span) -> str:
+        return "seen" if mention_key(text[span[0] : span[1]]) in seen_mentions else "unseen"
+
+    for text, gold_spans, predicted_spans in zip(texts, gold, predicted):
+        gold_set = {tuple(span[:3]) for span in gold_spans}
+        predicted_set = {tuple(span[:3]) for span in predicted_spans}
+        for span in gold_set:
+            counts[group(text, span)]["gold"] += 1
+        for span in predicted_set:
+            counts[group(text, span)]["predicted"] += 1
+            counts[group(text, span)]["correct"] += span in gold_set
+    total_gold = counts["seen"]["gold"] + counts["unseen"]["gold"]
+    scores: dict[str, float] = {"unseen_share": _ratio(counts["unseen"]["gold"], total_gold)}
+    for name, count in counts.items():
+        precision, recall = _ratio(count["correct"], count["predicted"]), _ratio(count["correct"], count["gold"])
+        scores.update({
+            f"n_gold_{name}": count["gold"],
+            f"precision_{name}": precision,
+            f"recall_{name}": recall,
+            f"f1_{name}": _f1(precision, recall),
+        })  # fmt: skip
+    return scores
+
+
 def bio_to_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
     """Token spans `(start, end exclusive, label)` of a well-formed BIO (IOB2) tag sequence.
 
@@ -118,4 +172,12 @@ def load_span_f1():
     return evaluate.load(SPAN_F1_MODULE, keep_in_memory=True)
 
 
-__all__ = ["SPAN_F1_MODULE", "bio_to_spans", "load_span_f1", "span_scores"]
+__all__ = [
+    "SPAN_F1_MODULE",
+    "bio_to_spans",
+    "load_span_f1",
+    "mention_key",
+    "seen_unseen_scores",
+    "span_scores",
+    "training_mentions",
+]

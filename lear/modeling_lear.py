@@ -144,23 +144,33 @@ FUSION_CLASSES = {"attention": LearAttentionFusion, "cosine": LearCosineFusion}
 
 
 class LearLabelwiseLinear(nn.Module):
-    """A separate weight vector and bias per label: `logit[c, b, i] = x[c, b, i] . W[c] + b[c]`.
+    """A weight vector and bias per label: `logit[c, b, i] = x[c, b, i] . W[c] + b[c]`.
+
+    With `shared=True` each label's vector is a shared one plus a per-label offset, `W[c] = w + D[c]` (the offsets start
+    at zero): every label's examples train `w`, so a rare label, or one added later from its description, starts from
+    boundaries the frequent labels taught, and its identity comes from the fusion, its bias and its offset.
 
     `LearSpanHead` applies its start and end classifiers together in one matmul; the nested head scores selected
     cells with `score_selected`."""
 
-    def __init__(self, num_labels: int, in_features: int):
+    def __init__(self, num_labels: int, in_features: int, shared: bool = False):
         super().__init__()
-        self.weight = nn.Parameter(torch.empty(num_labels, in_features))
+        self.weight = nn.Parameter(torch.empty(num_labels, in_features))  # W, or the offsets D when shared
         self.bias = nn.Parameter(torch.zeros(num_labels))
+        self.shared_weight = nn.Parameter(torch.empty(in_features)) if shared else None
+
+    def label_weights(self) -> torch.Tensor:
+        """`[C, in_features]`: each label's effective weight vector."""
+        return self.weight if self.shared_weight is None else self.weight + self.shared_weight
 
     def score_selected(self, features: torch.Tensor, label_index: torch.Tensor) -> torch.Tensor:
         # features: [N, D], label_index: [N] -> logits [N]
-        return (features * self.weight[label_index]).sum(-1) + self.bias[label_index]
+        return (features * self.label_weights()[label_index]).sum(-1) + self.bias[label_index]
 
     @torch.no_grad()
     def remap_labels(self, old_index_of_new: list[int | None]) -> None:
-        """Rebuild the rows for a new label list: kept labels keep their row, new ones start from the mean row."""
+        """Rebuild the rows for a new label list: kept labels keep their row, new ones start from the mean row (the
+        shared vector, when there is one, is kept as it is)."""
         mean_weight, mean_bias = self.weight.mean(0), self.bias.mean(0)
         weight = [self.weight[i] if i is not None else mean_weight for i in old_index_of_new]
         bias = [self.bias[i] if i is not None else mean_bias for i in old_index_of_new]
@@ -169,12 +179,18 @@ class LearLabelwiseLinear(nn.Module):
 
 
 class LearSpanHead(nn.Module):
-    """Per-label start and end pointers over the fused token representations."""
+    """Per-label start and end pointers over the fused token representations.
+
+    With `config.boundary_activation == "softmax"` it also scores "no start" / "no end" per token from the encoder's
+    states (`no_boundary`), so that each position's start (and end) is one choice among "none" and the labels
+    (`exclusive_logits`), as a tagger's softmax is, instead of one independent sigmoid per label."""
 
     def __init__(self, config: LearConfig):
         super().__init__()
-        self.start_classifier = LearLabelwiseLinear(config.num_labels, config.hidden_size)
-        self.end_classifier = LearLabelwiseLinear(config.num_labels, config.hidden_size)
+        shared = config.boundary_classifier == "shared"
+        self.start_classifier = LearLabelwiseLinear(config.num_labels, config.hidden_size, shared)
+        self.end_classifier = LearLabelwiseLinear(config.num_labels, config.hidden_size, shared)
+        self.no_boundary = nn.Linear(config.hidden_size, 2) if config.boundary_activation == "softmax" else None
 
     def forward(self, fused: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # fused: [C, B, L, H] -> start_logits, end_logits: [B, L, C]
@@ -182,19 +198,31 @@ class LearSpanHead(nn.Module):
         # the result equals the two separate classifiers. Written as weight @ tokens^T because a GEMM with 2 output
         # columns is about 4x slower on CPU than the same product with 2 output rows.
         num_labels, batch_size, length, hidden_size = fused.shape
-        weight = torch.stack([self.start_classifier.weight, self.end_classifier.weight], dim=1)  # [C, 2, H]
+        weight = torch.stack([self.start_classifier.label_weights(), self.end_classifier.label_weights()], dim=1)
         bias = torch.stack([self.start_classifier.bias, self.end_classifier.bias])  # [2, C]
         tokens = fused.reshape(num_labels, -1, hidden_size).transpose(1, 2)  # [C, H, B*L]
-        logits = torch.bmm(weight, tokens).view(num_labels, 2, batch_size, length)
+        logits = torch.bmm(weight, tokens).view(num_labels, 2, batch_size, length)  # weight: [C, 2, H]
         logits = logits.permute(1, 2, 3, 0) + bias[:, None, None, :]  # [2, B, L, C]
         return logits[0], logits[1]  # [B, L, C] each
 
     def token_logits(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The classifiers' weights applied to label-independent states, without biases: hidden `[B, L, H]` ->
         start, end `[B, L, C]`. The model adds them to `forward`'s logits for the fusion residual."""
-        weight = torch.cat([self.start_classifier.weight, self.end_classifier.weight])  # [2C, H]
+        weight = torch.cat([self.start_classifier.label_weights(), self.end_classifier.label_weights()])  # [2C, H]
         logits = hidden @ weight.T  # [B, L, 2C]
         return logits.chunk(2, dim=-1)
+
+
+def exclusive_logits(label_logits: torch.Tensor, none_logits: torch.Tensor) -> torch.Tensor:
+    """Softmax boundaries as logits the sigmoid decoders read: `label_logits` `[B, L, C]` and `none_logits` `[B, L]`
+    are the scores of one softmax over ("none", label 1..C) per token; returns `log(p_c / (1 - p_c))`, so that
+    `sigmoid` of the result is the softmax probability `p_c` and every decoder, threshold and export stays as is."""
+    log_probs = torch.cat([none_logits.unsqueeze(-1), label_logits], dim=-1).float().log_softmax(-1)[..., 1:]
+    log_probs = log_probs.clamp(max=-1e-6)  # p_c = 1 would give an infinite logit
+    log_rest = torch.where(  # log(1 - p_c), the stable way on either side of p_c = 1/2
+        log_probs > -math.log(2), torch.log(-torch.expm1(log_probs)), torch.log1p(-torch.exp(log_probs))
+    )
+    return (log_probs - log_rest).to(label_logits.dtype)
 
 
 class LearNestedHead(nn.Module):
@@ -532,7 +560,11 @@ class LearPreTrainedModel(PreTrainedModel):
         # The encoder is a PreTrainedModel: transformers dispatches its own `_init_weights` to it.
         super()._init_weights(module)
         if isinstance(module, LearLabelwiseLinear):
-            init.normal_(module.weight, mean=0.0, std=self.config.initializer_range)
+            if module.shared_weight is None:
+                init.normal_(module.weight, mean=0.0, std=self.config.initializer_range)
+            else:  # every label starts from the shared vector
+                init.normal_(module.shared_weight, mean=0.0, std=self.config.initializer_range)
+                init.zeros_(module.weight)
             init.zeros_(module.bias)
 
     def decode(
@@ -791,7 +823,9 @@ class LearForSpanExtraction(LearPreTrainedModel):
             inputs_embeds=inputs_embeds,
         ).last_hidden_state  # [B, L, H]
         text_hidden = self.dropout(text_hidden)
-        start_logits, end_logits, fused = self.boundary_logits(text_hidden, self.label_states())  # [B, L, C] each
+        label_start, label_end, fused = self.labelwise_boundary_logits(text_hidden, self.label_states())  # [B, L, C]
+        none_start, none_end = self.no_boundary_logits(text_hidden)  # [B, L] each, or None (sigmoid boundaries)
+        start_logits, end_logits = self.decodable_logits(label_start, label_end, none_start, none_end)
 
         span_logits = None
         if self.nested_head is not None:
@@ -801,10 +835,14 @@ class LearForSpanExtraction(LearPreTrainedModel):
 
         loss = None
         if start_labels is not None and end_labels is not None:
-            pos_weight = self.config.boundary_pos_weight
-            loss = boundary_loss(start_logits, start_labels, attention_mask, pos_weight) + boundary_loss(
-                end_logits, end_labels, attention_mask, pos_weight
-            )
+            if none_start is not None:
+                loss = softmax_boundary_loss(label_start, none_start, start_labels, attention_mask)
+                loss = loss + softmax_boundary_loss(label_end, none_end, end_labels, attention_mask)
+            else:
+                pos_weight = self.config.boundary_pos_weight
+                loss = boundary_loss(start_logits, start_labels, attention_mask, pos_weight) + boundary_loss(
+                    end_logits, end_labels, attention_mask, pos_weight
+                )
             if self.nested_head is not None:
                 if span_labels is None:
                     raise ValueError("a nested LEAR model needs span_labels for its loss")
@@ -820,8 +858,17 @@ class LearForSpanExtraction(LearPreTrainedModel):
     def boundary_logits(
         self, text_hidden: torch.Tensor, labels: LearLabelStates
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Fusion and start/end heads: text_hidden `[B, L, H]` -> start, end logits `[B, L, C]` and the fused states
-        `[C, B, L, H]` the nested head reads (None for a flat model with the residual, which never builds them).
+        """Fusion and start/end heads as the decoders read them: text_hidden `[B, L, H]` -> start, end logits
+        `[B, L, C]` (their sigmoid is each boundary's probability) and the fused states the nested head reads."""
+        label_start, label_end, fused = self.labelwise_boundary_logits(text_hidden, labels)
+        return (*self.decodable_logits(label_start, label_end, *self.no_boundary_logits(text_hidden)), fused)
+
+    def labelwise_boundary_logits(
+        self, text_hidden: torch.Tensor, labels: LearLabelStates
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Fusion and per-label start/end classifiers: text_hidden `[B, L, H]` -> start, end logits `[B, L, C]` and the
+        fused states `[C, B, L, H]` the nested head reads (None for a flat model with the residual, which never builds
+        them).
 
         With `config.fusion_residual` the heads read `h + fusion(h)`. They are linear, so a flat model adds `w . h` to
         the logits (a `[B, L, C]` product) instead of adding `h` to every label's fused states: the same logits up to
@@ -837,6 +884,19 @@ class LearForSpanExtraction(LearPreTrainedModel):
             fused = fused + text_hidden.unsqueeze(0) if fused.requires_grad else fused.add_(text_hidden)
         start_logits, end_logits = self.span_head(fused)
         return start_logits, end_logits, fused
+
+    def no_boundary_logits(self, text_hidden: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Softmax boundaries: the "no start" and "no end" scores `[B, L]` of each token; (None, None) otherwise."""
+        if self.span_head.no_boundary is None:
+            return None, None
+        return self.span_head.no_boundary(text_hidden).unbind(-1)
+
+    @staticmethod
+    def decodable_logits(label_start, label_end, none_start, none_end) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sigmoid boundaries are already logits of each boundary's probability; softmax ones become them."""
+        if none_start is None:
+            return label_start, label_end
+        return exclusive_logits(label_start, none_start), exclusive_logits(label_end, none_end)
 
     def score_spans(
         self,
@@ -924,6 +984,22 @@ def boundary_loss(
     )
     num_tokens = attention_mask.bool().sum().clamp(min=1)
     return (losses * valid).sum() / num_tokens
+
+
+def softmax_boundary_loss(
+    label_logits: torch.Tensor, none_logits: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor
+) -> torch.Tensor:
+    """Cross-entropy of one softmax over ("none", label 1..C) per token: label logits `[B, L, C]`, none logits
+    `[B, L]`, gold `labels` `[B, L, C]` (0/1, -100 to ignore a position). A position that starts spans of k labels
+    (possible only in flat data that overlaps) gives each 1/k of the target. Normalised as `boundary_loss`: summed,
+    divided by the tokens under the attention mask."""
+    log_probs = torch.cat([none_logits.unsqueeze(-1), label_logits], dim=-1).float().log_softmax(-1)  # [B, L, C+1]
+    gold = labels.clamp(min=0).float()
+    gold_count = gold.sum(-1, keepdim=True)
+    targets = torch.cat([(gold_count == 0).float(), gold / gold_count.clamp(min=1)], dim=-1)
+    valid = attention_mask.bool() & (labels != -100).all(-1)
+    losses = -(targets * log_probs).sum(-1)  # [B, L]
+    return (losses * valid).sum() / attention_mask.bool().sum().clamp(min=1)
 
 
 def span_loss(

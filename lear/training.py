@@ -457,30 +457,25 @@ def _prediction_rows(predictions: np.ndarray | Sequence[np.ndarray]) -> Iterable
             yield from batch
 
 
-#: Thresholds tried per label by `calibrate_label_thresholds`.
+#: Thresholds tried by `calibrate_label_thresholds`.
 THRESHOLD_CANDIDATES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+#: How `calibrate_label_thresholds` chooses: each label its own best threshold, or one threshold for all labels.
+CALIBRATION_POLICIES = ("per_label", "global")
 
 
-def calibrate_label_thresholds(
+def predictions_by_threshold(
     model,
     features: datasets.Dataset,
     evaluator: SpanEvaluator,
     collator,
     batch_size: int,
     candidates: Sequence[float] = THRESHOLD_CANDIDATES,
-) -> dict[str, float]:
-    """Choose each label's decoding threshold (start and end alike) on an evaluation split, and store them in
-    `model.config.label_thresholds` (flat models).
+) -> dict[float, list[list[CharSpan]]]:
+    """A flat model's character spans for each text of a split, decoded at every candidate threshold (all labels
+    alike): one forward pass over the split keeps the logits, then each candidate only decodes.
 
-    LEAR's per-label sigmoid classifiers see about 1 % positives, so their probabilities at true boundaries often sit
-    below 0.5 (high precision, low recall): a lower threshold per label trades the surplus precision for recall. One
-    forward pass over the split keeps the logits; then the split is decoded and scored at every candidate, and each
-    label takes the threshold with its best F1 (the higher one on ties). Flat decoding treats labels independently,
-    so a label's F1 at a threshold does not depend on the other labels' thresholds.
-
-    Every process of a distributed run computes the same thresholds over the whole split (a plain DataLoader, no
-    sharding). Returns `{label: threshold}`.
-    """
+    Every process of a distributed run computes the same table over the whole split (a plain DataLoader, no
+    sharding)."""
     if model.config.nested:
         raise ValueError("threshold calibration is for flat models (a nested model has start, end and span thresholds)")
     device = next(model.parameters()).device
@@ -496,22 +491,71 @@ def calibrate_label_thresholds(
             kept.append(((outputs.start_logits.float().cpu(), outputs.end_logits.float().cpu()), labels))
     model.train(was_training)
     preprocess = make_preprocess_logits_for_metrics(model)
-    names = model.config.label_names
     saved = model.config.label_thresholds
-    best: dict[str, tuple[float, float]] = {}
+    table = {}
     try:
-        for threshold in sorted(candidates, reverse=True):  # on ties the higher threshold stays
-            model.config.label_thresholds = [threshold] * len(names)
-            packed = [preprocess(logits, labels).numpy() for logits, labels in kept]
-            scores = span_scores(evaluator.gold, evaluator.text_predictions(packed), names)
-            for name in names:
-                if name not in best or scores[f"{name}_f1"] > best[name][0]:
-                    best[name] = (scores[f"{name}_f1"], threshold)
+        for threshold in candidates:
+            model.config.label_thresholds = [threshold] * model.config.num_labels
+            table[threshold] = evaluator.text_predictions(
+                [preprocess(logits, labels).numpy() for logits, labels in kept]
+            )
     finally:
         model.config.label_thresholds = saved
-    thresholds = {name: best[name][1] for name in names}
-    model.config.label_thresholds = [thresholds[name] for name in names]
-    return thresholds
+    return table
+
+
+def predictions_at(table: Mapping[float, list[list[CharSpan]]], thresholds: Sequence[float]) -> list[list[CharSpan]]:
+    """Each text's spans with label `c` decoded at `thresholds[c]`, assembled from `predictions_by_threshold`'s table
+    (flat decoding treats labels independently, so this equals decoding with those per-label thresholds)."""
+    texts = len(next(iter(table.values())))
+    return [
+        sorted(
+            span
+            for threshold in set(thresholds)
+            for span in table[threshold][index]
+            if thresholds[span.label] == threshold
+        )
+        for index in range(texts)
+    ]
+
+
+def choose_thresholds(
+    table: Mapping[float, list[list[CharSpan]]], gold, label_names: Sequence[str], policy: str = "per_label"
+) -> list[float]:
+    """Thresholds (one per label, id order) that maximise F1 on the split behind `table`: each label's own F1
+    (`"per_label"`) or the micro F1 with one threshold for all labels (`"global"`). Ties keep the higher threshold."""
+    if policy not in CALIBRATION_POLICIES:
+        raise ValueError(f"unknown calibration policy {policy!r}; expected one of {CALIBRATION_POLICIES}")
+    scores = {threshold: span_scores(gold, spans, label_names) for threshold, spans in table.items()}
+    ordered = sorted(scores, reverse=True)  # max() keeps the first of equal scores: the higher threshold
+    if policy == "global":
+        best = max(ordered, key=lambda threshold: scores[threshold]["f1"])
+        return [best] * len(label_names)
+    return [max(ordered, key=lambda threshold: scores[threshold][f"{name}_f1"]) for name in label_names]
+
+
+def calibrate_label_thresholds(
+    model,
+    features: datasets.Dataset,
+    evaluator: SpanEvaluator,
+    collator,
+    batch_size: int,
+    candidates: Sequence[float] = THRESHOLD_CANDIDATES,
+    policy: str = "per_label",
+) -> dict[str, float]:
+    """Choose the decoding thresholds (start and end alike) of a flat model on an evaluation split, and store them in
+    `model.config.label_thresholds`.
+
+    LEAR's per-label sigmoid classifiers see about 1 % positives, so their probabilities at true boundaries often sit
+    below 0.5 (high precision, low recall): a lower threshold trades the surplus precision for recall. `policy`
+    (`CALIBRATION_POLICIES`) chooses one threshold per label or one for all (fewer choices fitted to the split).
+    Returns `{label: threshold}`.
+    """
+    table = predictions_by_threshold(model, features, evaluator, collator, batch_size, candidates)
+    names = model.config.label_names
+    thresholds = choose_thresholds(table, evaluator.gold, names, policy)
+    model.config.label_thresholds = thresholds
+    return dict(zip(names, thresholds))
 
 
 class SpanEvaluator:
@@ -616,6 +660,7 @@ class SpanEvaluator:
 
 
 __all__ = [
+    "CALIBRATION_POLICIES",
     "LABEL_NAMES",
     "LearDataCollator",
     "LearFeatureBuilder",
@@ -623,10 +668,13 @@ __all__ = [
     "add_feature_index",
     "alignment_summary",
     "calibrate_label_thresholds",
+    "choose_thresholds",
     "count_overlapping",
     "feature_schema",
     "make_preprocess_logits_for_metrics",
     "pack_spans",
+    "predictions_at",
+    "predictions_by_threshold",
     "unpack_spans",
     "windows_from_features",
 ]

@@ -1,0 +1,70 @@
+"""Decoding-threshold policies compared on one trained flat LEAR model: which thresholds carry from dev to test.
+
+The model's logits on the validation and test splits are computed once each; every policy then only decodes:
+`0.5` (the paper's), `per_label` (each label its best threshold on dev, `run_lear.py`'s calibration), `global` (one
+threshold for all labels, best micro F1 on dev), `saved` (the thresholds in the checkpoint's config) and
+`test_oracle_global` (the best single threshold on test: an upper bound, not a result, that tells a detector that
+misses entities from thresholds that do not carry).
+
+    python -m bench.threshold_policies outputs/seed_rows/conll2003-lear-0.05-seed0 --dataset_dir DIR --max_seq_length 192
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+
+from lear.metrics import span_scores
+from lear.training import LearDataCollator, choose_thresholds, predictions_at, predictions_by_threshold
+
+
+def policy_scores(model_dir: str, dataset_dir: str, max_seq_length: int, batch_size: int = 32) -> dict:
+    """`{policy: {"thresholds": {label: t}, "dev_f1", "test_f1", "test_precision", "test_recall"}}`."""
+    import run_lear  # the script's own data, windowing and model loading, so the splits are read as in training
+
+    with tempfile.TemporaryDirectory() as scratch:
+        job = run_lear.prepare_job([
+            "--model_name_or_path", model_dir, "--dataset_dir", dataset_dir, "--output_dir", scratch,
+            "--do_eval", "--do_predict", "--max_seq_length", str(max_seq_length),
+            "--per_device_eval_batch_size", str(batch_size), "--report_to", "none", "--log_level", "warning",
+        ])  # fmt: skip
+    model, names = job.model, job.model.config.label_names
+    collator = LearDataCollator(job.tokenizer, model.config.num_labels, nested=False)
+    dev = predictions_by_threshold(model, job.features["eval"], job.evaluators["eval"], collator, batch_size)
+    test = predictions_by_threshold(model, job.features["predict"], job.evaluators["predict"], collator, batch_size)
+    dev_gold, test_gold = job.evaluators["eval"].gold, job.evaluators["predict"].gold
+    policies = {
+        "0.5": [0.5] * len(names),
+        "per_label": choose_thresholds(dev, dev_gold, names, "per_label"),
+        "global": choose_thresholds(dev, dev_gold, names, "global"),
+        "test_oracle_global": choose_thresholds(test, test_gold, names, "global"),
+    }
+    if model.config.label_thresholds is not None and set(model.config.label_thresholds) <= set(test):
+        policies["saved"] = list(model.config.label_thresholds)
+    results = {}
+    for policy, thresholds in policies.items():
+        dev_scores = span_scores(dev_gold, predictions_at(dev, thresholds), names)
+        test_scores = span_scores(test_gold, predictions_at(test, thresholds), names)
+        results[policy] = {
+            "thresholds": dict(zip(names, thresholds)),
+            "dev_f1": dev_scores["f1"],
+            "test_f1": test_scores["f1"],
+            "test_precision": test_scores["precision"],
+            "test_recall": test_scores["recall"],
+        }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model_dir")
+    parser.add_argument("--dataset_dir", required=True)
+    parser.add_argument("--max_seq_length", type=int, default=192, help="the training run's")
+    parser.add_argument("--batch_size", type=int, default=32)
+    args = parser.parse_args()
+    print(json.dumps(policy_scores(args.model_dir, args.dataset_dir, args.max_seq_length, args.batch_size), indent=2))
+
+
+if __name__ == "__main__":
+    main()
