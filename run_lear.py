@@ -20,12 +20,52 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+
+def dataset_dir_missing_message(dataset_dir: str) -> str:
+    return (
+        f"--dataset_dir {dataset_dir} does not exist. Convert a corpus first, e.g. "
+        f"`python -m data_scripts.convert conll2003 ../shared/data {dataset_dir}` (see docs/data.md)."
+    )
+
+
+def given_argument(argv: list[str], name: str) -> str | None:
+    """What a command line gives for --NAME (`--NAME VALUE`, `--NAME=VALUE`, "" for a bare flag, or a single JSON
+    file's "NAME"), read without argparse; None when it is not given or cannot be read cheaply (the parser then
+    reports what is wrong)."""
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        try:
+            value = json.loads(Path(argv[0]).read_text(encoding="utf-8")).get(name)
+        except (OSError, ValueError, AttributeError):
+            return None
+        return None if value is None else str(value)
+    given = None  # the last one, as argparse takes
+    for index, argument in enumerate(argv):
+        if argument.startswith(f"--{name}="):
+            given = argument.split("=", 1)[1]
+        elif argument == f"--{name}":
+            following = argv[index + 1] if index + 1 < len(argv) else ""
+            given = "" if following.startswith("--") else following
+    return given
+
+
+if __name__ == "__main__":
+    # Before the imports below, which take 10-20 s: a mistyped --dataset_dir is the commonest first error, and it
+    # can be answered at once (load_raw_datasets checks it again, with the same message, for main() and the tests).
+    _dataset_dir = given_argument(sys.argv[1:], "dataset_dir")
+    if _dataset_dir and not Path(_dataset_dir).is_dir():
+        sys.stderr.write(f"{Path(sys.argv[0]).name}: error: {dataset_dir_missing_message(_dataset_dir)}\n")
+        sys.exit(2)
+
+# ruff: noqa: E402  (the imports follow the early check above on purpose)
 import datasets
+import huggingface_hub
+import torch
 import transformers
 from huggingface_hub import DatasetCard
 from transformers import (
@@ -37,7 +77,7 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from lear import LearConfig, LearForSpanExtraction
 from lear.configuration_lear import DECODE_STRATEGIES, FUSION_TYPES
@@ -57,6 +97,7 @@ from lear.training import (
     longest_gold_span,
     make_preprocess_logits_for_metrics,
 )
+from lear.training_args import LearTrainingArguments
 from lear.windowing import LONE_MARKER_LIMIT, LONE_MARKER_SAMPLE_TEXTS, default_stride, lone_marker_share
 
 
@@ -68,6 +109,7 @@ PREFIX_SPACE_MODEL_TYPES = {"bloom", "gpt2", "roberta", "deberta", "longformer"}
 OFFSET_POSITION_MODEL_TYPES = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer", "data2vec-text"}
 SPLIT_OF_STAGE = {"train": "train", "eval": "validation", "predict": "test"}
 PRE_SPLIT_CHOICES = ("auto", "always", "never")
+SPAN_CAP_MIN_ENTITIES = 1000  # training entities below which --max_span_length auto warns that its cap is a guess
 USAGE = (
     "%(prog)s --model_name_or_path MODEL (--dataset_dir DIR | --dataset_name NAME) --output_dir DIR "
     "[--do_train] [--do_eval] [--do_predict] [OPTIONS]  (every option: %(prog)s --help), or %(prog)s ARGS.json"
@@ -143,11 +185,26 @@ class ModelArguments:
             "local folder (a local path is never written there)."
         },
     )
+    license: str | None = field(
+        default=None,
+        metadata={
+            "help": "The model's licence for its card, a Hub licence id (e.g. apache-2.0, mit). Default: 'unknown', "
+            "since the encoder's and the data's terms, which the weights inherit, are not known to this script."
+        },
+    )
     task_layer_lr: float = field(
         default=10.0,
         metadata={
             "help": "Learning-rate multiplier of the task layers (fusion and heads): they train at "
             "learning_rate * task_layer_lr, the encoder at learning_rate (the original's recipe: 10)."
+        },
+    )
+    max_span_length: str = field(
+        default="auto",
+        metadata={
+            "help": "Longest span (in tokens) the trained model returns, saved in its config. 'auto': with "
+            "twice the longest training entity, at least 8 tokens more (a warning says so when fewer than "
+            f"{SPAN_CAP_MIN_ENTITIES:,} entities back it). An int sets it; 0 or 'none': no limit."
         },
     )
 
@@ -163,6 +220,7 @@ class ModelArguments:
         if self.task_layer_lr <= 0:
             raise ValueError(f"--task_layer_lr must be positive, got {self.task_layer_lr}")
         parse_config_overrides(self.config_overrides)  # fails here, before any data is read, on a bad key or value
+        parse_max_span_length(self.max_span_length)
 
 
 @dataclass
@@ -238,10 +296,13 @@ class DataTrainingArguments:
             raise ValueError(f"--max_seq_length must be at least 8, got {self.max_seq_length}")
 
 
-def parse_arguments(argv: list[str] | None = None) -> tuple[ModelArguments, DataTrainingArguments, TrainingArguments]:
-    """Arguments from the command line, or from a single JSON file argument."""
+def parse_arguments(
+    argv: list[str] | None = None,
+) -> tuple[ModelArguments, DataTrainingArguments, LearTrainingArguments]:
+    """Arguments from the command line, or from a single JSON file argument. The training arguments' defaults are
+    LEAR's recipe (`lear.training_args.LearTrainingArguments`)."""
     # A short usage line: argparse prints it with every argument error, and the full one lists 150 options.
-    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, TrainingArguments), usage=USAGE)
+    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, LearTrainingArguments), usage=USAGE)
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 1 and argv[0].endswith(".json"):
         return parser.parse_json_file(json_file=os.path.abspath(argv[0]))
@@ -273,6 +334,56 @@ def setup_logging(training_args: TrainingArguments) -> None:
         f"Process rank: {training_args.process_index}, device: {training_args.device}, n_gpu: {training_args.n_gpu}, "
         f"distributed training: {training_args.parallel_mode.value == 'distributed'}"
     )
+
+
+def train_on_cpu_when_launched_without_accelerator() -> bool:
+    """Under `torchrun`/`accelerate launch` with several processes on a machine without an accelerator, make the
+    processes one DDP job on the CPU (gloo), as `--use_cpu` does; returns whether it did.
+
+    Without it `TrainingArguments` sets up no DDP there (its default device search finds no GPU and falls back to a
+    single CPU process): every process trains alone on all the data and all of them write --output_dir. The switch
+    is `ACCELERATE_USE_CPU`, the variable `accelerate launch --cpu` sets and both `TrainingArguments` and the
+    Trainer's `Accelerator` read; it must be set before the arguments are parsed, since they set up the devices then.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or torch.accelerator.is_available():
+        return False
+    os.environ.setdefault("ACCELERATE_USE_CPU", "true")
+    return True
+
+
+def quiet_when_not_a_terminal(training_args: TrainingArguments, argv: list[str]) -> None:
+    """No progress bars when stderr is not a terminal (a log file, a pipe, CI): redrawn bars fill redirected logs with
+    carriage returns and `\x1b[A` escapes. Covers the datasets `map` bars, weight loading and the Trainer's own
+    (whose loss lines are then printed as plain lines); an explicit `--disable_tqdm false` keeps the Trainer's."""
+    if sys.stderr.isatty():
+        return
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    huggingface_hub.utils.disable_progress_bars()
+    if given_argument(argv, "disable_tqdm") is None:
+        training_args.disable_tqdm = True
+
+
+def fit_dataloader_to_device(training_args: TrainingArguments) -> None:
+    """Pinned memory only helps copies to an accelerator: on the CPU torch warns about it on every DataLoader.
+    (`TrainingArguments` turns it off for `--use_cpu` only, not when the CPU is all there is.)"""
+    if training_args.device.type == "cpu":
+        training_args.dataloader_pin_memory = False
+
+
+def check_hub_access(training_args: TrainingArguments) -> None:
+    """With --push_to_hub, fail before any data is read, in one line that says why, where the Hub cannot be used
+    (offline mode, no network, no login): the Trainer would otherwise stop with a client traceback when it creates
+    the repo."""
+    if not training_args.push_to_hub:
+        return
+    if huggingface_hub.constants.HF_HUB_OFFLINE:
+        raise ValueError("--push_to_hub needs the Hub, but HF_HUB_OFFLINE is set; unset it, or push later")
+    try:
+        huggingface_hub.whoami(token=training_args.hub_token)
+    except Exception as error:  # offline, DNS, proxy, HTTP and login errors all come as different classes
+        cause = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ValueError(f"--push_to_hub: the Hub cannot be used ({type(error).__name__}: {cause})") from error
 
 
 RUN_RESULT_FILES = (  # what a finished run leaves beside its model; a retrained model must not inherit them
@@ -312,6 +423,18 @@ def detect_last_checkpoint(training_args: TrainingArguments, data_args: DataTrai
             "--overwrite_output_dir to train from scratch."
         )
     return last_checkpoint
+
+
+def remove_checkpoints(output_dir: Path) -> None:
+    """A finished run's checkpoint-N folders (the best model is saved in output_dir itself); --keep_checkpoints
+    keeps them."""
+    checkpoints = sorted(output_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*"))
+    for checkpoint in checkpoints:
+        shutil.rmtree(checkpoint)
+    if checkpoints:
+        logger.info(
+            f"Removed {len(checkpoints)} checkpoint folder(s) of the finished run (--keep_checkpoints keeps them)"
+        )
 
 
 def remove_previous_results(output_dir: Path) -> None:
@@ -355,10 +478,7 @@ def load_raw_datasets(
         return raw_datasets, labels
     dataset_dir = Path(data_args.dataset_dir)
     if not dataset_dir.is_dir():
-        raise ValueError(
-            f"--dataset_dir {dataset_dir} does not exist. Convert a corpus first, e.g. "
-            f"`python -m data_scripts.convert conll2003 ../shared/data {dataset_dir}` (see docs/data.md)."
-        )
+        raise ValueError(dataset_dir_missing_message(str(dataset_dir)))
     try:
         raw_datasets = datasets.load_from_disk(str(dataset_dir))
     except FileNotFoundError as error:
@@ -369,6 +489,24 @@ def load_raw_datasets(
     if labels is None and labels_file.is_file():
         labels = read_label_file(str(labels_file))
     return raw_datasets, labels
+
+
+def fit_stages_to_splits(raw_datasets: datasets.DatasetDict, training_args: LearTrainingArguments) -> None:
+    """Stages run by default (no --do_* given) are those the data has splits for; without a validation split
+    nothing is evaluated during training (the last epoch is kept). Explicitly requested stages stay, and fail in
+    `check_and_select_splits` when their split is missing."""
+    if training_args.stages_defaulted:
+        training_args.do_train = "train" in raw_datasets
+        training_args.do_predict = "test" in raw_datasets
+        training_args.do_eval = "validation" in raw_datasets
+        logger.info(
+            f"No --do_* given: running {[s for s in ('train', 'eval', 'predict') if getattr(training_args, f'do_{s}')]}"
+        )
+    if not training_args.eval_requested and not training_args.do_train:
+        training_args.do_eval = False  # TrainingArguments turns do_eval on for the (default) evaluation strategy
+    if "validation" not in raw_datasets and not training_args.eval_requested and training_args.eval_strategy != "no":
+        logger.info("No validation split: training runs to its last epoch, with no evaluation or best-epoch choice.")
+        training_args.without_evaluation_during_training()
 
 
 def check_and_select_splits(
@@ -648,14 +786,55 @@ def build_features(
     return features
 
 
-def set_max_span_length(model: LearForSpanExtraction, train_features: datasets.Dataset) -> None:
-    """Decode no span longer than the longest training entity (or the checkpoint's own limit, if longer)."""
+def parse_max_span_length(value: str) -> int | str | None:
+    """--max_span_length: "auto", a positive int, or None for no limit ("0" or "none")."""
+    text = str(value).strip().lower()
+    if text in ("auto", "none", "0"):
+        return None if text != "auto" else "auto"
+    if not text.isdigit():
+        raise ValueError(f"--max_span_length must be 'auto', a positive int, or 0/'none' for no limit, got {value!r}")
+    return int(text)
+
+
+def span_length_cap(longest: int) -> int:
+    """--max_span_length auto: room over the longest training entity (twice it, at least 8 tokens more), since test
+    entities longer than any in the training split do occur, while a flat model must not pair a start with an end
+    sentences later."""
+    return max(2 * longest, longest + 8)
+
+
+def set_max_span_length(
+    model: LearForSpanExtraction, train_features: datasets.Dataset, train_entities: int, requested: str
+) -> None:
+    """The longest span the model decodes (config.max_span_length, saved with it): --max_span_length, or for
+    "auto" `span_length_cap` (never below a checkpoint's own limit). Decoding drops longer spans in every later use
+    of the checkpoint, so the choice is logged, as a warning where it cannot be read from enough data."""
+    cap = parse_max_span_length(requested)
     longest = longest_gold_span(train_features)
+    if cap != "auto":
+        model.config.max_span_length = cap
+        if cap is not None and longest is not None and cap < longest:
+            logger.warning(
+                f"--max_span_length {cap} is shorter than the longest training entity ({longest} tokens): such "
+                "entities can never be returned"
+            )
+        logger.info(f"max_span_length = {cap} tokens (--max_span_length)")
+        return
     if longest is None:
         return
     current = model.config.max_span_length
-    model.config.max_span_length = longest if current is None else max(current, longest)
-    logger.info(f"max_span_length = {model.config.max_span_length} tokens (the longest training entity)")
+    cap = span_length_cap(longest)
+    if train_entities < SPAN_CAP_MIN_ENTITIES:
+        logger.warning(
+            f"max_span_length = {cap if current is None else max(current, cap)} tokens from only {train_entities} "
+            f"training entities (the longest {longest} tokens): longer entities can never be returned. "
+            "--max_span_length N sets another, 0 none (a flat model may then pair a start with a far-away end)."
+        )
+    model.config.max_span_length = cap if current is None else max(current, cap)
+    logger.info(
+        f"max_span_length = {model.config.max_span_length} tokens (the longest of {train_entities} training "
+        f"entities is {longest}; --max_span_length sets another)"
+    )
 
 
 def log_alignment(split: str, summary: dict[str, int]) -> None:
@@ -768,6 +947,7 @@ def training_summary(
     }
     return TrainingSummary(
         base_model=model_args.base_model_id or hub_id(model_args.model_name_or_path),
+        license=model_args.license,
         dataset_id=dataset_id,
         dataset_name=dataset_name,
         language=language,
@@ -846,8 +1026,14 @@ class PreparedJob:
 def prepare_job(argv: list[str] | None = None) -> PreparedJob:
     """Parse and check the arguments, the data and the model, build the features: every error about the inputs is
     raised here (a `ValueError` naming the argument, file or field), before any training."""
+    cpu_ddp = train_on_cpu_when_launched_without_accelerator()
     model_args, data_args, training_args = parse_arguments(argv)
     setup_logging(training_args)
+    if cpu_ddp:
+        logger.info(f"{training_args.world_size} processes and no accelerator: DDP on the CPU (as with --use_cpu)")
+    quiet_when_not_a_terminal(training_args, sys.argv[1:] if argv is None else argv)
+    fit_dataloader_to_device(training_args)
+    check_hub_access(training_args)
     logger.debug(f"Training/evaluation parameters {training_args}")  # 100+ lines; training_args.bin keeps them
 
     last_checkpoint = detect_last_checkpoint(training_args, data_args)
@@ -855,6 +1041,7 @@ def prepare_job(argv: list[str] | None = None) -> PreparedJob:
 
     # Data and labels, then everything that can be checked without weights.
     raw_datasets, labels = load_raw_datasets(data_args, model_args)
+    fit_stages_to_splits(raw_datasets, training_args)
     splits = check_and_select_splits(raw_datasets, data_args, training_args)
     config = load_model_config(model_args)
     check_model_settings(config, model_args, data_args, labels)
@@ -874,7 +1061,8 @@ def prepare_job(argv: list[str] | None = None) -> PreparedJob:
 
     features = build_features(splits, tokenizer, model, stride, data_args, training_args)
     if "train" in features:
-        set_max_span_length(model, features["train"])
+        entities = sum(len(row) for row in splits["train"][data_args.entities_column])
+        set_max_span_length(model, features["train"], entities, model_args.max_span_length)
     evaluators = {
         stage: SpanEvaluator(
             splits[stage], features[stage], model.config.label_names, data_args.text_column, data_args.entities_column
@@ -939,6 +1127,8 @@ def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
         if calibrate:
             calibrate_thresholds(model, features, evaluators, trainer, training_args, model_args.calibration_policy)
         trainer.save_model()  # saves the tokenizer too
+        if not training_args.keep_checkpoints and trainer.is_world_process_zero():
+            remove_checkpoints(Path(training_args.output_dir))
         metrics = train_result.metrics
         metrics["train_samples"] = len(splits["train"])
         metrics["train_windows"] = len(features["train"])

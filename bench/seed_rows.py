@@ -44,21 +44,23 @@ from bench.prune_encoder_vocab import prune as prune_vocab
 from bench.quality import ME5_DIR, RESULTS_DIR, converted_corpus, make_subset, subprocess_env, test_per_label
 from bench.tagger import lone_marker_mode
 from lear.metrics import seen_unseen_scores, training_mentions
+from lear.training_args import LearTrainingArguments
 
 
 RUNS_DIR = OUTPUT_DIR.parent / "seed_rows"
+TASK_LAYER_LR = 10  # run_lear.py's --task_layer_lr default, given to the tagger's classifier too
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How one corpus is trained, for LEAR and the tagger alike: the recipes of the accuracy runs
-    (docs/benchmarks.md); MiniLM for English, multilingual-e5-small (outputs/me5-small) for Chinese."""
+    """How one corpus is trained, for LEAR and the tagger alike: run_lear.py's defaults (`LearTrainingArguments`)
+    except where a corpus changes them; MiniLM for English, multilingual-e5-small (outputs/me5-small) for Chinese."""
 
     encoder_name: str
     nested: bool = False
-    epochs: int = 3
-    learning_rate: float = 2e-4
-    batch_size: int = 16
+    epochs: float = LearTrainingArguments.num_train_epochs
+    learning_rate: float = LearTrainingArguments.learning_rate
+    batch_size: int = LearTrainingArguments.per_device_train_batch_size
     max_seq_length: int = 192
 
     def encoder(self, corpus: str) -> str:
@@ -100,17 +102,21 @@ class Variant:
     tag: str = ""
     config_overrides: str = ""
     calibration_policy: str = ""
+    nested: bool = False  # the span head on a flat corpus (with config_overrides allow_overlaps=false)
 
     def lear_arguments(self) -> dict:
         arguments = {"config_overrides": self.config_overrides} if self.config_overrides else {}
-        return arguments | ({"calibration_policy": self.calibration_policy} if self.calibration_policy else {})
+        arguments |= {"calibration_policy": self.calibration_policy} if self.calibration_policy else {}
+        return arguments | ({"nested": True} if self.nested else {})
 
 
 def run_arguments(
     corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, output_dir: Path, variant: Variant = Variant()
 ) -> dict:
-    """run_lear.py's arguments (its JSON-file form): evaluation and a checkpoint every epoch, the best kept."""
-    return variant.lear_arguments() | {
+    """run_lear.py's arguments (its JSON-file form). Evaluation and a checkpoint every epoch, the best kept, warm-up
+    and weight decay are run_lear.py's defaults; the recipe's epochs, learning rate and batch are passed (they equal
+    the defaults unless the corpus changes them)."""
+    return {
         "model_name_or_path": recipe.encoder(corpus),
         "dataset_dir": str(dataset_dir),
         "output_dir": str(output_dir),
@@ -120,24 +126,16 @@ def run_arguments(
         "do_predict": True,
         "num_train_epochs": recipe.epochs,
         "learning_rate": recipe.learning_rate,
-        "task_layer_lr": 10,
+        "task_layer_lr": TASK_LAYER_LR,
         "per_device_train_batch_size": recipe.batch_size,
-        "per_device_eval_batch_size": 32,
         "max_seq_length": recipe.max_seq_length,
-        "warmup_steps": 0.1,
-        "weight_decay": 0.01,
         "seed": seed,
-        "eval_strategy": "epoch",
-        "save_strategy": "epoch",
-        "save_total_limit": 2,
-        "load_best_model_at_end": True,
-        "metric_for_best_model": "f1",
         "logging_steps": 100,
         "report_to": "none",
         "disable_tqdm": True,
         "use_cpu": not torch.cuda.is_available(),
         "log_level": "warning",
-    }
+    } | variant.lear_arguments()
 
 
 def lear_command(
@@ -156,8 +154,10 @@ def tagger_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, ou
         sys.executable, "-m", "bench.tagger", "--encoder", recipe.encoder(corpus),
         "--dataset_dir", str(dataset_dir), "--output_dir", str(output_dir), "--seed", str(seed),
         "--num_train_epochs", str(recipe.epochs), "--learning_rate", str(recipe.learning_rate),
-        "--head_lr_multiplier", "10", "--batch_size", str(recipe.batch_size), "--eval_batch_size", "32",
-        "--max_length", str(recipe.max_seq_length), "--warmup", "0.1", "--select_on_dev",
+        "--head_lr_multiplier", str(TASK_LAYER_LR), "--batch_size", str(recipe.batch_size),
+        "--eval_batch_size", str(LearTrainingArguments.per_device_eval_batch_size),
+        "--max_length", str(recipe.max_seq_length), "--warmup", str(LearTrainingArguments.warmup_steps),
+        "--weight_decay", str(LearTrainingArguments.weight_decay), "--select_on_dev",
     ]  # fmt: skip
 
 
@@ -261,12 +261,14 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Vari
         **(lear_result if model == "lear" else tagger_result)(output_dir),
         **generalisation_scores(output_dir, dataset_dir),
     }
-    if model == "lear" and not recipe.nested:
+    if model == "lear" and not (recipe.nested or variant.nested):
         from bench.threshold_policies import policy_scores
 
         result["threshold_policies"] = policy_scores(str(output_dir), str(dataset_dir), recipe.max_seq_length)
     tagged = f" --tag {variant.tag}" if variant.tag else ""
-    options = "".join(f" --{key} {value}" for key, value in variant.lear_arguments().items())
+    options = "".join(
+        f" --{key}" + ("" if value is True else f" {value}") for key, value in variant.lear_arguments().items()
+    )
     result.update({
         "wall_seconds_this_invocation": time.perf_counter() - started,
         "recipe": vars(recipe),
@@ -290,9 +292,10 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="ablation name, appended to the run's folder and result file")
     parser.add_argument("--config_overrides", default="", help="LEAR only: run_lear.py's --config_overrides")
     parser.add_argument("--calibration_policy", default="", help="LEAR only: run_lear.py's --calibration_policy")
+    parser.add_argument("--nested", action="store_true", help="LEAR only: the span head, on a flat corpus too")
     args = parser.parse_args()
-    variant = Variant(args.tag, args.config_overrides, args.calibration_policy)
-    if (args.config_overrides or args.calibration_policy) and not args.tag:
+    variant = Variant(args.tag, args.config_overrides, args.calibration_policy, args.nested)
+    if (args.config_overrides or args.calibration_policy or args.nested) and not args.tag:
         parser.error("a run that changes LEAR's settings needs a --tag (its result must not replace the default's)")
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -14,7 +14,10 @@ input object with `"predictions"` added (other fields, gold `"entities"` include
 prediction is the pipeline's entity dict: `entity_group`, `score`, `word`, `start`, `end`.
 
 `--onnx` runs a model exported by `lear-export-onnx` with ONNX Runtime (`--onnx int8`: its quantised file); the
-output is the same.
+output is the same. A `--model` folder that holds an export and no torch weights is run that way without `--onnx`.
+
+A progress bar over the windows predicted shows on stderr when it is a terminal (`--progress` shows it anyway,
+`--quiet` never).
 
 Everything streams: lines are read, predicted (in batches of windows) and written as they come, so memory stays
 constant for any input size. A bad line stops the run with an error naming the file and line number.
@@ -39,6 +42,9 @@ from .locations import check_model_location
 
 FORMATS = ("txt", "jsonl")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
+ONNX_FILE = "model.onnx"  # what lear-export-onnx writes (lear.onnx_export.ONNX_FILE, not imported: it loads torch)
+TORCH_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+OVERLAP_CHOICES = ("keep", "best_label")  # lear.pipeline_lear.OVERLAP_CHOICES, kept here for a torch-free --help
 
 
 class InputError(ValueError):
@@ -81,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--onnx", nargs="?", const="fp32", choices=("fp32", "int8"),
         help="run an exported model (lear-export-onnx's folder) with ONNX Runtime on CPU; 'int8': its quantised file",
     )  # fmt: skip
+    parser.add_argument(
+        "--overlap", choices=OVERLAP_CHOICES,
+        help="'best_label': where spans of different labels overlap, keep the best-scoring one (default: keep all)",
+    )  # fmt: skip
+    parser.add_argument("--progress", action="store_true", help="a progress bar even when stderr is not a terminal")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -160,16 +171,6 @@ def predict_records(pipe, records: Iterable[Record], **pipeline_kwargs: Any) -> 
         yield pending.popleft(), entities
 
 
-def count_lines(path: str, chunk_size: int = 1 << 20) -> int:
-    """Number of lines in a file (for the progress bar), reading it in fixed-size chunks."""
-    lines, last = 0, b"\n"
-    with open(path, "rb") as stream:
-        while chunk := stream.read(chunk_size):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return lines + (last != b"\n")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `lear-predict`; returns the exit status (0 ok, 1 bad input or model, 2 bad arguments)."""
     parser = build_parser()
@@ -195,6 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import lear  # noqa: F401  (registers the "span-extraction" task)
 
+    if not args.onnx and is_onnx_export(args.model):
+        args.onnx = "fp32"
+        print(f"lear-predict: {args.model} is an ONNX export: running {ONNX_FILE} (--onnx int8: the quantised file)",
+              file=sys.stderr)  # fmt: skip
     if args.onnx and args.device not in (None, "cpu"):
         parser.error("--onnx runs ONNX Runtime on the CPU; leave --device out")
     if args.device is not None:
@@ -213,6 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         options["labels"] = [name.strip() for name in args.labels.split(",") if name.strip()]
     if args.flat_ner:
         options["flat_ner"] = True
+    if args.overlap:
+        options["overlap"] = args.overlap
+    options["progress_bar"] = not args.quiet and (args.progress or sys.stderr.isatty())
     try:
         if args.onnx:
             from .onnx_export import onnx_pipeline
@@ -225,16 +233,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lear-predict: error: {where}{error}", file=sys.stderr)
         return 1
 
-    total = count_lines(args.input) if args.input != "-" else None
     try:
         with _open_input(args.input) as source, _open_output(args.output) as sink:
             records = read_records(source, args.input if args.input != "-" else "<stdin>", fmt)
-            _write_predictions(pipe, records, sink, total=total, quiet=args.quiet)
+            _write_predictions(pipe, records, sink)
     except InputError as error:
         kept = "" if args.output == "-" else f" (nothing written to {args.output})"  # stdout has what came before
         print(f"lear-predict: error: {error}{kept}", file=sys.stderr)
         return 1
     return 0
+
+
+def is_onnx_export(model: str) -> bool:
+    """A folder `lear-export-onnx` wrote: an ONNX graph and no torch weights."""
+    folder = Path(model)
+    return (folder / ONNX_FILE).is_file() and not any((folder / name).is_file() for name in TORCH_WEIGHT_FILES)
 
 
 def check_tokenizer_saved(model: str) -> None:
@@ -280,15 +293,10 @@ def check_device(device: str) -> None:
         raise ValueError(f"--device {device}: this machine has {count} {parsed.type} device(s), numbered from 0")
 
 
-def _write_predictions(pipe, records: Iterable[Record], sink: IO[str], total: int | None, quiet: bool) -> None:
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit="line", disable=quiet, dynamic_ncols=True) as progress:
-        for record, entities in predict_records(pipe, records):
-            sink.write(json.dumps({**record.fields, "predictions": entities}, ensure_ascii=False) + "\n")
-            progress.update(record.line_number - progress.n)
-        if total is not None:
-            progress.update(total - progress.n)  # trailing blank .jsonl lines
+def _write_predictions(pipe, records: Iterable[Record], sink: IO[str]) -> None:
+    # The progress bar is the pipeline's (`progress_bar=`): it counts windows, so one long text shows progress too.
+    for record, entities in predict_records(pipe, records):
+        sink.write(json.dumps({**record.fields, "predictions": entities}, ensure_ascii=False) + "\n")
 
 
 def _open_input(path: str):

@@ -2,11 +2,13 @@
 """LEAR configuration.
 
 This module imports only `transformers`, so that it can be copied next to a checkpoint and loaded with
-`trust_remote_code=True` in a process where the `lear` package is not installed.
+`trust_remote_code=True` in a process where the `lear` package is not installed (as remote code inside a pipeline
+call it also imports its sibling `pipeline_lear`, to register the task: see the end of the file).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from transformers import AutoConfig, PretrainedConfig
@@ -81,6 +83,9 @@ class LearConfig(PretrainedConfig):
             `"per_label"`: a separate start (and end) weight vector per label, as the paper. `"shared"`: one vector
             shared by all labels plus a per-label offset that starts at zero, so that the frequent labels' examples
             train the boundaries of the rare ones.
+        allow_overlaps (`bool`, *optional*, defaults to `True`):
+            Nested models: return overlapping spans (nested NER). `False` keeps the span head's scoring but returns
+            flat output, the most probable spans that share no token: a span classifier for flat corpora.
         max_span_length (`int`, *optional*):
             Longest span (in tokens) the decoders return; `run_lear.py` sets it to the longest training entity.
         label_thresholds (`list[float]`, *optional*):
@@ -132,6 +137,7 @@ class LearConfig(PretrainedConfig):
         span_loss_normalization: str = "mean",
         boundary_activation: str = "sigmoid",
         boundary_classifier: str = "per_label",
+        allow_overlaps: bool = True,
         max_span_length: int | None = None,
         label_thresholds: list[float] | None = None,
         **kwargs: Any,
@@ -157,6 +163,7 @@ class LearConfig(PretrainedConfig):
         self.span_loss_normalization = span_loss_normalization
         self.boundary_activation = boundary_activation
         self.boundary_classifier = boundary_classifier
+        self.allow_overlaps = allow_overlaps
         self.max_span_length = max_span_length
         self.label_thresholds = list(label_thresholds) if label_thresholds is not None else None
         super().__init__(**kwargs)
@@ -247,6 +254,15 @@ class LearConfig(PretrainedConfig):
         output["encoder_config"] = self.encoder_config.to_dict()
         return output
 
+    def to_diff_dict(self) -> dict[str, Any]:
+        """What config.json holds. transformers leaves the top-level `_name_or_path` out of it (where the config was
+        loaded from is no setting); the same goes for the encoder's, which would otherwise carry a local path of the
+        training machine to every copy and Hub upload. The card names the encoder (`base_model`)."""
+        output = super().to_diff_dict()
+        if isinstance(output.get("encoder_config"), dict):
+            output["encoder_config"].pop("_name_or_path", None)
+        return output
+
 
 def _as_encoder_config(encoder_config: PretrainedConfig | dict[str, Any] | None) -> PretrainedConfig:
     if encoder_config is None:
@@ -265,5 +281,30 @@ def _as_encoder_config(encoder_config: PretrainedConfig | dict[str, Any] | None)
         return AutoConfig.for_model(model_type, **encoder_config)
     raise TypeError(f"LearConfig.encoder_config must be a PretrainedConfig or a dict, got {type(encoder_config)}")
 
+
+def _register_the_pipeline_task_for_remote_code() -> None:
+    """Make `pipeline("span-extraction", model=dir, trust_remote_code=True)` work without the `lear` package.
+
+    That call loads this module from the checkpoint (its config comes first) and only then looks the task up, among
+    the tasks registered in the process and the checkpoint's `custom_pipelines`, which names the pipeline
+    "lear-span-extraction" (`pipeline_lear.REMOTE_TASK` says why). So the copy of this module that runs as remote code
+    registers the checkpoint's own pipeline under "span-extraction", as `import lear` does, unless the task is
+    already registered (then the installed package's stays). The installed module does nothing here (`lear`'s
+    `__init__` registers the task), nor does remote code loaded outside a pipeline (no pipelines imported)."""
+    if __name__.split(".")[0] == "lear" or "transformers.pipelines" not in sys.modules:
+        return
+    from transformers import AutoModel
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    # relative, so that transformers copies the pipeline's files with this module
+    from .pipeline_lear import TASK, SpanExtractionPipeline
+
+    if TASK not in PIPELINE_REGISTRY.supported_tasks:
+        PIPELINE_REGISTRY.register_pipeline(
+            TASK, pipeline_class=SpanExtractionPipeline, pt_model=AutoModel, type="text"
+        )
+
+
+_register_the_pipeline_task_for_remote_code()
 
 __all__ = ["LearConfig"]

@@ -19,10 +19,25 @@ def hub_id(name_or_path: str | None) -> str | None:
     return name_or_path
 
 
+def reads_as_a_path(name_or_path: str) -> bool:
+    """Whether a name that is no existing path was meant as one: it starts with ".", "/" or "~", holds a backslash,
+    or its first part is a folder here ("outputs/conll" where outputs/ exists). Such a name is answered at once
+    instead of being tried as a Hub id (which retries the network for ~20 s when the Hub is unreachable)."""
+    if name_or_path.startswith((".", "/", "~")) or "\\" in name_or_path:
+        return True
+    owner = name_or_path.split("/", 1)[0]
+    return "/" in name_or_path and Path(owner).is_dir()
+
+
 def check_model_location(name_or_path: str, option: str) -> None:
-    """Raise a `ValueError` naming `option` when `name_or_path` is neither an existing path nor a possible Hub id."""
-    if not Path(name_or_path).exists() and hub_id(name_or_path) is None:
+    """Raise a `ValueError` naming `option` when `name_or_path` is no existing path and cannot be a Hub id, or reads
+    as a mistyped path (`reads_as_a_path`)."""
+    if Path(name_or_path).exists():
+        return
+    if reads_as_a_path(name_or_path):
+        raise ValueError(f"{option} {name_or_path}: no such folder")
+    if hub_id(name_or_path) is None:
         raise ValueError(f"{option} {name_or_path}: no such folder (and not a Hub model id such as 'owner/name')")
 
 
-__all__ = ["HUB_ID", "check_model_location", "hub_id"]
+__all__ = ["HUB_ID", "check_model_location", "hub_id", "reads_as_a_path"]

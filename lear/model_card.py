@@ -2,8 +2,8 @@
 """Model cards of LEAR checkpoints, built from our own template rather than the Trainer's placeholders.
 
 The YAML header is `huggingface_hub`'s `ModelCardData` (so the Hub reads `library_name`, `pipeline_tag`, `tags`,
-`datasets`, `language`, `base_model` and shows the `model-index` scores in its metrics widget); the body says what a
-user needs: the labels with the descriptions the model reads, micro and per-label scores, a pipeline snippet that
+`license`, `datasets`, `language`, `base_model` and shows the `model-index` scores in its metrics widget); the body
+says what a user needs: the labels with the descriptions the model reads, micro and per-label scores, a pipeline snippet that
 returns entities, the training recipe and the limitations.
 
 `LearForSpanExtraction.save_pretrained` writes a card from the config alone where a folder has none; `run_lear.py`
@@ -25,6 +25,15 @@ from .locations import hub_id
 
 CARD_FILE = "README.md"
 SPLIT_TITLES = {"validation": "Validation", "test": "Test"}
+# Chosen on purpose (docs/inference.md, "On the Hub"): the Hub files the model with the NER models, whose output
+# format LEAR's pipeline returns; the hosted widget is switched off (`inference: false`) since the Hub's inference
+# service does not run a checkpoint's own pipeline code.
+PIPELINE_TAG = "token-classification"
+# Written when no licence is given: the encoder's and the training data's terms are not known to this code, and the
+# Hub accepts "unknown" rather than a guess.
+UNKNOWN_LICENSE = "unknown"
+# model-index needs a dataset type, which the Hub reads as a dataset id; a corpus from no Hub repo gets this.
+LOCAL_DATASET_TYPE = "custom"
 METRICS = ("precision", "recall", "f1")
 CITATION = """@inproceedings{yang-etal-2021-enhanced,
     title = "Enhanced Language Representation with Label Knowledge for Span Extraction",
@@ -40,6 +49,7 @@ class TrainingSummary:
 
     Args:
         base_model: the encoder's Hub id (a local path is never written: `hub_id` filters it out).
+        license: the model's licence, a Hub licence id (e.g. "apache-2.0"); "unknown" when not given.
         dataset_id: the dataset's Hub id, for the YAML `datasets` list.
         dataset_name: a readable name for the results ("CoNLL-2003 English"); defaults to `dataset_id`.
         language: ISO codes of the text's language(s).
@@ -49,6 +59,7 @@ class TrainingSummary:
     """
 
     base_model: str | None = None
+    license: str | None = None
     dataset_id: str | None = None
     dataset_name: str | None = None
     language: list[str] | None = None
@@ -77,14 +88,16 @@ def build_model_card(
     results = {split: scores for split, scores in (results or {}).items() if "f1" in scores}
     data = ModelCardData(
         library_name="transformers",
-        pipeline_tag="token-classification",
+        pipeline_tag=PIPELINE_TAG,
         tags=_tags(config),
+        license=summary.license or UNKNOWN_LICENSE,
         base_model=hub_id(summary.base_model),
         datasets=[summary.dataset_id] if hub_id(summary.dataset_id) else None,
         language=summary.language or None,
         metrics=list(METRICS) if results else None,
         model_name=model_name,
         eval_results=_eval_results(results, summary) or None,
+        inference=False,
     )
     body = [
         f"# {model_name}",
@@ -96,6 +109,7 @@ def build_model_card(
         *_usage_section(repo_id or f"path/to/{model_name}", summary.example),
         *_recipe_section(config, summary),
         *_limitations_section(config),
+        *_license_section(summary),
         "## Citation",
         "",
         "```bibtex",
@@ -119,8 +133,9 @@ def _tags(config: LearConfig) -> list[str]:
 
 
 def _dataset_fields(summary: TrainingSummary) -> tuple[str, str]:
-    dataset_type = summary.dataset_id or summary.dataset_name or "custom"
-    return dataset_type, summary.dataset_name or dataset_type
+    """model-index's dataset type (a Hub id, never a display name) and name (the readable one)."""
+    dataset_type = hub_id(summary.dataset_id) or LOCAL_DATASET_TYPE
+    return dataset_type, summary.dataset_name or summary.dataset_id or dataset_type
 
 
 def _eval_results(results: Mapping[str, Mapping[str, float]], summary: TrainingSummary) -> list[EvalResult]:
@@ -142,9 +157,7 @@ def _eval_results(results: Mapping[str, Mapping[str, float]], summary: TrainingS
 
 
 def _overview(config: LearConfig, summary: TrainingSummary) -> str:
-    encoder = f"a `{config.encoder_config.model_type}` encoder"
-    if hub_id(summary.base_model):
-        encoder = f"[{summary.base_model}](https://huggingface.co/{summary.base_model})"
+    encoder = _encoder_phrase(config, summary)
     dataset = summary.dataset_name or summary.dataset_id
     trained_on = f" trained on {dataset}" if dataset else ""
     kind = "nested (overlapping) spans" if config.nested else "flat spans"
@@ -154,6 +167,16 @@ def _overview(config: LearConfig, summary: TrainingSummary) -> str:
         "as the text, lets every token attend over each description (label-knowledge fusion), and marks span starts "
         "and ends per label. Code: the `lear` package (the modeling files ship with this checkpoint too)."
     )
+
+
+def _encoder_phrase(config: LearConfig, summary: TrainingSummary) -> str:
+    """The encoder by its architecture and its Hub id (linked), else the name it was loaded from (a local folder's
+    last part, never its path; unknown for a checkpoint reloaded from disk, whose config keeps no encoder path)."""
+    model_type = config.encoder_config.model_type
+    if hub_id(summary.base_model):
+        return f"the `{model_type}` encoder [{summary.base_model}](https://huggingface.co/{summary.base_model})"
+    name = Path(config.encoder_config.name_or_path or "").name
+    return f"the `{model_type}` encoder `{name}`" if name else f"a `{model_type}` encoder"
 
 
 def _labels_section(config: LearConfig) -> list[str]:
@@ -247,7 +270,7 @@ def _recipe_section(config: LearConfig, summary: TrainingSummary) -> list[str]:
             f"start {config.start_threshold}, end {config.end_threshold}"
             + (f", span {config.span_threshold}" if config.nested else "")
         ),  # fmt: skip
-        "longest span (tokens)": config.max_span_length,
+        "longest span returned (tokens)": config.max_span_length or "no limit",
     }
     if summary.train_size is not None:
         settings["training texts"] = summary.train_size
@@ -265,15 +288,28 @@ def _limitations_section(config: LearConfig) -> list[str]:
         "model is fine-tuned on examples of it.",
         "- Spans are predicted on the encoder's units (words, or characters for Chinese): an entity that starts or "
         "ends inside such a unit cannot be returned exactly.",
-        f"- Spans longer than {config.max_span_length} tokens are not returned (the longest seen in training)."
+        f"- Spans longer than {config.max_span_length} tokens are not returned (`max_span_length` in config.json)."
         if config.max_span_length
-        else "- No span-length limit was set.",
+        else "- No span-length limit is set (`max_span_length` in config.json): a flat model may pair a start with a "
+        "far-away end.",
         "- Scores are measured on the data named above; other domains, languages and annotation guidelines score "
         "lower, and the model inherits its encoder's biases.",
     ]
     if not config.nested:
         lines.append("- Flat decoding: spans of one label do not overlap.")
     return lines + [""]
+
+
+def _license_section(summary: TrainingSummary) -> list[str]:
+    if summary.license:
+        return ["## License", "", f"`{summary.license}`, as declared by whoever trained it.", ""]
+    return [
+        "## License",
+        "",
+        "Not declared (`license: unknown`): the weights derive from the encoder and the training data, whose "
+        "licences and terms apply. `run_lear.py --license ID` declares one.",
+        "",
+    ]
 
 
 def _cell(text: str) -> str:

@@ -457,10 +457,13 @@ def decode_nested_spans(
     end_threshold: float = 0.5,
     span_threshold: float = 0.5,
     max_span_length: int | None = None,
+    allow_overlaps: bool = True,
 ) -> list[list[Span]]:
     """Decode nested spans: every (i, j, c) with P_span > t, P_start[i] > t, P_end[j] > t and i <= j (and at most
-    `max_span_length` tokens long); no overlap filtering. `span_logits` is `[B, L, L, C]`. The score is the span
-    probability."""
+    `max_span_length` tokens long). `span_logits` is `[B, L, L, C]`. The score is the span probability.
+
+    `allow_overlaps=False` scores spans the same way but returns flat output: the most probable spans that share no
+    token (`drop_overlapping_spans`), for a span head trained on flat data."""
     start_probs, end_probs = _apply_position_masks(
         start_logits.float().sigmoid(), end_logits.float().sigmoid(), start_mask, end_mask
     )
@@ -472,7 +475,18 @@ def decode_nested_spans(
         & _upper_triangle(span_logits.shape[1], span_logits.device, max_span_length)[None, :, :, None]
     )
     batch, start, end, label = keep.nonzero(as_tuple=True)
-    return _group_spans(span_logits.shape[0], batch, start, end, label, span_probs[batch, start, end, label])
+    spans = _group_spans(span_logits.shape[0], batch, start, end, label, span_probs[batch, start, end, label])
+    return spans if allow_overlaps else [drop_overlapping_spans(example_spans) for example_spans in spans]
+
+
+def drop_overlapping_spans(spans: list[Span]) -> list[Span]:
+    """Greedy flat selection: spans by decreasing score, each kept unless it shares a token with a kept one (so one
+    label per span too). Returns them in position order."""
+    kept: list[Span] = []
+    for span in sorted(spans, key=lambda span: -span.score):
+        if all(span.end < other.start or other.end < span.start for other in kept):
+            kept.append(span)
+    return sorted(kept)
 
 
 def _upper_triangle(length: int, device: torch.device, max_span_length: int | None = None) -> torch.Tensor:
@@ -593,7 +607,7 @@ class LearPreTrainedModel(PreTrainedModel):
                 raise ValueError("nested decoding needs span_logits: this model was built with nested=False")
             return decode_nested_spans(
                 outputs.start_logits, outputs.end_logits, outputs.span_logits, start_mask, end_mask,
-                start_threshold, end_threshold, span_threshold, config.max_span_length,
+                start_threshold, end_threshold, span_threshold, config.max_span_length, config.allow_overlaps,
             )  # fmt: skip
         return decode_flat_spans(
             outputs.start_logits, outputs.end_logits, start_mask, end_mask,

@@ -25,8 +25,10 @@ logits `[B, L, L, C]`: the candidate (start, end) cells are selected inside it, 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,11 @@ def export_onnx(
     with torch.no_grad(), warnings.catch_warnings():
         # the inputs share their batch and length axes by design; the exporter notes it once per input
         warnings.filterwarnings("ignore", message="# The axis name")
+        # torch's own exporter uses a pytree API that torch itself deprecates (raised from torch, not from our code,
+        # on every export; nothing a user can change)
+        warnings.filterwarnings(
+            "ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning
+        )
         torch.onnx.export(
             LearOnnxGraph(model).eval(),
             tuple(sample[name] for name in input_names),
@@ -109,11 +116,30 @@ def export_onnx(
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(output_dir / ONNX_FILE, output_dir / INT8_FILE, weight_type=QuantType.QInt8)
+        with _without_preprocessing_advice():
+            quantize_dynamic(output_dir / ONNX_FILE, output_dir / INT8_FILE, weight_type=QuantType.QInt8)
         written["onnx_int8"] = str(output_dir / INT8_FILE)
     if check:
         written["max_abs_diff"] = parity(model, LearOnnxForSpanExtraction.from_exported(output_dir), tokenizer)
     return written
+
+
+class _PreprocessingAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
+@contextmanager
+def _without_preprocessing_advice():
+    """onnxruntime's quantizer advises, on the root logger and on every call, to run its pre-processing first (shape
+    inference and graph optimisation, meant for static quantisation of vision models); the exported graph is already
+    optimised by torch's exporter (`optimize=True`) and is quantised dynamically, so the advice only adds noise."""
+    root, advice = logging.getLogger(), _PreprocessingAdvice()
+    root.addFilter(advice)
+    try:
+        yield
+    finally:
+        root.removeFilter(advice)
 
 
 def parity(model: LearPreTrainedModel, onnx_model: LearPreTrainedModel, tokenizer, texts=PARITY_TEXTS) -> float:

@@ -13,6 +13,8 @@ windows from any number of texts, `_forward` runs the model and the vectorised d
 
 from __future__ import annotations
 
+import bisect
+import sys
 import types
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
@@ -33,6 +35,9 @@ TASK = "span-extraction"
 # `pipeline(model=dir, trust_remote_code=True)` (no task: the config names it) runs the code saved with the weights.
 REMOTE_TASK = "lear-span-extraction"
 DEFAULT_BATCH_SIZE = 8
+# `overlap=`: "keep" returns every label's spans, so two labels may claim the same characters (a flat model's labels
+# are decoded independently); "best_label" keeps, where spans overlap, the highest-scoring one.
+OVERLAP_CHOICES = ("keep", "best_label")
 
 
 @dataclass
@@ -88,6 +93,11 @@ class SpanExtractionPipeline(ChunkPipeline):
     - `stride` (`int`): tokens shared by neighbouring windows; defaults to a quarter of `max_length`.
     - `is_split_into_words` (`bool`), `delimiter` (`str`): pre-split input, see above.
     - `batch_size` (`int`, default 8): windows per forward pass; batches are padded to their own longest window.
+    - `overlap` (`"keep"` or `"best_label"`, default `"keep"`): `"best_label"` returns at most one span per
+      character, the highest-scoring, where spans of different labels (or a nested model's spans) overlap, as
+      token-classification gives one tag per token; `"keep"` returns them all.
+    - `progress_bar` (`bool`, default `False`): a tqdm bar on stderr over the windows of the call (its total grows as
+      texts are cut into windows), for long texts and large inputs.
 
     The model runs in eval mode under `torch.no_grad()`, so the label representations are computed once per label
     set and reused for every batch (the model's label cache).
@@ -117,6 +127,8 @@ class SpanExtractionPipeline(ChunkPipeline):
     def __init__(self, *args: Any, **kwargs: Any):
         # Read by __call__ to interpret the inputs, so kept apart from the preprocess/forward/postprocess defaults.
         self._is_split_into_words = bool(kwargs.pop("is_split_into_words", False))
+        self._progress_bar = bool(kwargs.pop("progress_bar", False))
+        self._progress = None  # the tqdm bar of the call in progress, when it asked for one
         super().__init__(*args, **kwargs)
         if self.tokenizer is None or not getattr(self.tokenizer, "is_fast", False):
             raise ValueError(
@@ -139,6 +151,7 @@ class SpanExtractionPipeline(ChunkPipeline):
         stride: int | None = None,
         delimiter: str | None = None,
         aggregation_strategy: str | None = None,
+        overlap: str | None = None,
     ):
         if aggregation_strategy is not None:
             _answer_aggregation_strategy(aggregation_strategy)
@@ -168,6 +181,10 @@ class SpanExtractionPipeline(ChunkPipeline):
             forward_params["nested"] = not flat_ner
         if labels is not None:
             postprocess_params["labels"] = self._resolve_labels(labels)
+        if overlap is not None:
+            if overlap not in OVERLAP_CHOICES:
+                raise ValueError(f"overlap must be one of {OVERLAP_CHOICES}, got {overlap!r}")
+            postprocess_params["overlap"] = overlap
         return preprocess_params, forward_params, postprocess_params
 
     def _resolve_labels(self, labels: Sequence[str] | Mapping[str, str | None]) -> frozenset[str]:
@@ -228,6 +245,33 @@ class SpanExtractionPipeline(ChunkPipeline):
         Returns a list of entity dicts for one text, a list of such lists for several.
         """
         is_split_into_words = kwargs.pop("is_split_into_words", self._is_split_into_words)
+        if not kwargs.pop("progress_bar", self._progress_bar):
+            return self._call(inputs, is_split_into_words, **kwargs)
+        from tqdm import tqdm  # not transformers' own, which lear-predict turns off for weight loading
+
+        self._progress = tqdm(total=0, unit="window", file=sys.stderr, dynamic_ncols=True)
+        try:
+            results = self._call(inputs, is_split_into_words, **kwargs)
+        except BaseException:
+            self._close_progress()
+            raise
+        if isinstance(results, list):
+            self._close_progress()
+            return results
+        return self._closing_progress_after(results)  # a lazy iterator: the bar closes when it is exhausted
+
+    def _closing_progress_after(self, results: Iterator) -> Iterator:
+        try:
+            yield from results
+        finally:
+            self._close_progress()
+
+    def _close_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+
+    def _call(self, inputs: Any, is_split_into_words: bool, **kwargs: Any):
         if _is_sized_collection(inputs):  # a tuple, a `datasets` Column, a pandas Series...: taken as a list
             inputs = list(inputs)
         if isinstance(inputs, str):
@@ -271,6 +315,9 @@ class SpanExtractionPipeline(ChunkPipeline):
         windows = encode_windows(
             self.tokenizer, [text], words=[words] if words is not None else None, max_length=max_length, stride=stride
         )
+        if self._progress is not None:
+            self._progress.total += len(windows)
+            self._progress.refresh()
         for index, window in enumerate(windows):
             yield {"window": window, "text": text, "is_last": index == len(windows) - 1}
 
@@ -287,6 +334,8 @@ class SpanExtractionPipeline(ChunkPipeline):
         # a unit of the text (the rule training used, `windowing.char_boundaries`).
         spans = self.model.decode(outputs, start_mask=start_mask, end_mask=end_mask, nested=nested, threshold=threshold)
         predictions = [WindowPrediction(window, window_spans) for window, window_spans in zip(windows, spans)]
+        if self._progress is not None:
+            self._progress.update(len(windows))
         return {
             "prediction": predictions if batched else predictions[0],
             "text": model_inputs["text"],
@@ -302,9 +351,12 @@ class SpanExtractionPipeline(ChunkPipeline):
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         return {name: tensor.to(self.device) for name, tensor in pad_windows(windows, pad_id).items()}
 
-    def postprocess(self, all_outputs: list[dict[str, Any]], labels: frozenset[str] | None = None):
+    def postprocess(
+        self, all_outputs: list[dict[str, Any]], labels: frozenset[str] | None = None, overlap: str = "keep"
+    ):
         """Map every window's token spans to character spans of the whole text, keep each from the window that owns
-        its start token, merge duplicates, and format them as entity dicts sorted by position."""
+        its start token, merge duplicates, and format them as entity dicts sorted by position (with
+        `overlap="best_label"`, only the best-scoring of overlapping spans)."""
         text = all_outputs[0]["text"]
         char_spans = []
         for output in all_outputs:
@@ -325,7 +377,23 @@ class SpanExtractionPipeline(ChunkPipeline):
                     "end": span.end,
                 }
             )
-        return entities
+        return keep_best_of_overlapping(entities) if overlap == "best_label" else entities
+
+
+def keep_best_of_overlapping(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entities no higher-scoring entity overlaps (by characters), greedily from the best score (ties: the
+    earlier, then the shorter span), in position order."""
+    kept: list[dict[str, Any]] = []  # non-overlapping, sorted by start
+    starts: list[int] = []
+    for entity in sorted(entities, key=lambda e: (-e["score"], e["start"], e["end"])):
+        index = bisect.bisect_right(starts, entity["start"])
+        if index > 0 and kept[index - 1]["end"] > entity["start"]:
+            continue
+        if index < len(kept) and kept[index]["start"] < entity["end"]:
+            continue
+        kept.insert(index, entity)
+        starts.insert(index, entity["start"])
+    return kept
 
 
 # token-classification's strategies that merge sub-word tags into whole entities; LEAR's output already is that
@@ -394,4 +462,4 @@ def _is_torch_dataset(inputs: Any) -> bool:
     return isinstance(inputs, torch.utils.data.Dataset)
 
 
-__all__ = ["SpanExtractionPipeline", "TASK", "REMOTE_TASK", "custom_pipelines_config"]
+__all__ = ["OVERLAP_CHOICES", "SpanExtractionPipeline", "TASK", "REMOTE_TASK", "custom_pipelines_config"]

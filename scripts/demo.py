@@ -112,6 +112,7 @@ def run_lear_command(encoder: Path, dataset: Path, args: argparse.Namespace) -> 
         "--max_seq_length", "128",
         "--seed", str(args.seed),
         "--save_strategy", "no",
+        "--eval_strategy", "no",  # one epoch: the validation split is scored once, after training (calibration)
         "--logging_steps", "25",
         "--train_sampling_strategy", "group_by_length",  # batches of similar lengths: less padding, faster steps
         "--report_to", "none",

@@ -48,13 +48,16 @@ def read_jsonl(path: Path) -> list[dict]:
 def test_txt_input_gives_one_output_line_per_input_line(model_dir, pipe, tmp_path, capsys):
     source = tmp_path / "texts.txt"
     source.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
-    assert cli.main(["--model", str(model_dir), "--input", str(source), "--output", str(tmp_path / "out.jsonl")]) == 0
+    output = str(tmp_path / "out.jsonl")
+    assert cli.main(["--model", str(model_dir), "--input", str(source), "--output", output, "--progress"]) == 0
     rows = read_jsonl(tmp_path / "out.jsonl")
     assert [row["text"] for row in rows] == TEXTS  # blank lines are texts too: output stays line-aligned
     assert [row["predictions"] for row in rows] == pipe(TEXTS)
     assert rows[0]["predictions"] and rows[3]["predictions"] and rows[1]["predictions"] == []
     assert _without_scores(rows[0]["predictions"]) == _expected(TEXTS[0].lower().split())
-    assert "line" in capsys.readouterr().err  # the tqdm progress bar
+    assert "window" in capsys.readouterr().err  # the pipeline's tqdm bar, over windows (asked: stderr is no terminal)
+    assert cli.main(["--model", str(model_dir), "--input", str(source), "--output", output]) == 0
+    assert not capsys.readouterr().err  # no bar in a log file unless asked
 
 
 def test_txt_lines_keep_carriage_returns_inside_and_drop_crlf_endings(model_dir, tmp_path):
@@ -244,4 +247,45 @@ def test_cli_reads_and_writes_as_it_goes(model_dir, large_input, tmp_path, monke
     assert run(model_dir, large_input, output, "--batch-size", "16") == 0
     assert len(read_jsonl(output)) == 200
     assert reader.pulled <= 200 + 16 + 1
-    assert cli.count_lines(str(large_input)) == LARGE_LINES
+
+
+def test_a_mistyped_path_fails_at_once_instead_of_trying_the_hub(model_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()  # "runs/conll" reads as a Hub id 'owner/name', but runs/ is a folder here
+    (tmp_path / "texts.txt").write_text("paris\n")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--model", "runs/conll", "--input", "texts.txt", "--output", "out.jsonl"])
+    assert exit_info.value.code == 2
+    assert "--model runs/conll: no such folder" in capsys.readouterr().err
+
+
+def test_an_onnx_export_folder_runs_without_the_onnx_flag(model_dir, pipe, tmp_path, capsys, monkeypatch):
+    import lear.onnx_export
+
+    exported = tmp_path / "exported"  # what lear-export-onnx writes: config, tokenizer, model.onnx, no torch weights
+    exported.mkdir()
+    for path in model_dir.iterdir():
+        if path.suffix == ".json" and path.name != "model.safetensors.index.json":
+            (exported / path.name).write_bytes(path.read_bytes())
+    (exported / "model.onnx").write_bytes(b"")
+    calls = []
+
+    def fake_onnx_pipeline(folder, quantized=False, **options):
+        calls.append((str(folder), quantized))
+        return pipeline("span-extraction", model=str(model_dir), device="cpu", **options)
+
+    monkeypatch.setattr(lear.onnx_export, "onnx_pipeline", fake_onnx_pipeline)
+    source = tmp_path / "texts.txt"
+    source.write_text("alice met bob in paris\n")
+    assert run(exported, source, tmp_path / "out.jsonl") == 0
+    assert calls == [(str(exported), False)]
+    assert "is an ONNX export" in capsys.readouterr().err
+    assert read_jsonl(tmp_path / "out.jsonl")[0]["predictions"] == pipe("alice met bob in paris")
+
+
+def test_overlap_option_reaches_the_pipeline(model_dir, pipe, tmp_path):
+    source = tmp_path / "texts.txt"
+    source.write_text("alice met bob in paris\n")
+    assert run(model_dir, source, tmp_path / "out.jsonl", "--overlap", "best_label", "--threshold", "0.3") == 0
+    expected = pipe("alice met bob in paris", overlap="best_label", threshold=0.3)
+    assert read_jsonl(tmp_path / "out.jsonl")[0]["predictions"] == expected

@@ -135,3 +135,33 @@ def test_card_snippet_names_the_hub_repo_when_pushed(make_tiny_model):
     card = build_model_card(make_tiny_model().config, repo_id="me/toy-lear")
     assert 'pipeline(model="me/toy-lear", trust_remote_code=True)' in card.text
     assert textwrap.dedent(card.text).count("```python") == 1
+
+
+def test_run_card_declares_license_dataset_and_encoder_as_the_hub_reads_them(trained_run, tiny_encoder_dir):
+    card = ModelCard.load(trained_run / "README.md")
+    data = card.data.to_dict()
+    assert data["license"] == "unknown"  # not guessed: the encoder's and the data's terms apply (said in the text)
+    assert "datasets" not in data  # a local corpus has no Hub id, and a display name is no dataset id
+    assert {r.dataset_type for r in card.data.eval_results} == {"custom"}
+    assert data["inference"] is False  # the Hub's widget cannot run a checkpoint's own pipeline code
+    assert f"the `bert` encoder `{Path(tiny_encoder_dir).name}`" in card.text  # named, never by its path
+    assert re.search(r"\| longest span returned \(tokens\) \| \d+ \|", card.text)  # headroom over the longest entity
+    assert "## License" in card.text and "--license" in card.text
+
+
+def test_card_from_hub_sources_names_them(make_tiny_model):
+    config = make_tiny_model().config
+    config.max_span_length = 12
+    summary = TrainingSummary(
+        base_model="bert-base-cased", license="apache-2.0", dataset_id="eriktks/conll2003", dataset_name="CoNLL-2003"
+    )
+    card = ModelCard(str(build_model_card(config, {"test": {"precision": 0.8, "recall": 0.7, "f1": 0.75}}, summary)))
+    data = card.data.to_dict()
+    assert (data["base_model"], data["license"], data["datasets"]) == (
+        "bert-base-cased",
+        "apache-2.0",
+        ["eriktks/conll2003"],
+    )
+    assert {(r.dataset_type, r.dataset_name) for r in card.data.eval_results} == {("eriktks/conll2003", "CoNLL-2003")}
+    assert "the `bert` encoder [bert-base-cased](https://huggingface.co/bert-base-cased)" in card.text
+    assert "| longest span returned (tokens) | 12 |" in card.text and "longer than 12 tokens" in card.text

@@ -121,3 +121,15 @@ def test_cli_export(flat_checkpoint, tmp_path, capsys):
     assert (tmp_path / "cli" / "model.onnx").is_file() and (tmp_path / "cli" / "tokenizer.json").is_file()
     with pytest.raises(SystemExit):
         main(["--model", str(tmp_path / "missing"), "--output", str(tmp_path / "x")])
+
+
+@pytest.mark.parametrize("settings", [{"boundary_activation": "softmax"}, {"boundary_classifier": "shared"}])
+def test_boundary_variants_export_with_torchs_logits_and_entities(toy_tokenizer, tmp_path, settings):
+    checkpoint = save_checkpoint(build_model(toy_tokenizer, seed=2, boundary_bias=2.0, **settings), toy_tokenizer,
+                                 tmp_path / "model")  # fmt: skip
+    written = export_onnx(checkpoint, tmp_path / "exported")
+    assert written["max_abs_diff"] < 1e-4
+    expected = pipeline("span-extraction", model=str(checkpoint), threshold=0.3)(TEXTS)
+    actual = onnx_pipeline(tmp_path / "exported")(TEXTS, threshold=0.3)
+    assert any(expected)
+    assert [_without_scores(e) for e in actual] == [_without_scores(e) for e in expected]

@@ -3,6 +3,7 @@ and window edges, batching and the label cache, edge inputs, label options."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -727,3 +728,36 @@ def test_trained_trigger_model_returns_exact_offsets_and_keeps_adjacent_triggers
     assert predicted == [gold for _, gold in EVENT_SENTENCES], f"not learned (last loss {loss.item():.4f})"
     entities = extractor("Dave met sent Erin at Oxford")
     assert [(e["word"], e["start"], e["end"]) for e in entities] == [("met", 5, 8), ("sent", 9, 13)]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# One label per span, and the progress bar
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["start"] < b["end"] and b["start"] < a["end"]
+
+
+def test_overlap_best_label_keeps_the_best_scoring_of_overlapping_spans(flat_pipe):
+    text = "Alice lives in Paris, and Bob met Berlin at the river"
+    everything = flat_pipe(text, threshold=0.5)  # overlap="keep", the default: labels are decoded independently
+    assert any(_overlap(a, b) for a, b in itertools.combinations(everything, 2))  # the case the option is for
+    best = flat_pipe(text, threshold=0.5, overlap="best_label")
+    assert best and not any(_overlap(a, b) for a, b in itertools.combinations(best, 2))
+    assert all(entity in everything for entity in best)
+    for dropped in (entity for entity in everything if entity not in best):  # each lost to a better overlapping span
+        assert any(_overlap(dropped, kept) and kept["score"] >= dropped["score"] for kept in best)
+    assert best == sorted(best, key=lambda e: (e["start"], e["end"]))
+    with pytest.raises(ValueError, match="overlap must be one of"):
+        flat_pipe(text, overlap="first")
+
+
+def test_progress_bar_counts_the_windows_of_a_call(keyword_pipe, capsys):
+    text = " ".join(["paris", *_filler(3 * keyword_pipe.model_max_length()), "alice"])  # several windows
+    assert keyword_pipe(text, progress_bar=True) == keyword_pipe(text)
+    bar = capsys.readouterr().err
+    windows = sum(1 for _ in keyword_pipe.preprocess(text))
+    assert f"{windows}/{windows}" in bar and "window" in bar
+    keyword_pipe(text)
+    assert not capsys.readouterr().err  # no bar unless asked

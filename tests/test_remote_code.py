@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -73,3 +74,43 @@ def test_remote_code_load_without_the_package_gives_identical_logits(make_tiny_m
     assert result.returncode == 0, result.stderr[-4000:]
     assert result.stdout.count("identical logits from") == 2, result.stdout
     assert "transformers_modules" in result.stdout
+
+
+PIPELINE_CHILD_SCRIPT = textwrap.dedent(
+    """
+    import json
+    import sys
+
+    sys.modules["lear"] = None  # the package must not be importable here
+    from transformers import pipeline
+
+    extractor = pipeline("span-extraction", model=sys.argv[1], trust_remote_code=True)  # the name users type
+    assert not type(extractor).__module__.startswith("lear"), type(extractor).__module__
+    print(json.dumps(extractor("alice met bob in paris", threshold=0.05)))
+    """
+)
+
+
+def test_span_extraction_task_name_works_with_remote_code_without_the_package(make_tiny_model, toy_tokenizer, tmp_path):
+    checkpoint = tmp_path / "flat"
+    make_tiny_model(initializer_range=0.2).save_pretrained(checkpoint)
+    toy_tokenizer.save_pretrained(checkpoint)
+    (tmp_path / "child.py").write_text(PIPELINE_CHILD_SCRIPT)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_MODULES_CACHE=str(tmp_path / "modules"), PYTHONPATH="")
+    result = subprocess.run(
+        [sys.executable, "child.py", str(checkpoint)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    entities = json.loads(result.stdout.strip().splitlines()[-1])
+    assert isinstance(entities, list) and all(
+        set(e) == {"entity_group", "score", "word", "start", "end"} for e in entities
+    )
+
+
+def test_saved_config_holds_no_local_encoder_path(make_tiny_model, tmp_path):
+    model = make_tiny_model()
+    model.config.encoder_config._name_or_path = str(tmp_path / "encoders" / "minilm")  # as from_encoder(local dir)
+    model.save_pretrained(tmp_path / "saved")
+    saved = (tmp_path / "saved" / "config.json").read_text()
+    assert str(tmp_path) not in saved and "_name_or_path" not in saved

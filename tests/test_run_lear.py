@@ -190,7 +190,7 @@ def test_train_eval_predict_writes_all_outputs(tiny_encoder_dir, toy_corpus_dir,
     written += ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]
     for name in written:
         assert (output_dir / name).is_file(), name
-    assert (output_dir / "checkpoint-6").is_dir()
+    assert not list(output_dir.glob("checkpoint-*"))  # a finished run keeps its model, not its checkpoints
     eval_results = json.loads((output_dir / "eval_results.json").read_text())
     predict_results = json.loads((output_dir / "predict_results.json").read_text())
     all_results = json.loads((output_dir / "all_results.json").read_text())
@@ -218,10 +218,35 @@ def test_train_eval_predict_writes_all_outputs(tiny_encoder_dir, toy_corpus_dir,
     assert model.config.label_names == list(TOY_LABELS)
     # trained with a validation split: per-label thresholds calibrated there, span length from the training entities
     assert len(model.config.label_thresholds) == 3 and set(model.config.label_thresholds) <= set(THRESHOLD_CANDIDATES)
-    assert model.config.max_span_length == 1  # every toy entity is one word, one token of the toy vocabulary
+    assert model.config.max_span_length >= 9  # headroom over the longest entity (a warning: only 192 of them)
     assert AutoTokenizer.from_pretrained(output_dir).is_fast
     state = json.loads((output_dir / "trainer_state.json").read_text())
     assert state["global_step"] == 6
+
+
+def test_max_span_length_has_headroom_and_can_be_set(make_tiny_model, caplog):
+    features = datasets.Dataset.from_dict({"gold_spans": [[[0, 3, 0]], [[2, 2, 1]]]})  # the longest: 4 tokens
+    model = make_tiny_model()
+    with caplog.at_level(logging.INFO, logger=run_lear.logger.name):
+        run_lear.set_max_span_length(model, features, 999, "auto")
+    assert model.config.max_span_length == 12  # max(2 x 4, 4 + 8), said loudly: few entities back it
+    (warning,) = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert "max_span_length = 12 tokens from only 999 training entities" in warning.getMessage()
+    assert "--max_span_length" in warning.getMessage()
+    caplog.clear()
+    model.config.max_span_length = None
+    with caplog.at_level(logging.INFO, logger=run_lear.logger.name):
+        run_lear.set_max_span_length(model, features, 1000, "auto")
+    assert model.config.max_span_length == 12 and not [r for r in caplog.records if r.levelno == logging.WARNING]
+    long_features = datasets.Dataset.from_dict({"gold_spans": [[[0, 19, 0]]]})
+    run_lear.set_max_span_length(model, long_features, 5000, "auto")
+    assert model.config.max_span_length == 40  # max(2 x 20, 20 + 8)
+    for requested, expected in (("6", 6), ("none", None), ("0", None), ("30", 30)):
+        run_lear.set_max_span_length(model, features, 5000, requested)
+        assert model.config.max_span_length == expected, requested
+    for bad in ("-3", "long", "2.5"):
+        with pytest.raises(ValueError, match="--max_span_length must be"):
+            run_lear.ModelArguments(model_name_or_path="unused", max_span_length=bad)
 
 
 def test_config_overrides_are_typed_and_reach_a_new_model():
@@ -282,8 +307,14 @@ LAUNCHERS = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("launcher", list(LAUNCHERS))
-def test_two_processes_report_the_same_metrics_as_one(launcher, busy_checkpoint_dir, toy_corpus_dir, tmp_path):
+@pytest.mark.parametrize(
+    "launcher, use_cpu",
+    # the README's `torchrun --nproc_per_node 2 run_lear.py ...`, without --use_cpu, must be DDP on a CPU-only machine
+    [("torchrun", True), ("accelerate", True), pytest.param("torchrun", False, id="torchrun-as-the-README-writes-it")],
+)
+def test_two_processes_report_the_same_metrics_as_one(launcher, use_cpu, busy_checkpoint_dir, toy_corpus_dir, tmp_path):
+    if not use_cpu and torch.accelerator.is_available():
+        pytest.skip("without --use_cpu this machine's accelerator would be used")
     if not torch.distributed.is_available():
         pytest.skip("torch.distributed is not available in this torch build")
     data = [
@@ -301,8 +332,9 @@ def test_two_processes_report_the_same_metrics_as_one(launcher, busy_checkpoint_
     single = run_lear.main([*common_arguments(tmp_path / "single"), *data, *training])
     # 37 texts in batches of 3 do not split evenly over two processes (the gather must drop the padding duplicates), and group_by_length shuffles the
     # evaluation order too (predictions must still find their windows).
+    ddp_arguments = [argument for argument in common_arguments(tmp_path / "ddp") if use_cpu or argument != "--use_cpu"]
     command = [
-        *LAUNCHERS[launcher](), str(REPO_ROOT / "run_lear.py"), *common_arguments(tmp_path / "ddp"), *data,
+        *LAUNCHERS[launcher](), str(REPO_ROOT / "run_lear.py"), *ddp_arguments, *data,
         *training, "--train_sampling_strategy", "group_by_length",
     ]  # fmt: skip
     completed = subprocess.run(
@@ -310,6 +342,9 @@ def test_two_processes_report_the_same_metrics_as_one(launcher, busy_checkpoint_
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert completed.stdout.count("distributed training: True") == 2
+    assert "Process rank: 1," in completed.stdout
+    for stage in ("train", "eval", "predict"):  # printed by the main process only
+        assert completed.stdout.count(f"***** {stage} metrics *****") == 1, stage
 
     for stage in ("eval", "predict"):
         ddp = json.loads((tmp_path / "ddp" / f"{stage}_results.json").read_text())
@@ -374,7 +409,8 @@ def test_resume_from_checkpoint_continues_from_its_global_step(tiny_encoder_dir,
             "--dataset_dir", str(toy_corpus_dir),
             "--do_train",
             "--max_steps", str(max_steps),
-            "--save_steps", "2",
+            "--save_strategy", "steps", "--save_steps", "2", "--eval_strategy", "no",
+            "--keep_checkpoints", "--save_total_limit", "10",  # a finished run's checkpoints, resumed from below
             "--logging_steps", "1",
             "--learning_rate", "1e-3",
             *common_arguments(output_dir),
@@ -698,12 +734,11 @@ BAD_ARGUMENTS = {
         ["--dataset_dir", "{unlabelled}", "--label_descriptions", "{labels}", "--do_predict"],
         "needs a 'test' split",
     ),
-    "missing split for evaluation during training": (
-        ["--dataset_dir", "{unlabelled}", "--label_descriptions", "{labels}", "--do_train", "--eval_strategy", "epoch"],
+    "missing split for evaluation": (
+        ["--dataset_dir", "{unlabelled}", "--label_descriptions", "{labels}", "--do_train", "--do_eval"],
         "needs a 'validation' split",
     ),
     "no dataset": (["--do_train"], "exactly one of --dataset_dir"),
-    "nothing to do": (["--dataset_dir", "{toy}"], "nothing to do"),
     "no labels for a new model": (["--dataset_dir", "{unlabelled}", "--do_train"], "--label_descriptions"),
     "unknown entity label": (
         ["--dataset_dir", "{toy}", "--label_descriptions", "{few_labels}", "--do_train"],
@@ -792,9 +827,10 @@ def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_cli_run_prints_progress_not_noise(toy_tokenizer, tmp_path):
-    """A default run on an encoder saved with its pooler, with one text longer than the encoder takes: no 100-line
-    TrainingArguments dump, no tokenizer 'indexing errors' warning from the pre-split probe, no load report for the
-    pooler LEAR leaves out, no special-token realignment warning."""
+    """A default run on an encoder saved with its pooler, with one text longer than the encoder takes, stderr not a
+    terminal, on a machine with no accelerator but without --use_cpu: no 100-line TrainingArguments dump, no
+    tokenizer 'indexing errors' warning from the pre-split probe, no load report for the pooler LEAR leaves out, no
+    special-token realignment warning, no progress bars, no pin_memory warning."""
     encoder = tmp_path / "encoder"
     torch.manual_seed(0)
     BertModel(tiny_encoder_config(len(toy_tokenizer))).save_pretrained(encoder)  # with its pooler
@@ -805,15 +841,31 @@ def test_cli_run_prints_progress_not_noise(toy_tokenizer, tmp_path):
     corpus = save_corpus(tmp_path / "corpus", {"train": train, "validation": toy_rows(8, "validation")})
     result = run_cli(
         "--model_name_or_path", str(encoder), "--dataset_dir", str(corpus), "--output_dir", str(tmp_path / "out"),
-        "--do_train", "--do_eval", "--max_steps", "2", "--use_cpu", "--report_to", "none", "--disable_tqdm", "true",
-        cwd=tmp_path,
+        "--do_train", "--do_eval", "--max_steps", "2", "--report_to", "none", cwd=tmp_path,
     )  # fmt: skip
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
-    for noise in ("Training/evaluation parameters", "Token indices sequence length", "LOAD REPORT", "PAD/BOS/EOS"):
+    noises = ["Training/evaluation parameters", "Token indices sequence length", "LOAD REPORT", "PAD/BOS/EOS"]
+    noises += ["\x1b[A", "it/s]", "pin_memory"]  # progress bars (datasets, weights, Trainer) and torch's warning
+    for noise in noises:
         assert noise not in output, noise
     assert "windows;" in output and "eval_f1" in output  # the progress lines and the scores are still there
     assert len(output.splitlines()) < 100
+
+
+def test_a_missing_dataset_dir_is_reported_before_the_heavy_imports(tiny_encoder_dir, tmp_path):
+    """`datasets` on the path is a module that fails to import: the error must come before it is imported."""
+    (tmp_path / "datasets.py").write_text("raise SystemExit('the heavy imports ran first')\n")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=f"{tmp_path}{os.pathsep}{REPO_ROOT}")
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "run_lear.py"), "--model_name_or_path", str(tiny_encoder_dir),
+         "--dataset_dir", "no/such/corpus", "--output_dir", str(tmp_path / "out")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == ("run_lear.py: error: " + run_lear.dataset_dir_missing_message("no/such/corpus")), (
+        result.stderr
+    )
 
 
 @pytest.mark.parametrize(
@@ -822,6 +874,8 @@ def test_cli_run_prints_progress_not_noise(toy_tokenizer, tmp_path):
         (["--decode_strategy", "v9"], "--decode_strategy must be one of"),
         (["--no_such_option", "1"], "not used by the HfArgumentParser: ['--no_such_option', '1']"),
         (["--model_name_or_path", "runs/missing/encoder"], "--model_name_or_path runs/missing/encoder: no such folder"),
+        (["--max_span_length", "-3"], "--max_span_length must be 'auto', a positive int"),
+        (["--push_to_hub", "--hub_model_id", "me/toy"], "--push_to_hub needs the Hub, but HF_HUB_OFFLINE is set"),
     ],
 )
 def test_cli_bad_argument_is_one_line_not_a_traceback(arguments, message, tiny_encoder_dir, toy_corpus_dir, tmp_path):
@@ -832,3 +886,22 @@ def test_cli_bad_argument_is_one_line_not_a_traceback(arguments, message, tiny_e
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2  # the error (and argparse's one-line usage)
     assert not (tmp_path / "out").exists()
+
+
+def test_without_stage_flags_every_stage_with_a_split_runs_under_the_lear_recipe(
+    tiny_encoder_dir, toy_corpus_dir, tmp_path
+):
+    # no --do_*: train, evaluate and predict (the toy corpus has all three splits), evaluation every epoch, the best
+    # epoch kept, thresholds calibrated, checkpoints removed at the end
+    output_dir = tmp_path / "run"
+    arguments = ["--model_name_or_path", str(tiny_encoder_dir), "--dataset_dir", str(toy_corpus_dir),
+                 "--num_train_epochs", "2", *common_arguments(output_dir)]  # fmt: skip
+    results = run_lear.main(arguments)
+    assert set(results) == {"train", "eval", "predict"}
+    state = json.loads((output_dir / "trainer_state.json").read_text())
+    assert [round(entry["epoch"]) for entry in state["log_history"] if "eval_f1" in entry] == [1, 2]
+    assert state["best_metric"] is not None and not list(output_dir.glob("checkpoint-*"))
+    assert LearForSpanExtraction.from_pretrained(output_dir).config.label_thresholds is not None
+    args = torch.load(output_dir / "training_args.bin", weights_only=False)
+    assert (args.learning_rate, args.per_device_train_batch_size, args.warmup_steps) == (2e-4, 8, 0.1)  # 8: passed
+    assert args.load_best_model_at_end and args.metric_for_best_model == "f1"

@@ -1,0 +1,63 @@
+"""The generalisation table: LEAR variants and the baselines on test mentions seen / unseen in training, from the
+result JSONs in bench/results/ that carry the split (`bench/seed_rows.py` writes them).
+
+One row per corpus, training fraction, model and tag (the ablation's name), averaged over the seeds found: test F1,
+F1 and recall on unseen mentions, recall on seen ones, the unseen share, the dev -> test drop, and for LEAR the test
+F1 under each threshold policy chosen on dev (`bench/threshold_policies.py`).
+
+    python -m bench.generalisation_table              # markdown, to paste into docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+
+from bench.quality import RESULTS_DIR
+
+
+COLUMNS = (
+    ("test F1", "test_f1"),
+    ("unseen F1", "test_f1_unseen"),
+    ("unseen R", "test_recall_unseen"),
+    ("seen R", "test_recall_seen"),
+    ("dev-test drop", "dev_test_drop"),
+)
+POLICIES = ("0.5", "per_label", "global")
+
+
+def load_rows() -> dict[tuple, list[dict]]:
+    rows = defaultdict(list)
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        result = json.loads(path.read_text())
+        if "unseen_share" not in result:
+            continue
+        key = (result["corpus"], result["fraction"], result["model"], result.get("tag") or "default")
+        rows[key].append(result)
+    return rows
+
+
+def mean_std(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{100 * values[0]:.1f}"
+    return f"{100 * statistics.mean(values):.1f} ± {100 * statistics.stdev(values):.1f}"
+
+
+def table() -> str:
+    header = ["corpus", "train %", "model", "variant", "seeds", "unseen share"] + [name for name, _ in COLUMNS]
+    header += [f"test F1 @ {policy}" for policy in POLICIES]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (corpus, fraction, model, tag), results in sorted(load_rows().items()):
+        cells = [corpus, f"{100 * fraction:g}", model, tag, ",".join(str(r["seed"]) for r in results)]
+        cells.append(f"{100 * results[0]['unseen_share']:.0f} %")
+        cells += [mean_std([r[key] for r in results]) for _, key in COLUMNS]
+        for policy in POLICIES:
+            scores = [r["threshold_policies"][policy]["test_f1"] for r in results if r.get("threshold_policies")]
+            cells.append(mean_std(scores) if len(scores) == len(results) else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table())

@@ -1,0 +1,86 @@
+# Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
+"""`LearTrainingArguments`: `TrainingArguments` whose defaults are LEAR's measured recipe.
+
+A user who runs `run_lear.py --model_name_or_path ENCODER --dataset_dir DATA --output_dir OUT` and nothing else gets
+the recipe that measured best across corpora (docs/training.md, "The default recipe", and docs/benchmarks.md):
+train, evaluate on the validation split every epoch, keep the best epoch, calibrate the decoding thresholds there,
+and score the test split. Every field is still a `TrainingArguments` field and any of them can be passed as usual;
+this subclass only moves defaults (as `Seq2SeqTrainingArguments` adds its own), so this is the one place where the
+recipe's numbers live (`bench/seed_rows.py` passes only what a corpus changes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from transformers import TrainingArguments
+from transformers.trainer_utils import IntervalStrategy
+
+
+@dataclass
+class LearTrainingArguments(TrainingArguments):
+    """`TrainingArguments` with LEAR's recipe as defaults, and two LEAR-specific fields."""
+
+    learning_rate: float = field(
+        default=2e-4,
+        metadata={"help": "Encoder learning rate (the task layers train at this x --task_layer_lr). LEAR: 2e-4."},
+    )
+    per_device_train_batch_size: int = field(default=16, metadata={"help": "Training batch per device. LEAR: 16."})
+    per_device_eval_batch_size: int = field(default=32, metadata={"help": "Evaluation batch per device. LEAR: 32."})
+    num_train_epochs: float = field(default=3.0, metadata={"help": "Training epochs. LEAR: 3."})
+    warmup_steps: float = field(
+        default=0.1, metadata={"help": "Linear warm-up: steps, or a fraction of all steps when < 1. LEAR: 0.1."}
+    )
+    weight_decay: float = field(
+        default=0.01, metadata={"help": "AdamW weight decay (not on biases, norms). LEAR: 0.01."}
+    )
+    eval_strategy: str = field(
+        default="epoch",
+        metadata={"help": "When to evaluate on the validation split: LEAR every epoch ('no' without one)."},
+    )
+    save_strategy: str = field(default="epoch", metadata={"help": "When to checkpoint: LEAR every epoch."})
+    save_total_limit: int | None = field(default=1, metadata={"help": "Checkpoints kept (plus the best). LEAR: 1."})
+    load_best_model_at_end: bool = field(
+        default=True,
+        metadata={
+            "help": "Keep the epoch with the best validation F1 (off when nothing is evaluated during training)."
+        },
+    )
+    metric_for_best_model: str | None = field(default="f1", metadata={"help": "Span F1 on the validation split."})
+    keep_checkpoints: bool = field(
+        default=False,
+        metadata={
+            "help": "Keep the checkpoint-N folders after a finished run. By default they are removed once the final "
+            "(best) model is saved in --output_dir; an interrupted run keeps them, so it can resume."
+        },
+    )
+
+    def __post_init__(self):
+        # No stage named: run every stage the data allows (`run_lear.py` drops those whose split is missing).
+        self.stages_defaulted = not (self.do_train or self.do_eval or self.do_predict)
+        if self.stages_defaulted:
+            self.do_train = self.do_eval = self.do_predict = True
+        # Whether evaluation was asked for, before TrainingArguments turns do_eval on for any evaluation strategy.
+        self.eval_requested = self.do_eval
+        evaluation = IntervalStrategy(self.eval_strategy)
+        if evaluation == IntervalStrategy.NO or str(self.save_strategy) == "no":
+            # The best epoch cannot be chosen without evaluations, nor loaded without checkpoints: the stock default
+            # (the last step's model) then applies.
+            self.load_best_model_at_end = False
+        elif (
+            evaluation == IntervalStrategy.STEPS and self.load_best_model_at_end and str(self.save_strategy) == "epoch"
+        ):
+            # Evaluating every N steps with the default save strategy: save where it evaluates, so the best
+            # evaluation has a checkpoint (TrainingArguments requires the two to match).
+            self.save_strategy = "steps"
+            self.save_steps = self.eval_steps or self.logging_steps
+        super().__post_init__()
+
+    def without_evaluation_during_training(self) -> None:
+        """For data with no validation split: train to the last epoch, as `TrainingArguments`' defaults do."""
+        self.eval_strategy = IntervalStrategy.NO
+        self.load_best_model_at_end = False
+        self.do_eval = False
+
+
+__all__ = ["LearTrainingArguments"]

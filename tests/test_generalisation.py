@@ -1,0 +1,215 @@
+"""What the generalisation work added: scores on mentions seen / unseen in training, softmax and shared boundary
+classifiers, and threshold policies chosen on one split and applied to another."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from conftest import TOY_LABELS
+from toy_batches import predicted_char_spans, toy_batch, training_targets
+
+from bench import seed_rows
+from lear import LearConfig
+from lear.metrics import mention_key, seen_unseen_scores, span_scores, training_mentions
+from lear.modeling_lear import exclusive_logits, softmax_boundary_loss
+from lear.training import choose_thresholds, predictions_at
+from lear.windowing import CharSpan
+
+
+# -- seen / unseen ------------------------------------------------------------------------------------------------
+
+
+def test_mentions_are_matched_lower_cased_with_whitespace_collapsed():
+    assert mention_key("New  York\n") == mention_key("new york") == "new york"
+    seen = training_mentions(["Bob met ALICE"], [[{"start": 8, "end": 13, "label": "PER"}]])
+    assert seen == {"alice"}
+
+
+def test_seen_unseen_scores_split_gold_by_surface_and_predictions_by_the_same_rule():
+    texts = ["Alice met Zed in Paris", "Bob saw Yann"]
+    gold = [[(0, 5, "PER"), (10, 13, "PER"), (17, 22, "LOC")], [(0, 3, "PER"), (8, 12, "PER")]]
+    predicted = [
+        [(0, 5, "PER"), (10, 13, "LOC"), (17, 22, "LOC")],  # Zed found with the wrong label
+        [(0, 7, "PER"), (8, 12, "PER")],  # "Bob saw" is an unseen false positive
+    ]
+    seen = {"alice", "paris", "bob"}
+    scores = seen_unseen_scores(texts, gold, predicted, seen)
+    assert scores["n_gold_seen"] == 3 and scores["n_gold_unseen"] == 2
+    assert scores["unseen_share"] == pytest.approx(2 / 5)
+    assert scores["recall_seen"] == pytest.approx(2 / 3)  # Bob missed (predicted as "Bob saw")
+    assert scores["recall_unseen"] == pytest.approx(1 / 2)  # Yann found, Zed not
+    # unseen predictions: Zed/LOC (wrong), "Bob saw" (wrong), Yann (right)
+    assert scores["precision_unseen"] == pytest.approx(1 / 3)
+    assert scores["f1_unseen"] == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
+    assert scores["precision_seen"] == 1.0
+    # the two groups add up to the overall recall
+    overall = span_scores(gold, predicted)
+    assert overall["n_correct"] == round(scores["recall_seen"] * 3 + scores["recall_unseen"] * 2)
+
+
+def test_seen_unseen_scores_refuse_mismatched_lengths():
+    with pytest.raises(ValueError, match="texts"):
+        seen_unseen_scores(["a"], [[]], [[], []], set())
+
+
+def test_seed_rows_reads_the_generalisation_split_from_a_runs_predictions(tmp_path):
+    import datasets
+
+    train = datasets.Dataset.from_list(
+        [
+            {
+                "text": "Alice is here",
+                "tokens": ["Alice", "is", "here"],
+                "entities": [{"start": 0, "end": 5, "label": "PER"}],
+            }
+        ]
+    )
+    dataset_dir = tmp_path / "corpus"
+    datasets.DatasetDict({"train": train}).save_to_disk(str(dataset_dir))
+    record = {
+        "text": "Alice and Zoe",
+        "gold": [{"start": 0, "end": 5, "label": "PER"}, {"start": 10, "end": 13, "label": "PER"}],
+        "predicted": [{"start": 0, "end": 5, "label": "PER", "score": 0.9}],
+    }
+    (tmp_path / "predictions.jsonl").write_text(json.dumps(record) + "\n")
+    scores = seed_rows.generalisation_scores(tmp_path, dataset_dir)
+    assert scores["unseen_share"] == 0.5
+    assert scores["test_recall_seen"] == 1.0 and scores["test_recall_unseen"] == 0.0 and scores["test_f1_unseen"] == 0.0
+
+
+# -- softmax and shared boundaries ---------------------------------------------------------------------------------
+
+
+def test_exclusive_logits_are_the_softmax_probabilities_under_a_sigmoid():
+    torch.manual_seed(0)
+    label_logits, none_logits = torch.randn(3, 5, 4) * 8, torch.randn(3, 5) * 8
+    probabilities = torch.cat([none_logits[..., None], label_logits], -1).softmax(-1)[..., 1:]
+    assert torch.allclose(exclusive_logits(label_logits, none_logits).sigmoid(), probabilities, atol=1e-6)
+
+
+def test_softmax_boundary_loss_is_the_cross_entropy_of_the_gold_choice():
+    torch.manual_seed(0)
+    label_logits, none_logits = torch.randn(1, 4, 3), torch.randn(1, 4)
+    labels = torch.zeros(1, 4, 3, dtype=torch.long)
+    labels[0, 1, 2] = 1  # token 1 starts a label-2 span
+    labels[0, 3] = -100  # token 3 is ignored, but counts in the divisor as boundary_loss's positions do
+    attention = torch.ones(1, 4, dtype=torch.long)
+    scores = torch.cat([none_logits[..., None], label_logits], -1)[0]
+    expected = torch.nn.functional.cross_entropy(scores[:3], torch.tensor([0, 3, 0]), reduction="sum") / 4
+    assert softmax_boundary_loss(label_logits, none_logits, labels, attention) == pytest.approx(expected.item())
+
+
+def test_softmax_boundaries_are_refused_for_nested_models():
+    with pytest.raises(ValueError, match="boundary_activation"):
+        LearConfig(id2label={0: "A"}, nested=True, boundary_activation="softmax")
+    with pytest.raises(ValueError, match="boundary_classifier"):
+        LearConfig(id2label={0: "A"}, boundary_classifier="tied")
+
+
+def test_shared_classifier_starts_every_label_from_the_same_vector(make_tiny_model, toy_tokenizer):
+    model = make_tiny_model(boundary_classifier="shared")
+    for classifier in (model.span_head.start_classifier, model.span_head.end_classifier):
+        weights = classifier.label_weights()
+        assert classifier.shared_weight.abs().sum() > 0
+        assert torch.equal(weights, weights[:1].expand_as(weights))
+    # a new label keeps the shared vector and gets the mean offset
+    model.span_head.start_classifier.weight.data.normal_()
+    shared = model.span_head.start_classifier.shared_weight.detach().clone()
+    model.set_labels({**TOY_LABELS, "MISC": "names of other things"}, toy_tokenizer)
+    assert torch.equal(model.span_head.start_classifier.shared_weight, shared)
+    assert model.span_head.start_classifier.label_weights().shape[0] == len(TOY_LABELS) + 1
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"boundary_activation": "softmax"}, {"boundary_classifier": "shared"}],
+    ids=["softmax", "shared"],
+)
+def test_variants_overfit_the_toy_sentences(make_tiny_model, toy_tokenizer, settings):
+    model = make_tiny_model(initializer_range=0.2, **settings)
+    batch = toy_batch(toy_tokenizer)
+    targets = training_targets(batch, nested=False)
+    optimizer = torch.optim.AdamW(model.optimizer_param_groups(1e-3, task_layer_lr=5.0, weight_decay=0.01))
+    predicted = None
+    for step in range(1, 401):
+        model.train()
+        loss = model(**batch.inputs, **targets).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % 10 == 0:
+            predicted = predicted_char_spans(model, batch)
+            if predicted == batch.gold:
+                break
+    assert predicted == batch.gold, f"not overfitted after 400 steps (last loss {loss.item():.4f})"
+
+
+@pytest.mark.parametrize("settings", [{"boundary_activation": "softmax"}, {"boundary_classifier": "shared"}])
+def test_variants_round_trip_through_save_and_load(make_tiny_model, toy_tokenizer, tmp_path, settings):
+    from lear import LearForSpanExtraction
+
+    model = make_tiny_model(**settings).eval()
+    model.save_pretrained(tmp_path)
+    loaded = LearForSpanExtraction.from_pretrained(tmp_path).eval()
+    inputs = toy_tokenizer(["Alice lives in Paris"], return_tensors="pt")
+    with torch.no_grad():
+        assert torch.allclose(model(**inputs).start_logits, loaded(**inputs).start_logits, atol=1e-6)
+    assert all(getattr(loaded.config, key) == value for key, value in settings.items())
+
+
+# -- threshold policies ----------------------------------------------------------------------------------------------
+
+
+def spans(*items) -> list[CharSpan]:
+    return [CharSpan(start, end, label, 0.5) for start, end, label in items]
+
+
+# one text; label 0's gold is (0, 1) and label 1's gold is (4, 5) and (6, 7)
+GOLD = [[(0, 1, 0), (4, 5, 1), (6, 7, 1)]]
+TABLE = {
+    0.5: [spans((0, 1, 0))],  # high threshold: label 0 right, label 1 silent
+    0.1: [spans((0, 1, 0), (2, 3, 0), (4, 5, 1), (6, 7, 1))],  # low: label 0 adds a false span, label 1 complete
+}
+
+
+def test_per_label_thresholds_take_each_labels_best_and_global_the_best_micro_f1():
+    assert choose_thresholds(TABLE, GOLD, ["A", "B"], "per_label") == [0.5, 0.1]
+    assert choose_thresholds(TABLE, GOLD, ["A", "B"], "global") == [0.1, 0.1]  # micro F1 6/7 against 1/2
+    with pytest.raises(ValueError, match="policy"):
+        choose_thresholds(TABLE, GOLD, ["A", "B"], "median")
+
+
+def test_predictions_at_assembles_each_labels_spans_from_its_threshold():
+    assert predictions_at(TABLE, [0.5, 0.1]) == [spans((0, 1, 0), (4, 5, 1), (6, 7, 1))]
+    assert span_scores(GOLD, predictions_at(TABLE, [0.5, 0.1]))["f1"] == 1.0
+
+
+# -- the span head on flat corpora -----------------------------------------------------------------------------------
+
+
+def test_drop_overlapping_spans_keeps_the_most_probable_spans_that_share_no_token():
+    from lear.modeling_lear import Span, drop_overlapping_spans
+
+    spans = [Span(0, 2, 0, 0.9), Span(1, 1, 1, 0.95), Span(3, 4, 0, 0.5), Span(2, 3, 1, 0.6), Span(6, 6, 0, 0.1)]
+    assert drop_overlapping_spans(spans) == [Span(1, 1, 1, 0.95), Span(2, 3, 1, 0.6), Span(6, 6, 0, 0.1)]
+
+
+def test_a_span_head_without_overlaps_decodes_flat_spans(make_tiny_model, toy_tokenizer):
+    overlapping = make_tiny_model(nested=True, seed=3).eval()
+    flat = make_tiny_model(nested=True, seed=3, allow_overlaps=False).eval()
+    with torch.no_grad():
+        for model in (overlapping, flat):
+            for layer in model._labelwise_layers():
+                layer.bias.add_(3.0)  # a random model that fires everywhere: many overlapping candidates
+    inputs = toy_tokenizer(
+        ["Bob works for Acme in Berlin", "Dave met Erin at Oxford"], return_tensors="pt", padding=True
+    )
+    with torch.no_grad():
+        nested_spans = overlapping.decode(overlapping(**inputs))
+        flat_spans = flat.decode(flat(**inputs))
+    assert any(a.start <= b.end and b.start <= a.end for spans in nested_spans for a in spans for b in spans if a != b)
+    for spans, candidates in zip(flat_spans, nested_spans):
+        assert set(spans) <= set(candidates) and spans
+        assert all(a.end < b.start for a, b in zip(spans, spans[1:]))  # sorted and disjoint
