@@ -8,8 +8,7 @@ dataset in the same schema. Scores are micro/per-label P/R/F1 over exact charact
 texts are split into overlapping windows and merged back, and every gold entity counts. See docs/training.md.
 
     python run_lear.py --model_name_or_path bert-base-cased --dataset_dir outputs/data/conll2003 \
-        --output_dir outputs/lear-conll --do_train --do_eval --do_predict \
-        --learning_rate 5e-5 --task_layer_lr 10 --num_train_epochs 3 --warmup_steps 0.1 --weight_decay 0.01
+        --output_dir outputs/lear-conll     # train, evaluate, predict: LEAR's recipe (lear/training_args.py)
 
     torchrun --nproc_per_node 2 run_lear.py ...     # or: accelerate launch run_lear.py ...
     python run_lear.py args.json                    # every argument from one JSON file
@@ -192,13 +191,6 @@ class ModelArguments:
             "since the encoder's and the data's terms, which the weights inherit, are not known to this script."
         },
     )
-    task_layer_lr: float = field(
-        default=10.0,
-        metadata={
-            "help": "Learning-rate multiplier of the task layers (fusion and heads): they train at "
-            "learning_rate * task_layer_lr, the encoder at learning_rate (the original's recipe: 10)."
-        },
-    )
     max_span_length: str = field(
         default="auto",
         metadata={
@@ -217,8 +209,6 @@ class ModelArguments:
             raise ValueError(
                 f"--calibration_policy must be one of {CALIBRATION_POLICIES}, got {self.calibration_policy!r}"
             )
-        if self.task_layer_lr <= 0:
-            raise ValueError(f"--task_layer_lr must be positive, got {self.task_layer_lr}")
         parse_config_overrides(self.config_overrides)  # fails here, before any data is read, on a bad key or value
         parse_max_span_length(self.max_span_length)
 
@@ -851,9 +841,7 @@ def log_alignment(split: str, summary: dict[str, int]) -> None:
         )
 
 
-def optimizer_cls_and_kwargs(
-    model: LearForSpanExtraction, model_args: ModelArguments, training_args: TrainingArguments
-) -> tuple[type, dict]:
+def optimizer_cls_and_kwargs(model: LearForSpanExtraction, training_args: LearTrainingArguments) -> tuple[type, dict]:
     """The optimizer TrainingArguments ask for (AdamW by default, its betas/eps), over LEAR's parameter groups: the
     encoder at `learning_rate`, fusion and heads at `learning_rate * task_layer_lr`, no decay on biases and norms.
 
@@ -865,7 +853,7 @@ def optimizer_cls_and_kwargs(
         logger.warning(f"--optim {training_args.optim} builds its own parameter groups: --task_layer_lr is ignored")
         return optimizer_cls, optimizer_kwargs
     optimizer_kwargs["params"] = model.optimizer_param_groups(
-        training_args.learning_rate, model_args.task_layer_lr, training_args.weight_decay
+        training_args.learning_rate, training_args.task_layer_lr, training_args.weight_decay
     )
     return optimizer_cls, optimizer_kwargs
 
@@ -935,7 +923,7 @@ def training_summary(
     batch = training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps
     recipe = {
         "encoder learning rate": training_args.learning_rate,
-        "task-layer learning rate": f"{training_args.learning_rate * model_args.task_layer_lr:g} (x{model_args.task_layer_lr:g})",
+        "task-layer learning rate": f"{training_args.learning_rate * training_args.task_layer_lr:g} (x{training_args.task_layer_lr:g})",
         "epochs": training_args.num_train_epochs if training_args.max_steps <= 0 else None,
         "steps": training_args.max_steps if training_args.max_steps > 0 else None,
         "batch size (per device x accumulation)": batch,
@@ -1117,7 +1105,7 @@ def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
         data_collator=LearDataCollator(tokenizer, model.config.num_labels, nested=model.config.nested),
         compute_metrics=evaluators.get("eval"),
         preprocess_logits_for_metrics=make_preprocess_logits_for_metrics(model),
-        optimizer_cls_and_kwargs=optimizer_cls_and_kwargs(model, model_args, training_args),
+        optimizer_cls_and_kwargs=optimizer_cls_and_kwargs(model, training_args),
     )
 
     results: dict[str, dict[str, float]] = {}

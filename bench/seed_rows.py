@@ -48,7 +48,6 @@ from lear.training_args import LearTrainingArguments
 
 
 RUNS_DIR = OUTPUT_DIR.parent / "seed_rows"
-TASK_LAYER_LR = 10  # run_lear.py's --task_layer_lr default, given to the tagger's classifier too
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,6 @@ def run_arguments(
         "do_predict": True,
         "num_train_epochs": recipe.epochs,
         "learning_rate": recipe.learning_rate,
-        "task_layer_lr": TASK_LAYER_LR,
         "per_device_train_batch_size": recipe.batch_size,
         "max_seq_length": recipe.max_seq_length,
         "seed": seed,
@@ -154,7 +152,7 @@ def tagger_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, ou
         sys.executable, "-m", "bench.tagger", "--encoder", recipe.encoder(corpus),
         "--dataset_dir", str(dataset_dir), "--output_dir", str(output_dir), "--seed", str(seed),
         "--num_train_epochs", str(recipe.epochs), "--learning_rate", str(recipe.learning_rate),
-        "--head_lr_multiplier", str(TASK_LAYER_LR), "--batch_size", str(recipe.batch_size),
+        "--head_lr_multiplier", str(LearTrainingArguments.task_layer_lr), "--batch_size", str(recipe.batch_size),
         "--eval_batch_size", str(LearTrainingArguments.per_device_eval_batch_size),
         "--max_length", str(recipe.max_seq_length), "--warmup", str(LearTrainingArguments.warmup_steps),
         "--weight_decay", str(LearTrainingArguments.weight_decay), "--select_on_dev",

@@ -25,6 +25,13 @@ class LearTrainingArguments(TrainingArguments):
         default=2e-4,
         metadata={"help": "Encoder learning rate (the task layers train at this x --task_layer_lr). LEAR: 2e-4."},
     )
+    task_layer_lr: float = field(
+        default=10.0,
+        metadata={
+            "help": "Learning-rate multiplier of the task layers (fusion and heads): they train at "
+            "learning_rate * task_layer_lr, the encoder at learning_rate (the original's recipe: 10)."
+        },
+    )
     per_device_train_batch_size: int = field(default=16, metadata={"help": "Training batch per device. LEAR: 16."})
     per_device_eval_batch_size: int = field(default=32, metadata={"help": "Evaluation batch per device. LEAR: 32."})
     num_train_epochs: float = field(default=3.0, metadata={"help": "Training epochs. LEAR: 3."})
@@ -56,6 +63,8 @@ class LearTrainingArguments(TrainingArguments):
     )
 
     def __post_init__(self):
+        if self.task_layer_lr <= 0:
+            raise ValueError(f"--task_layer_lr must be positive, got {self.task_layer_lr}")
         # No stage named: run every stage the data allows (`run_lear.py` drops those whose split is missing).
         self.stages_defaulted = not (self.do_train or self.do_eval or self.do_predict)
         if self.stages_defaulted:

@@ -37,6 +37,7 @@ from lear.training import (
     make_preprocess_logits_for_metrics,
     unpack_spans,
 )
+from lear.training_args import LearTrainingArguments
 
 
 def _load_run_lear():
@@ -271,12 +272,13 @@ def test_a_model_that_predicts_nothing_is_reported_loudly(caplog):
 
 def test_trainer_optimizer_trains_task_layers_at_task_layer_lr(make_tiny_model, tmp_path):
     model = make_tiny_model()
-    training_args = run_lear.TrainingArguments(output_dir=str(tmp_path), learning_rate=2e-4, use_cpu=True)
-    model_args = run_lear.ModelArguments(model_name_or_path="unused", task_layer_lr=10.0)
+    training_args = LearTrainingArguments(
+        output_dir=str(tmp_path), learning_rate=2e-4, task_layer_lr=10.0, use_cpu=True, eval_strategy="no"
+    )
     trainer = run_lear.Trainer(
         model=model,
         args=training_args,
-        optimizer_cls_and_kwargs=run_lear.optimizer_cls_and_kwargs(model, model_args, training_args),
+        optimizer_cls_and_kwargs=run_lear.optimizer_cls_and_kwargs(model, training_args),
     )
     optimizer = trainer.create_optimizer()
     rates = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
