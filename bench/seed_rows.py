@@ -10,6 +10,7 @@ commit, command).
     python -m bench.seed_rows ace2005                  # LEAR, all of the training split, seed 0
     python -m bench.seed_rows genia --seed 1
     python -m bench.seed_rows weibo_zh --model tagger  # the BIO tagger (flat corpora), same recipe and selection
+    python -m bench.seed_rows phee --model gliner      # GLiNER on the same encoder (bench/gliner.py), same recipe
     python -m bench.seed_rows zh_msra --fraction 0.1   # a random tenth of the training split (drawn with the seed)
 
 Chinese corpora run multilingual-e5-small pruned to the corpus's pieces (bench/prune_encoder_vocab.py, built on first
@@ -159,6 +160,18 @@ def tagger_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, ou
     ]  # fmt: skip
 
 
+def gliner_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, output_dir: Path) -> list[str]:
+    """GLiNER (bench/gliner.py) under the same recipe: encoder, epochs, learning rates, batch, length, best epoch."""
+    return [
+        sys.executable, "-m", "bench.gliner", "--encoder", recipe.encoder(corpus),
+        "--dataset_dir", str(dataset_dir), "--output_dir", str(output_dir), "--seed", str(seed),
+        "--num_train_epochs", str(recipe.epochs), "--learning_rate", str(recipe.learning_rate),
+        "--head_lr_multiplier", str(LearTrainingArguments.task_layer_lr), "--batch_size", str(recipe.batch_size),
+        "--max_length", str(recipe.max_seq_length), "--warmup", str(LearTrainingArguments.warmup_steps),
+        "--weight_decay", str(LearTrainingArguments.weight_decay), "--select_on_dev",
+    ] + (["--nested"] if recipe.nested else [])  # fmt: skip
+
+
 def test_scores(test: dict) -> dict:
     """The test split's micro P/R/F1, gold count and per-label scores from `predict_*` metrics (LEAR's and the
     tagger's results share these keys)."""
@@ -220,6 +233,22 @@ def tagger_result(output_dir: Path) -> dict:
     }
 
 
+def gliner_result(output_dir: Path) -> dict:
+    test = json.loads((output_dir / "gliner_results.json").read_text())
+    return {
+        **test_scores(test),
+        "best_dev_f1": test["best_dev_f1"],
+        "dev_f1": test["best_dev_f1"],
+        "dev_test_drop": test["best_dev_f1"] - test["predict_f1"],
+        "threshold": test["threshold"],
+        "train_seconds": test["train_seconds"],
+    }
+
+
+COMMANDS = {"lear": lear_command, "tagger": tagger_command, "gliner": gliner_command}
+RESULTS = {"lear": lear_result, "tagger": tagger_result, "gliner": gliner_result}
+
+
 def training_data(corpus: str, fraction: float, seed: int) -> Path:
     corpus_dir = converted_corpus(corpus)
     return corpus_dir if fraction == 1.0 else make_subset(corpus_dir, fraction, seed)
@@ -238,7 +267,7 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Vari
     if model == "lear":
         command = lear_command(corpus, recipe, dataset_dir, seed, output_dir, variant)
     else:
-        command = tagger_command(corpus, recipe, dataset_dir, seed, output_dir)
+        command = COMMANDS[model](corpus, recipe, dataset_dir, seed, output_dir)
     log_file = RUNS_DIR / f"{name}.log"
     commit = git_commit()  # the code that runs: read now, not after a run that may outlast later commits
     started = time.perf_counter()
@@ -256,7 +285,7 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Vari
         "seed": seed,
         "tag": variant.tag or None,
         "lear_arguments": variant.lear_arguments() if model == "lear" else None,
-        **(lear_result if model == "lear" else tagger_result)(output_dir),
+        **RESULTS[model](output_dir),
         **generalisation_scores(output_dir, dataset_dir),
     }
     if model == "lear" and not (recipe.nested or variant.nested):
@@ -283,7 +312,7 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Vari
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", choices=sorted(RECIPES))
-    parser.add_argument("--model", choices=("lear", "tagger"), default="lear")
+    parser.add_argument("--model", choices=sorted(COMMANDS), default="lear")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fraction", type=float, default=1.0, help="part of the training split (random, by seed)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")

@@ -170,10 +170,12 @@ def span_predictions(
 
 def write_prediction_records(path: Path, texts: Sequence[str], gold: Sequence, predicted: Sequence) -> None:
     """One JSON line per text in run_lear.py's `predictions.jsonl` form (text, gold and predicted character spans with
-    their covered text), so that the same analyses read LEAR's and the tagger's predictions."""
+    their covered text, and a predicted span's score where it has one: `(start, end, label[, score])`), so that the
+    same analyses read LEAR's, the tagger's and GLiNER's predictions."""
 
     def records(text: str, spans) -> list[dict]:
-        return [{"start": start, "end": end, "label": label, "text": text[start:end]} for start, end, label in spans]
+        return [{"start": s[0], "end": s[1], "label": s[2], "text": text[s[0] : s[1]]}
+                | ({"score": s[3]} if len(s) > 3 else {}) for s in spans]  # fmt: skip
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as writer:
