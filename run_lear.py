@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import sys
@@ -793,6 +794,18 @@ def span_length_cap(longest: int) -> int:
     return max(2 * longest, longest + 8)
 
 
+def train_long_enough(training_args: LearTrainingArguments, train_windows: int) -> None:
+    """--min_train_steps: a small training split trains by steps (`LearTrainingArguments.train_at_least_min_steps`)."""
+    batch = training_args.train_batch_size * training_args.gradient_accumulation_steps * training_args.world_size
+    steps_per_epoch = math.ceil(train_windows / batch)
+    if training_args.train_at_least_min_steps(steps_per_epoch):
+        logger.info(
+            f"{training_args.num_train_epochs:g} epochs of {steps_per_epoch} steps are fewer than --min_train_steps "
+            f"{training_args.min_train_steps}: training {training_args.max_steps} steps"
+            + (f", evaluating every {training_args.eval_steps}" if training_args.eval_strategy == "steps" else "")
+        )
+
+
 def set_max_span_length(
     model: LearForSpanExtraction, train_features: datasets.Dataset, train_entities: int, requested: str
 ) -> None:
@@ -1051,6 +1064,7 @@ def prepare_job(argv: list[str] | None = None) -> PreparedJob:
     if "train" in features:
         entities = sum(len(row) for row in splits["train"][data_args.entities_column])
         set_max_span_length(model, features["train"], entities, model_args.max_span_length)
+        train_long_enough(training_args, len(features["train"]))
     evaluators = {
         stage: SpanEvaluator(
             splits[stage], features[stage], model.config.label_names, data_args.text_column, data_args.entities_column

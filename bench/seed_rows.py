@@ -157,6 +157,7 @@ def tagger_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, ou
         "--eval_batch_size", str(LearTrainingArguments.per_device_eval_batch_size),
         "--max_length", str(recipe.max_seq_length), "--warmup", str(LearTrainingArguments.warmup_steps),
         "--weight_decay", str(LearTrainingArguments.weight_decay), "--select_on_dev",
+        "--min_train_steps", str(LearTrainingArguments.min_train_steps),
     ]  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,13 +35,13 @@ from transformers import (
     AutoTokenizer,
     DataCollatorForTokenClassification,
     Trainer,
-    TrainingArguments,
     set_seed,
 )
 from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as hf_logging
 
 from lear.metrics import span_scores
+from lear.training_args import LearTrainingArguments
 from lear.windowing import LONE_MARKER_LIMIT, LONE_MARKER_SAMPLE_TEXTS, lone_marker_share, word_char_offsets
 
 
@@ -214,7 +215,9 @@ def train_and_score(args: argparse.Namespace) -> dict:
         if args.select_on_dev
         else {"eval_strategy": "no", "save_strategy": "no"}
     )  # fmt: skip
-    training_args = TrainingArguments(
+    training_args = LearTrainingArguments(  # LEAR's argument class, for its --min_train_steps rule only
+        min_train_steps=args.min_train_steps,
+        keep_checkpoints=True,
         output_dir=args.output_dir,
         per_device_train_batch_size=args.batch_size,
         per_device_eval_batch_size=args.eval_batch_size,
@@ -230,6 +233,8 @@ def train_and_score(args: argparse.Namespace) -> dict:
         disable_tqdm=True,
         **selection,
     )
+    steps_per_epoch = math.ceil(len(train) / (args.batch_size * training_args.world_size))
+    training_args.train_at_least_min_steps(steps_per_epoch)  # the step budget LEAR gets on the same data
     trainer = Trainer(
         model=model,
         args=training_args,
@@ -293,6 +298,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lone_markers", choices=("auto", "drop", "keep"), default="auto",
                         help='SentencePiece\'s lone "▁" before pre-split words: auto drops it when most words have one')  # fmt: skip
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--min_train_steps", type=int, default=0,
+                        help="train at least this many steps, as run_lear.py's --min_train_steps (0: epochs only)")  # fmt: skip
     parser.add_argument("--select_on_dev", action="store_true",
                         help="evaluate on the validation split every epoch and keep the best checkpoint (span F1)")  # fmt: skip
     return parser.parse_args(argv)

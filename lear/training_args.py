@@ -11,10 +11,14 @@ recipe's numbers live (`bench/seed_rows.py` passes only what a corpus changes).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from transformers import TrainingArguments
-from transformers.trainer_utils import IntervalStrategy
+from transformers.trainer_utils import IntervalStrategy, SaveStrategy
+
+
+MIN_EVALUATIONS = 4  # evaluations of a run that trains by --min_train_steps (a 3-epoch run evaluates 3 times)
 
 
 @dataclass
@@ -54,6 +58,14 @@ class LearTrainingArguments(TrainingArguments):
         },
     )
     metric_for_best_model: str | None = field(default="f1", metadata={"help": "Span F1 on the validation split."})
+    min_train_steps: int = field(
+        default=200,
+        metadata={
+            "help": "Train at least this many optimizer steps: on a small training split (fewer than --num_train_epochs"
+            " epochs' worth) the run trains by steps instead, evaluating and saving MIN_EVALUATIONS times along the "
+            "way, so that a 140-sentence corpus gets 200 steps rather than 27. 0: epochs only. LEAR: 200."
+        },
+    )
     keep_checkpoints: bool = field(
         default=False,
         metadata={
@@ -84,6 +96,20 @@ class LearTrainingArguments(TrainingArguments):
             self.save_strategy = "steps"
             self.save_steps = self.eval_steps or self.logging_steps
         super().__post_init__()
+
+    def train_at_least_min_steps(self, steps_per_epoch: int) -> bool:
+        """Switch a run whose epochs give fewer than `min_train_steps` optimizer steps to `max_steps =
+        min_train_steps`, evaluating (and saving) every `min_train_steps / MIN_EVALUATIONS` steps where it evaluated
+        every epoch. Returns whether it switched. An explicit --max_steps is left alone."""
+        if self.max_steps > 0 or self.num_train_epochs * steps_per_epoch >= self.min_train_steps:
+            return False
+        self.max_steps = self.min_train_steps
+        if self.eval_strategy == IntervalStrategy.EPOCH:
+            every = math.ceil(self.min_train_steps / MIN_EVALUATIONS)
+            self.eval_strategy, self.eval_steps = IntervalStrategy.STEPS, every
+            if str(self.save_strategy) in ("epoch", "SaveStrategy.EPOCH"):
+                self.save_strategy, self.save_steps = SaveStrategy.STEPS, every
+        return True
 
     def without_evaluation_during_training(self) -> None:
         """For data with no validation split: train to the last epoch, as `TrainingArguments`' defaults do."""

@@ -897,7 +897,7 @@ def test_without_stage_flags_every_stage_with_a_split_runs_under_the_lear_recipe
     # epoch kept, thresholds calibrated, checkpoints removed at the end
     output_dir = tmp_path / "run"
     arguments = ["--model_name_or_path", str(tiny_encoder_dir), "--dataset_dir", str(toy_corpus_dir),
-                 "--num_train_epochs", "2", *common_arguments(output_dir)]  # fmt: skip
+                 "--num_train_epochs", "2", "--min_train_steps", "0", *common_arguments(output_dir)]  # fmt: skip
     results = run_lear.main(arguments)
     assert set(results) == {"train", "eval", "predict"}
     state = json.loads((output_dir / "trainer_state.json").read_text())
@@ -907,3 +907,23 @@ def test_without_stage_flags_every_stage_with_a_split_runs_under_the_lear_recipe
     args = torch.load(output_dir / "training_args.bin", weights_only=False)
     assert (args.learning_rate, args.per_device_train_batch_size, args.warmup_steps) == (2e-4, 8, 0.1)  # 8: passed
     assert args.load_best_model_at_end and args.metric_for_best_model == "f1"
+
+
+def test_a_small_training_split_trains_min_train_steps_evaluating_along_the_way(
+    tiny_encoder_dir, toy_corpus_dir, tmp_path
+):
+    # 64 training texts at batch 8: 2 epochs are 16 steps, fewer than --min_train_steps 24, so the run trains 24
+    # steps and evaluates (and saves) every 6, keeping the best of the four
+    output_dir = tmp_path / "run"
+    arguments = ["--model_name_or_path", str(tiny_encoder_dir), "--dataset_dir", str(toy_corpus_dir),
+                 "--num_train_epochs", "2", "--min_train_steps", "24", *common_arguments(output_dir)]  # fmt: skip
+    run_lear.main(arguments)
+    state = json.loads((output_dir / "trainer_state.json").read_text())
+    assert state["global_step"] == 24
+    assert [entry["step"] for entry in state["log_history"] if "eval_f1" in entry] == [6, 12, 18, 24]
+    assert state["best_metric"] is not None and not list(output_dir.glob("checkpoint-*"))
+    # enough data for the epochs: the epochs stand
+    arguments[arguments.index("24")] = "16"
+    run_lear.main([*arguments, "--overwrite_output_dir"])
+    state = json.loads((output_dir / "trainer_state.json").read_text())
+    assert state["global_step"] == 16 and [e["epoch"] for e in state["log_history"] if "eval_f1" in e] == [1.0, 2.0]
