@@ -493,7 +493,7 @@ def fit_stages_to_splits(raw_datasets: datasets.DatasetDict, training_args: Lear
         logger.info(
             f"No --do_* given: running {[s for s in ('train', 'eval', 'predict') if getattr(training_args, f'do_{s}')]}"
         )
-    if not training_args.eval_requested and not training_args.do_train:
+    if not (training_args.stages_defaulted or training_args.eval_requested or training_args.do_train):
         training_args.do_eval = False  # TrainingArguments turns do_eval on for the (default) evaluation strategy
     if "validation" not in raw_datasets and not training_args.eval_requested and training_args.eval_strategy != "no":
         logger.info("No validation split: training runs to its last epoch, with no evaluation or best-epoch choice.")

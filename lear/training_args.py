@@ -23,7 +23,8 @@ MIN_EVALUATIONS = 4  # evaluations of a run that trains by --min_train_steps (a 
 
 @dataclass
 class LearTrainingArguments(TrainingArguments):
-    """`TrainingArguments` with LEAR's recipe as defaults, and two LEAR-specific fields."""
+    """`TrainingArguments` with LEAR's recipe as defaults, and LEAR's own fields (`task_layer_lr`, `min_train_steps`,
+    `keep_checkpoints`)."""
 
     learning_rate: float = field(
         default=2e-4,
@@ -77,12 +78,13 @@ class LearTrainingArguments(TrainingArguments):
     def __post_init__(self):
         if self.task_layer_lr <= 0:
             raise ValueError(f"--task_layer_lr must be positive, got {self.task_layer_lr}")
+        # Whether evaluation was asked for (--do_eval), before TrainingArguments turns do_eval on for any evaluation
+        # strategy and before the stages default.
+        self.eval_requested = self.do_eval
         # No stage named: run every stage the data allows (`run_lear.py` drops those whose split is missing).
         self.stages_defaulted = not (self.do_train or self.do_eval or self.do_predict)
         if self.stages_defaulted:
             self.do_train = self.do_eval = self.do_predict = True
-        # Whether evaluation was asked for, before TrainingArguments turns do_eval on for any evaluation strategy.
-        self.eval_requested = self.do_eval
         evaluation = IntervalStrategy(self.eval_strategy)
         if evaluation == IntervalStrategy.NO or str(self.save_strategy) == "no":
             # The best epoch cannot be chosen without evaluations, nor loaded without checkpoints: the stock default
@@ -107,7 +109,7 @@ class LearTrainingArguments(TrainingArguments):
         if self.eval_strategy == IntervalStrategy.EPOCH:
             every = math.ceil(self.min_train_steps / MIN_EVALUATIONS)
             self.eval_strategy, self.eval_steps = IntervalStrategy.STEPS, every
-            if str(self.save_strategy) in ("epoch", "SaveStrategy.EPOCH"):
+            if self.save_strategy == SaveStrategy.EPOCH:
                 self.save_strategy, self.save_steps = SaveStrategy.STEPS, every
         return True
 

@@ -927,3 +927,15 @@ def test_a_small_training_split_trains_min_train_steps_evaluating_along_the_way(
     run_lear.main([*arguments, "--overwrite_output_dir"])
     state = json.loads((output_dir / "trainer_state.json").read_text())
     assert state["global_step"] == 16 and [e["epoch"] for e in state["log_history"] if "eval_f1" in e] == [1.0, 2.0]
+
+
+def test_without_stage_flags_a_corpus_without_validation_split_trains_to_its_last_step(
+    tiny_encoder_dir, unlabelled_corpus_dir, label_file, tmp_path
+):
+    output_dir = tmp_path / "run"
+    arguments = ["--model_name_or_path", str(tiny_encoder_dir), "--dataset_dir", str(unlabelled_corpus_dir),
+                 "--label_descriptions", str(label_file), "--min_train_steps", "4", *common_arguments(output_dir)]  # fmt: skip
+    results = run_lear.main(arguments)
+    assert set(results) == {"train"}  # the corpus has a training split only
+    state = json.loads((output_dir / "trainer_state.json").read_text())
+    assert state["global_step"] == 4 and not [entry for entry in state["log_history"] if "eval_f1" in entry]
