@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,7 @@ from transformers.utils import logging as hf_logging
 
 from bench.tagger import write_prediction_records
 from lear.metrics import span_scores
+from lear.training_args import train_at_least_min_steps
 from lear.windowing import word_char_offsets
 
 
@@ -216,14 +218,15 @@ def dev_split(corpus: datasets.DatasetDict, size: int) -> datasets.Dataset:
     return dev.shuffle(seed=DEV_SUBSET_SEED).select(range(size)) if 0 < size < len(dev) else dev
 
 
-def training_arguments(args: argparse.Namespace) -> GlinerTrainingArguments:
+def training_arguments(args: argparse.Namespace, train_samples: int) -> GlinerTrainingArguments:
+    """gliner's TrainingArguments for the run, with LEAR's step floor (`--min_train_steps`) on a small split."""
     selection = (
         {"eval_strategy": "epoch", "save_strategy": "epoch", "save_total_limit": 2, "load_best_model_at_end": True,
          "metric_for_best_model": "f1"}
         if args.select_on_dev
         else {"eval_strategy": "no", "save_strategy": "no"}
     )  # fmt: skip
-    return GlinerTrainingArguments(
+    training_args = GlinerTrainingArguments(
         output_dir=args.output_dir,
         per_device_train_batch_size=args.batch_size,
         per_device_eval_batch_size=args.eval_batch_size,
@@ -245,6 +248,8 @@ def training_arguments(args: argparse.Namespace) -> GlinerTrainingArguments:
         disable_tqdm=True,
         **selection,
     )
+    train_at_least_min_steps(training_args, args.min_train_steps, math.ceil(train_samples / args.batch_size))
+    return training_args
 
 
 def recipe_fields(args: argparse.Namespace) -> dict:
@@ -255,6 +260,7 @@ def recipe_fields(args: argparse.Namespace) -> dict:
         "encoder": args.encoder,
         "seed": args.seed,
         "num_train_epochs": args.num_train_epochs,
+        "min_train_steps": args.min_train_steps,
         "learning_rate": args.learning_rate,
         "head_lr_multiplier": args.head_lr_multiplier,
         "others_lr": args.learning_rate * args.head_lr_multiplier,
@@ -299,7 +305,7 @@ def train_and_score(args: argparse.Namespace) -> dict:
     flat_ner = not args.nested
     trainer = SpanF1Trainer(
         model=model,
-        args=training_arguments(args),
+        args=training_arguments(args, len(train)),
         train_dataset=train,
         eval_dataset=training_items(dev, dev_kept, prompts, prompt_of) if args.select_on_dev else None,
         data_collator=model._create_data_collator(),
@@ -362,6 +368,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--num_train_epochs", type=float, default=3.0)
+    parser.add_argument("--min_train_steps", type=int, default=0,
+                        help="train at least this many steps, as run_lear.py's --min_train_steps (0: epochs only)")  # fmt: skip
     parser.add_argument("--learning_rate", type=float, default=2e-4, help="encoder learning rate")
     parser.add_argument("--head_lr_multiplier", type=float, default=10.0,
                         help="GLiNER's others_lr (span, prompt, LSTM layers) = learning_rate x this")  # fmt: skip

@@ -155,7 +155,8 @@ def baseline_command(module: str, corpus: str, recipe: Recipe, dataset_dir: Path
         "--num_train_epochs", str(recipe.epochs), "--learning_rate", str(recipe.learning_rate),
         "--head_lr_multiplier", str(LearTrainingArguments.task_layer_lr), "--batch_size", str(recipe.batch_size),
         "--max_length", str(recipe.max_seq_length), "--warmup", str(LearTrainingArguments.warmup_steps),
-        "--weight_decay", str(LearTrainingArguments.weight_decay), "--select_on_dev",
+        "--weight_decay", str(LearTrainingArguments.weight_decay),
+        "--min_train_steps", str(LearTrainingArguments.min_train_steps), "--select_on_dev",
     ]  # fmt: skip
 
 
@@ -164,13 +165,10 @@ def tagger_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, ou
         raise SystemExit(f"{corpus} is nested: a BIO tagger cannot represent its overlapping entities")
     return baseline_command("bench.tagger", corpus, recipe, dataset_dir, seed, output_dir) + [
         "--eval_batch_size", str(LearTrainingArguments.per_device_eval_batch_size),
-        "--min_train_steps", str(LearTrainingArguments.min_train_steps),
     ]  # fmt: skip
 
 
 def gliner_command(corpus: str, recipe: Recipe, dataset_dir: Path, seed: int, output_dir: Path) -> list[str]:
-    """GLiNER (bench/gliner.py) under the same recipe. It has no --min_train_steps yet: on a split of fewer than
-    200 steps in `recipe.epochs` epochs it trains fewer steps than LEAR and the tagger."""
     return baseline_command("bench.gliner", corpus, recipe, dataset_dir, seed, output_dir) + (
         ["--nested"] if recipe.nested else []
     )

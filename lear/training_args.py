@@ -100,18 +100,8 @@ class LearTrainingArguments(TrainingArguments):
         super().__post_init__()
 
     def train_at_least_min_steps(self, steps_per_epoch: int) -> bool:
-        """Switch a run whose epochs give fewer than `min_train_steps` optimizer steps to `max_steps =
-        min_train_steps`, evaluating (and saving) every `min_train_steps / MIN_EVALUATIONS` steps where it evaluated
-        every epoch. Returns whether it switched. An explicit --max_steps is left alone."""
-        if self.max_steps > 0 or self.num_train_epochs * steps_per_epoch >= self.min_train_steps:
-            return False
-        self.max_steps = self.min_train_steps
-        if self.eval_strategy == IntervalStrategy.EPOCH:
-            every = math.ceil(self.min_train_steps / MIN_EVALUATIONS)
-            self.eval_strategy, self.eval_steps = IntervalStrategy.STEPS, every
-            if self.save_strategy == SaveStrategy.EPOCH:
-                self.save_strategy, self.save_steps = SaveStrategy.STEPS, every
-        return True
+        """`train_at_least_min_steps(self, self.min_train_steps, steps_per_epoch)`."""
+        return train_at_least_min_steps(self, self.min_train_steps, steps_per_epoch)
 
     def without_evaluation_during_training(self) -> None:
         """For data with no validation split: train to the last epoch, as `TrainingArguments`' defaults do."""
@@ -120,4 +110,20 @@ class LearTrainingArguments(TrainingArguments):
         self.do_eval = False
 
 
-__all__ = ["LearTrainingArguments"]
+def train_at_least_min_steps(args: TrainingArguments, min_train_steps: int, steps_per_epoch: int) -> bool:
+    """Switch a run whose epochs give fewer than `min_train_steps` optimizer steps to `max_steps =
+    min_train_steps`, evaluating (and saving) every `min_train_steps / MIN_EVALUATIONS` steps where it evaluated
+    every epoch. Returns whether it switched. An explicit --max_steps is left alone. A function of any
+    `TrainingArguments` (not only LEAR's), so that the baselines of `bench/` get the same step budget."""
+    if args.max_steps > 0 or args.num_train_epochs * steps_per_epoch >= min_train_steps:
+        return False
+    args.max_steps = min_train_steps
+    if args.eval_strategy == IntervalStrategy.EPOCH:
+        every = math.ceil(min_train_steps / MIN_EVALUATIONS)
+        args.eval_strategy, args.eval_steps = IntervalStrategy.STEPS, every
+        if args.save_strategy == SaveStrategy.EPOCH:
+            args.save_strategy, args.save_steps = SaveStrategy.STEPS, every
+    return True
+
+
+__all__ = ["LearTrainingArguments", "train_at_least_min_steps"]

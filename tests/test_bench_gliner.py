@@ -135,3 +135,15 @@ def test_fixed_threshold_without_selection(tmp_path):
     assert results["threshold"] == 0.35 and results["threshold_source"] == "given"
     assert results["dev_history"] == [] and not list((tmp_path / "run").glob("checkpoint-*"))
     assert results["predict_n_gold"] == sum(len(row["entities"]) for row in splits["test"])
+
+
+def test_min_train_steps_gives_a_small_split_lears_step_budget(tmp_path):
+    """16 sentences in batches of 8 for 2 epochs are 4 steps: --min_train_steps 20 trains 20, evaluating (and
+    saving, so the best pass has a checkpoint) 4 times along the way, as run_lear.py and the tagger do."""
+    arguments = gliner_arguments("encoder", "corpus", tmp_path, "--select_on_dev", "--min_train_steps", "20")
+    floored = baseline.training_arguments(arguments, train_samples=16)
+    assert floored.max_steps == 20
+    assert (floored.eval_strategy, floored.eval_steps) == ("steps", 5)
+    assert (floored.save_strategy, floored.save_steps) == ("steps", 5)
+    enough = baseline.training_arguments(arguments, train_samples=80)  # 2 epochs of 10 steps: no switch
+    assert enough.max_steps == -1 and enough.eval_strategy == "epoch"

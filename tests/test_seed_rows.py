@@ -30,3 +30,16 @@ def test_tagger_result_records_how_lone_markers_were_fed(tmp_path):
     assert result["lone_markers"] == "drop" and result["best_dev_f1"] == 0.3
     (tmp_path / "tagger_results.json").write_text(json.dumps(scores))  # a run from before the option
     assert seed_rows.tagger_result(tmp_path)["lone_markers"] == "keep"
+
+
+def test_baselines_get_lears_step_floor_and_recipe(tmp_path):
+    """The tagger and GLiNER train under run_lear.py's defaults: the same step floor, learning rates and batch."""
+    from lear.training_args import LearTrainingArguments
+
+    for build in (seed_rows.tagger_command, seed_rows.gliner_command):
+        command = build("conll2003", seed_rows.RECIPES["conll2003"], tmp_path, 0, tmp_path / "run")
+        given = dict(zip(command, command[1:]))
+        assert given["--min_train_steps"] == str(LearTrainingArguments.min_train_steps)
+        assert given["--learning_rate"] == str(LearTrainingArguments.learning_rate)
+        assert given["--batch_size"] == str(LearTrainingArguments.per_device_train_batch_size)
+        assert "--select_on_dev" in command
