@@ -64,10 +64,12 @@ def mention_words(text: str, words: Sequence[str], entity: dict) -> list[int]:
 
 def lear_scores(model, tokenizer, rows, max_length: int):
     """Per sentence: start and end probabilities [words, C] at each word's first / last piece."""
+    with torch.no_grad():
+        label_states = model.compute_label_states()
     for row in rows:
         encoding, first, last = word_pieces(tokenizer, row["tokens"], max_length)
         with torch.no_grad():
-            output = model(**encoding)
+            output = model(**encoding, label_states=label_states)
         start = torch.sigmoid(output.start_logits[0].float())[first].numpy()
         end = torch.sigmoid(output.end_logits[0].float())[last].numpy()
         yield start, end

@@ -5,20 +5,20 @@ Importing the package registers, in one place:
 - both classes for `auto_map`, so `save_pretrained` writes `auto_map` into config.json and copies the modeling files
   next to the weights, for `AutoModel.from_pretrained(dir, trust_remote_code=True)` without this package;
 - `SpanExtractionPipeline` as the pipeline task "span-extraction", so `pipeline("span-extraction", model=dir)` works
-  (saved checkpoints also name it under `custom_pipelines`, for `pipeline(model=dir, trust_remote_code=True)`).
+  (a saved checkpoint's config.json also names it under `custom_pipelines`, and the checkpoint carries its code, for
+  `pipeline(model=dir, trust_remote_code=True)`: see `configuration_lear`).
 """
 
 from transformers import AutoConfig, AutoModel
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .configuration_lear import LearConfig
+from .decoding_lear import Span, decode_flat_spans, decode_nested_spans, decode_spans
 from .modeling_lear import (
     LearForSpanExtraction,
+    LearLabelStates,
     LearPreTrainedModel,
     LearSpanExtractionOutput,
-    Span,
-    decode_flat_spans,
-    decode_nested_spans,
     tokenize_label_descriptions,
 )
 from .pipeline_lear import TASK as SPAN_EXTRACTION_TASK
@@ -38,11 +38,13 @@ PIPELINE_REGISTRY.register_pipeline(
 __all__ = [
     "LearConfig",
     "LearForSpanExtraction",
+    "LearLabelStates",
     "LearPreTrainedModel",
     "LearSpanExtractionOutput",
     "Span",
     "SpanExtractionPipeline",
     "decode_flat_spans",
     "decode_nested_spans",
+    "decode_spans",
     "tokenize_label_descriptions",
 ]

@@ -3,7 +3,10 @@
 
 This module imports only `transformers`, so that it can be copied next to a checkpoint and loaded with
 `trust_remote_code=True` in a process where the `lear` package is not installed (as remote code inside a pipeline
-call it also imports its sibling `pipeline_lear`, to register the task: see the end of the file).
+call it also imports its sibling `pipeline_lear`, to register the task: see the end of the file). That relative
+import is also what makes transformers copy `pipeline_lear.py` (and the `windowing.py` it imports) next to every
+saved config, and `to_dict` names the pipeline in config.json (`custom_pipelines`), so every LEAR checkpoint (the
+Trainer's included) runs with `pipeline(model=dir, trust_remote_code=True)`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,13 @@ SPAN_LOSS_NORMALIZATIONS = ("original", "mean")
 BOUNDARY_ACTIVATIONS = ("sigmoid", "softmax")
 BOUNDARY_CLASSIFIERS = ("per_label", "shared")
 REMOTE_CODE_KEYS = ("auto_map", "trust_remote_code")
+# The task name under which a saved checkpoint's config.json (`custom_pipelines`) names the pipeline for remote code.
+# It differs from the in-process task, "span-extraction", on purpose: `pipeline(task, model=dir)` asks for
+# `trust_remote_code=True` whenever `task` is a key of the checkpoint's `custom_pipelines`, even when the `lear` package
+# has registered `task` in this process. With distinct names, `import lear; pipeline("span-extraction", model=dir)`
+# runs the installed code, and `pipeline(model=dir, trust_remote_code=True)` (no task: the config names it) runs the
+# code saved with the weights.
+REMOTE_TASK = "lear-span-extraction"
 
 
 class LearConfig(PretrainedConfig):
@@ -182,7 +192,17 @@ class LearConfig(PretrainedConfig):
         return [self.id2label[i] for i in range(self.num_labels)]
 
     def validate(self) -> None:
-        """Raise a `ValueError` naming the field when the settings do not fit together."""
+        """`PreTrainedConfig`'s checks, then LEAR's. transformers runs this on save too.
+
+        transformers 5 builds `PreTrainedConfig.validate` with `huggingface_hub`'s `@strict`: it runs the base class's
+        `validate_*` methods (special token ids, `output_attentions` with the attention implementation, rope
+        parameters, ...). A `@strict` dataclass subclass would add its own `validate_*` methods to that list;
+        `LearConfig` keeps a plain `__init__`, so it calls the base's and then its own."""
+        super().validate()
+        self.validate_lear_settings()
+
+    def validate_lear_settings(self) -> None:
+        """Raise a `ValueError` naming the field when LEAR's settings do not fit together."""
         if self.fusion_type not in FUSION_TYPES:
             raise ValueError(f"LearConfig.fusion_type must be one of {FUSION_TYPES}, got {self.fusion_type!r}")
         if self.decode_strategy not in DECODE_STRATEGIES:
@@ -252,6 +272,9 @@ class LearConfig(PretrainedConfig):
     def to_dict(self) -> dict[str, Any]:
         output = super().to_dict()
         output["encoder_config"] = self.encoder_config.to_dict()
+        # Always LEAR's own pipeline, under REMOTE_TASK: `Pipeline.save_pretrained` sets the attribute to the
+        # in-process task name, which would make `pipeline("span-extraction", model=dir)` ask for remote code.
+        output["custom_pipelines"] = custom_pipelines_config()
         return output
 
     def to_diff_dict(self) -> dict[str, Any]:
@@ -262,6 +285,11 @@ class LearConfig(PretrainedConfig):
         if isinstance(output.get("encoder_config"), dict):
             output["encoder_config"].pop("_name_or_path", None)
         return output
+
+
+def custom_pipelines_config() -> dict[str, dict[str, Any]]:
+    """The `custom_pipelines` entry of a LEAR checkpoint's config.json: the span-extraction pipeline saved with it."""
+    return {REMOTE_TASK: {"impl": "pipeline_lear.SpanExtractionPipeline", "pt": ["AutoModel"], "type": "text"}}
 
 
 def _as_encoder_config(encoder_config: PretrainedConfig | dict[str, Any] | None) -> PretrainedConfig:
@@ -287,7 +315,7 @@ def _register_the_pipeline_task_for_remote_code() -> None:
 
     That call loads this module from the checkpoint (its config comes first) and only then looks the task up, among
     the tasks registered in the process and the checkpoint's `custom_pipelines`, which names the pipeline
-    "lear-span-extraction" (`pipeline_lear.REMOTE_TASK` says why). So the copy of this module that runs as remote code
+    "lear-span-extraction" (`REMOTE_TASK` says why). So the copy of this module that runs as remote code
     registers the checkpoint's own pipeline under "span-extraction", as `import lear` does, unless the task is
     already registered (then the installed package's stays). The installed module does nothing here (`lear`'s
     `__init__` registers the task), nor does remote code loaded outside a pipeline (no pipelines imported)."""
@@ -307,4 +335,4 @@ def _register_the_pipeline_task_for_remote_code() -> None:
 
 _register_the_pipeline_task_for_remote_code()
 
-__all__ = ["LearConfig"]
+__all__ = ["LearConfig", "REMOTE_TASK", "custom_pipelines_config"]

@@ -6,8 +6,8 @@ The YAML header is `huggingface_hub`'s `ModelCardData` (so the Hub reads `librar
 says what a user needs: the labels with the descriptions the model reads, micro and per-label scores, a pipeline snippet that
 returns entities, the training recipe and the limitations.
 
-`LearForSpanExtraction.save_pretrained` writes a card from the config alone where a folder has none; `run_lear.py`
-writes the full one (scores, recipe, a real prediction) at the end of a run.
+`run_lear.py` writes the full card (scores, recipe, a real prediction) at the end of a run; `write_default_card`
+writes one from the config alone where a folder has none (`save_pretrained` writes no card, as transformers' own).
 """
 
 from __future__ import annotations

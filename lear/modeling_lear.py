@@ -1,11 +1,12 @@
 # Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
 """PyTorch LEAR: "Enhanced Language Representation with Label Knowledge for Span Extraction" (Yang et al., 2021).
 
-Reading order: label-knowledge fusion modules, per-label heads, decoding functions (plain functions on tensors),
-then `LearPreTrainedModel` and `LearForSpanExtraction`.
+Reading order: label-knowledge fusion modules, per-label heads, `LearPreTrainedModel`, `LearForSpanExtraction`, the
+losses. Decoding (logits -> spans) is `decoding_lear`: plain functions on tensors.
 
-This module imports only torch, transformers and its sibling `configuration_lear`, so that `save_pretrained` can
-copy it next to a checkpoint for `trust_remote_code=True` loading without the `lear` package.
+This module imports only torch, transformers and its siblings `configuration_lear` and `decoding_lear`, relatively:
+transformers copies a custom model's module and its relative imports next to a checkpoint, so that it loads with
+`trust_remote_code=True` without the `lear` package.
 
 Shape legend: B batch, L text length, C labels, Lq label-description length, H hidden size, N selected cells.
 """
@@ -16,7 +17,7 @@ import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 from torch import nn
@@ -26,6 +27,7 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from .configuration_lear import LearConfig
+from .decoding_lear import Span, decode_spans, upper_triangle
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -35,7 +37,8 @@ from .configuration_lear import LearConfig
 
 @dataclass
 class LearLabelStates:
-    """Label-side tensors that do not depend on the text, so they can be cached at inference.
+    """Label-side tensors that do not depend on the text: `LearForSpanExtraction.compute_label_states()` makes them,
+    and a caller that predicts repeatedly makes them once and passes them to every forward (`label_states=`).
 
     For attention fusion: `keys` is `W2 l` `[C, Lq, H]` (times `1/sqrt(H)` with `config.attention_scale`), the keys
     the scores use; `projected_values` is `(W2 l) @ W3^T` `[C, Lq, H]`, the values already through `W3`; `mask_bias` is
@@ -65,7 +68,7 @@ class LearAttentionFusion(nn.Module):
     `A = softmax_j(T[b,i] . K[c,j] / sqrt(H))` (single head; the original has no `1/sqrt(H)`: `attention_scale=False`).
     The model adds `h` to the result when `config.fusion_residual` (the default).
 
-    Computed as `tanh(W3 T + A (K W3^T))`: `W3 T` once per token and `K W3^T` once per label (cached at inference),
+    Computed as `tanh(W3 T + A (K W3^T))`: `W3 T` once per token and `K W3^T` once per label (in the label states),
     so the per-label work is two `[L, Lq]` x `[Lq, H]` matmuls and a tanh rather than a per-label `H x H` layer, and
     no `[B, L, C, Lq, H]` tensor is ever built.
 
@@ -90,7 +93,7 @@ class LearAttentionFusion(nn.Module):
         mask_bias = torch.zeros(padding.shape, dtype=keys.dtype, device=keys.device)
         mask_bias = mask_bias.masked_fill(padding, torch.finfo(keys.dtype).min)
         # The 1/sqrt(H) score scale rides on the keys, which serve the scores only (the values were taken above), so
-        # at inference it is paid once per label set, in the cache.
+        # at inference it is paid once per label set, in the label states.
         scaled_keys = keys * self.score_scale if self.score_scale != 1.0 else keys
         return LearLabelStates(keys=scaled_keys, projected_values=projected_values, mask_bias=mask_bias)
 
@@ -253,250 +256,6 @@ class LearNestedHead(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Decoding: logits -> spans. Plain functions on tensors, vectorised over batch and labels.
-# ---------------------------------------------------------------------------------------------------------------------
-
-
-class Span(NamedTuple):
-    """A decoded span over token positions, both ends inclusive."""
-
-    start: int
-    end: int
-    label: int
-    score: float
-
-
-def _segment_first_argmax(values: torch.Tensor, member: torch.Tensor, segment: torch.Tensor, num_segments: int):
-    """For each segment, the first position holding the segment's largest value among members.
-
-    values, member, segment: `[R, L]`; segment ids index a flat `[num_segments]` space. Returns `(max, position)` per
-    segment, position `-1` where a segment has no member. Taking the first maximum reproduces the reference loop's
-    strict `>` updates.
-    """
-    length = values.shape[-1]
-    flat_segment = segment.reshape(-1)
-    masked = torch.where(member, values, torch.full_like(values, -math.inf)).reshape(-1)
-    best = torch.full((num_segments,), -math.inf, dtype=values.dtype, device=values.device)
-    best = best.scatter_reduce(0, flat_segment, masked, reduce="amax")
-    positions = torch.arange(length, device=values.device).expand_as(values).reshape(-1)
-    is_best = member.reshape(-1) & (masked == best[flat_segment])
-    first = torch.full((num_segments,), length, dtype=torch.long, device=values.device)
-    first = first.scatter_reduce(0, flat_segment, torch.where(is_best, positions, length), reduce="amin")
-    return best, torch.where(first == length, -1, first)
-
-
-def _last_true_position(flags: torch.Tensor) -> torch.Tensor:
-    """`[R, L]` bool -> `[R, L]` index of the last True at or before each position (-1 if none)."""
-    positions = torch.arange(flags.shape[-1], device=flags.device).expand_as(flags)
-    return torch.where(flags, positions, -1).cummax(dim=-1).values
-
-
-def _count_between(cumulative: torch.Tensor, first: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
-    """Number of flagged positions in `[first, last]` from an inclusive cumulative count; 0 for empty ranges."""
-    padded = F.pad(cumulative, (1, 0))  # padded[:, k] = count over positions < k
-    first = first.clamp(min=0)
-    last_plus_one = (last + 1).clamp(min=0)
-    counts = padded.gather(-1, last_plus_one) - padded.gather(-1, first.clamp(max=cumulative.shape[-1]))
-    return torch.where(last >= first, counts, 0)
-
-
-def decode_v5_rows(start_probs: torch.Tensor, end_probs: torch.Tensor, start_threshold: float, end_threshold: float):
-    """The original's "v5" rule (see docs/decoding.md) on `[R, L]` rows, one row per (example, label).
-
-    Scanning left to right, a start (p >= threshold) opens or joins a group; ends (p > threshold) count once the group
-    holds a start with p > threshold; the next start after such an end closes the group and emits (most probable
-    start, most probable end). Instead of scanning, group boundaries are computed with cumulative ops: a start t
-    opens a new group iff, with p the previous start and q the last strong start at or before p, there is no end in
-    [q, p-1] and there is an end in [p, t-1].
-
-    Returns `(row, start, end, score)` tensors of the emitted spans.
-    """
-    rows, length = start_probs.shape
-    positions = torch.arange(length, device=start_probs.device).expand(rows, length)
-    is_start = start_probs >= start_threshold
-    is_strong_start = start_probs > start_threshold
-    is_end = end_probs > end_threshold
-    end_cumulative = is_end.long().cumsum(-1)
-
-    last_start = _last_true_position(is_start)
-    previous_start = F.pad(last_start[:, :-1], (1, 0), value=-1)  # last start strictly before t
-    last_strong = _last_true_position(is_strong_start)
-    strong_before_previous = last_strong.gather(-1, previous_start.clamp(min=0))
-    previous_group_closed = (
-        (previous_start >= 0)
-        & (strong_before_previous >= 0)
-        & (_count_between(end_cumulative, strong_before_previous, previous_start - 1) == 0)
-        & (_count_between(end_cumulative, previous_start, positions - 1) > 0)
-    )
-    opens_group = is_start & ((previous_start < 0) | previous_group_closed)
-
-    group = opens_group.long().cumsum(-1)  # 0 before the first start
-    group_start = _last_true_position(opens_group)
-    qualifying_end = is_end & (group > 0) & (last_strong >= group_start) & (group_start >= 0)
-
-    segments_per_row = length + 1
-    segment = group + segments_per_row * torch.arange(rows, device=start_probs.device)[:, None]
-    num_segments = rows * segments_per_row
-    start_score, start_position = _segment_first_argmax(start_probs, is_start, segment, num_segments)
-    end_score, end_position = _segment_first_argmax(end_probs, qualifying_end, segment, num_segments)
-
-    emitted = (end_position >= 0).nonzero().squeeze(-1)
-    score = (start_score[emitted] + end_score[emitted]) / 2
-    return emitted // segments_per_row, start_position[emitted], end_position[emitted], score
-
-
-def decode_v1_rows(start_probs: torch.Tensor, end_probs: torch.Tensor, start_threshold: float, end_threshold: float):
-    """The original's "v1" rule on `[R, L]` rows: each start (p > threshold) pairs with the nearest end (p >
-    threshold) at or after it. Returns `(row, start, end, score)`."""
-    length = start_probs.shape[-1]
-    is_end = end_probs > end_threshold
-    positions = torch.arange(length, device=start_probs.device).expand_as(start_probs)
-    # next end at or after each position: a reversed running minimum
-    next_end = torch.where(is_end, positions, length).flip(-1).cummin(-1).values.flip(-1)
-    row, start = ((start_probs > start_threshold) & (next_end < length)).nonzero(as_tuple=True)
-    end = next_end[row, start]
-    score = (start_probs[row, start] + end_probs[row, end]) / 2
-    return row, start, end, score
-
-
-FLAT_DECODERS = {"v5": decode_v5_rows, "v1": decode_v1_rows}
-
-
-def _apply_position_masks(start_probs, end_probs, start_mask, end_mask):
-    # Masked positions (special tokens, padding, word-internal sub-tokens) can neither start nor end a span.
-    if start_mask is not None:
-        start_probs = start_probs.masked_fill(~start_mask.bool().unsqueeze(-1), 0.0)
-    if end_mask is not None:
-        end_probs = end_probs.masked_fill(~end_mask.bool().unsqueeze(-1), 0.0)
-    return start_probs, end_probs
-
-
-def _group_spans(batch_size: int, batch, start, end, label, score) -> list[list[Span]]:
-    spans: list[list[Span]] = [[] for _ in range(batch_size)]
-    for b, s, e, c, p in zip(batch.tolist(), start.tolist(), end.tolist(), label.tolist(), score.tolist()):
-        spans[b].append(Span(s, e, c, p))
-    for example_spans in spans:
-        example_spans.sort()
-    return spans
-
-
-def decode_flat_spans(
-    start_logits: torch.Tensor,
-    end_logits: torch.Tensor,
-    start_mask: torch.Tensor | None = None,
-    end_mask: torch.Tensor | None = None,
-    strategy: str = "v5",
-    start_threshold: float = 0.5,
-    end_threshold: float = 0.5,
-    max_span_length: int | None = None,
-) -> list[list[Span]]:
-    """Decode flat spans from `[B, L, C]` start/end logits.
-
-    Spans of one label never overlap under "v5"; spans of different labels may. The score is the mean of the
-    start and end probabilities. Masks are `[B, L]` (True where a position may start / end a span). Spans longer
-    than `max_span_length` tokens are dropped (a start whose own end was missed would otherwise pair with an end
-    sentences later).
-
-    Example:
-
-    ```python
-    >>> import torch
-    >>> logits = torch.full((1, 4, 1), -5.0)
-    >>> start, end = logits.clone(), logits.clone()
-    >>> start[0, 1, 0] = end[0, 2, 0] = 5.0
-    >>> decode_flat_spans(start, end)[0][0][:3]
-    (1, 2, 0)
-    ```
-    """
-    if strategy not in FLAT_DECODERS:
-        raise ValueError(f"unknown decode strategy {strategy!r}; expected one of {sorted(FLAT_DECODERS)}")
-    batch_size, length, num_labels = start_logits.shape
-    start_threshold = _row_thresholds(start_threshold, batch_size, num_labels, start_logits.device)
-    end_threshold = _row_thresholds(end_threshold, batch_size, num_labels, start_logits.device)
-    start_probs, end_probs = _apply_position_masks(
-        start_logits.float().sigmoid(), end_logits.float().sigmoid(), start_mask, end_mask
-    )
-    # one row per (example, label): [B * C, L]
-    start_rows = start_probs.permute(0, 2, 1).reshape(-1, length)
-    end_rows = end_probs.permute(0, 2, 1).reshape(-1, length)
-    # Only rows holding both a start and an end can emit a span; in a trained model most (example, label) rows hold
-    # neither, so the decoder's dozens of row-wide scans run on the few that do.
-    active = ((start_rows >= start_threshold).any(-1) & (end_rows > end_threshold).any(-1)).nonzero().squeeze(-1)
-    row, start, end, score = FLAT_DECODERS[strategy](
-        start_rows[active], end_rows[active], _select_rows(start_threshold, active), _select_rows(end_threshold, active)
-    )
-    row = active[row]
-    if max_span_length is not None:
-        short = end - start < max_span_length
-        row, start, end, score = row[short], start[short], end[short], score[short]
-    return _group_spans(batch_size, row // num_labels, start, end, row % num_labels, score)
-
-
-def _row_thresholds(threshold, batch_size: int, num_labels: int, device) -> float | torch.Tensor:
-    """A scalar threshold as it is; one threshold per label as a `[B * C, 1]` column over the decoder's rows (one row
-    per (example, label), label fastest)."""
-    if isinstance(threshold, (int, float)):
-        return float(threshold)
-    per_label = torch.as_tensor(threshold, dtype=torch.float32, device=device)
-    if per_label.shape != (num_labels,):
-        raise ValueError(f"expected one threshold per label ({num_labels}), got {list(per_label.shape)}")
-    return per_label.repeat(batch_size)[:, None]
-
-
-def _select_rows(threshold: float | torch.Tensor, rows: torch.Tensor) -> float | torch.Tensor:
-    return threshold if isinstance(threshold, float) else threshold[rows]
-
-
-def decode_nested_spans(
-    start_logits: torch.Tensor,
-    end_logits: torch.Tensor,
-    span_logits: torch.Tensor,
-    start_mask: torch.Tensor | None = None,
-    end_mask: torch.Tensor | None = None,
-    start_threshold: float = 0.5,
-    end_threshold: float = 0.5,
-    span_threshold: float = 0.5,
-    max_span_length: int | None = None,
-    allow_overlaps: bool = True,
-) -> list[list[Span]]:
-    """Decode nested spans: every (i, j, c) with P_span > t, P_start[i] > t, P_end[j] > t and i <= j (and at most
-    `max_span_length` tokens long). `span_logits` is `[B, L, L, C]`. The score is the span probability.
-
-    `allow_overlaps=False` scores spans the same way but returns flat output: the most probable spans that share no
-    token (`drop_overlapping_spans`), for a span head trained on flat data."""
-    start_probs, end_probs = _apply_position_masks(
-        start_logits.float().sigmoid(), end_logits.float().sigmoid(), start_mask, end_mask
-    )
-    span_probs = span_logits.float().sigmoid()
-    keep = (
-        (span_probs > span_threshold)
-        & (start_probs > start_threshold).unsqueeze(2)
-        & (end_probs > end_threshold).unsqueeze(1)
-        & _upper_triangle(span_logits.shape[1], span_logits.device, max_span_length)[None, :, :, None]
-    )
-    batch, start, end, label = keep.nonzero(as_tuple=True)
-    spans = _group_spans(span_logits.shape[0], batch, start, end, label, span_probs[batch, start, end, label])
-    return spans if allow_overlaps else [drop_overlapping_spans(example_spans) for example_spans in spans]
-
-
-def drop_overlapping_spans(spans: list[Span]) -> list[Span]:
-    """Greedy flat selection: spans by decreasing score, each kept unless it shares a token with a kept one (so one
-    label per span too). Returns them in position order."""
-    kept: list[Span] = []
-    for span in sorted(spans, key=lambda span: -span.score):
-        if all(span.end < other.start or other.end < span.start for other in kept):
-            kept.append(span)
-    return sorted(kept)
-
-
-def _upper_triangle(length: int, device: torch.device, max_span_length: int | None = None) -> torch.Tensor:
-    """`[L, L]` True where `i <= j` (and `j - i < max_span_length`)."""
-    ones = torch.ones(length, length, dtype=torch.bool, device=device)
-    upper = ones.triu()
-    return upper if max_span_length is None else upper & ones.tril(max_span_length - 1)
-
-
-# ---------------------------------------------------------------------------------------------------------------------
 # Models
 # ---------------------------------------------------------------------------------------------------------------------
 
@@ -581,6 +340,8 @@ class LearPreTrainedModel(PreTrainedModel):
                 init.zeros_(module.weight)
             init.zeros_(module.bias)
 
+    # A thin wrapper, kept for now: the pipeline, training and the ONNX Runtime model (a `LearPreTrainedModel` for
+    # this method's sake) decode through `model.decode`. Decoding itself is `decoding_lear`, plain functions.
     def decode(
         self,
         outputs: LearSpanExtractionOutput,
@@ -590,28 +351,10 @@ class LearPreTrainedModel(PreTrainedModel):
         strategy: str | None = None,
         threshold: float | None = None,
     ) -> list[list[Span]]:
-        """Decode model outputs into spans over token positions with the config's settings.
-
-        `nested=False` forces flat decoding on a nested model; `threshold` overrides all three thresholds. Flat decoding
-        uses `config.label_thresholds` (per label, calibrated on a dev set) where they are set.
-        """
-        config = self.config
-        nested = config.nested if nested is None else nested
-        start_threshold = threshold if threshold is not None else config.start_threshold
-        end_threshold = threshold if threshold is not None else config.end_threshold
-        if threshold is None and config.label_thresholds is not None and not nested:
-            start_threshold = end_threshold = config.label_thresholds
-        span_threshold = threshold if threshold is not None else config.span_threshold
-        if nested:
-            if outputs.span_logits is None:
-                raise ValueError("nested decoding needs span_logits: this model was built with nested=False")
-            return decode_nested_spans(
-                outputs.start_logits, outputs.end_logits, outputs.span_logits, start_mask, end_mask,
-                start_threshold, end_threshold, span_threshold, config.max_span_length, config.allow_overlaps,
-            )  # fmt: skip
-        return decode_flat_spans(
-            outputs.start_logits, outputs.end_logits, start_mask, end_mask,
-            strategy or config.decode_strategy, start_threshold, end_threshold, config.max_span_length,
+        """Decode model outputs into spans over token positions with the config's settings (`decode_spans`)."""
+        return decode_spans(
+            self.config, outputs.start_logits, outputs.end_logits, outputs.span_logits, start_mask, end_mask,
+            nested=nested, strategy=strategy, threshold=threshold,
         )  # fmt: skip
 
 
@@ -621,7 +364,9 @@ class LearForSpanExtraction(LearPreTrainedModel):
     The text and every label's description are encoded by the same encoder; the fusion module gives one token
     representation per label; per-label start/end classifiers (and, when `config.nested`, a span classifier) mark
     span boundaries. The tokenized label descriptions live in the config, so a saved model predicts with no extra
-    input; at inference (eval mode, no grad) their representations are computed once and cached.
+    input. `forward` encodes them in every call (so training backpropagates through them) unless given their states:
+    a caller that predicts repeatedly computes them once with `compute_label_states()` and passes `label_states=`,
+    as the span-extraction pipeline does.
 
     Example:
 
@@ -645,7 +390,6 @@ class LearForSpanExtraction(LearPreTrainedModel):
         self.fusion = FUSION_CLASSES[config.fusion_type](config)
         self.span_head = LearSpanHead(config)
         self.nested_head = LearNestedHead(config) if config.nested else None
-        self._label_cache: tuple[tuple, LearLabelStates] | None = None
         self.post_init()
 
     # -- construction and labels --------------------------------------------------------------------------------------
@@ -694,7 +438,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
 
         Labels already known keep their trained classifier rows; a new label's rows start from the mean of the
         trained rows: it is scored at once, but from its description alone it is not found (0 F1 in our held-out-label
-        benchmark, docs/inference.md): fine-tune on examples of it. The tokenizer defaults to the one saved with the model (`name_or_path`).
+        benchmark, docs/inference.md): fine-tune on examples of it. The tokenizer defaults to the one saved with the
+        model (`name_or_path`). Label states computed before (`compute_label_states()`) must be computed again.
         """
         if not labels:
             raise ValueError("set_labels needs at least one label")
@@ -715,7 +460,6 @@ class LearForSpanExtraction(LearPreTrainedModel):
         self.config.label2id = {name: i for i, name in enumerate(labels)}
         self.config.label_descriptions = descriptions
         self.config.label_input_ids = label_input_ids
-        self.clear_label_cache()
 
     def _labelwise_layers(self) -> list[LearLabelwiseLinear]:
         return [module for module in self.modules() if isinstance(module, LearLabelwiseLinear)]
@@ -729,28 +473,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
                 f"none could be loaded from {self.config.name_or_path!r}"
             ) from error
 
-    # -- saving -------------------------------------------------------------------------------------------------------
-
-    def save_pretrained(self, save_directory, *args: Any, **kwargs: Any):
-        """`PreTrainedModel.save_pretrained`, plus the inference pipeline and a model card: every LEAR checkpoint (the
-        Trainer's included) names the pipeline in `config.json` (`custom_pipelines`) and carries `pipeline_lear.py`
-        (with the `windowing.py` it imports), so that `pipeline(model=dir, trust_remote_code=True)` works without
-        `lear`; a folder without a README.md gets the card `lear.model_card` builds from the config (labels,
-        descriptions, usage; `run_lear.py` writes the full one with scores and recipe)."""
-        # This relative import is also what ships the pipeline's code: transformers copies a custom model's module and
-        # its relative imports next to the weights (before any push to the Hub), and into the remote-code cache when
-        # loading, so a model loaded with trust_remote_code saves its pipeline too. It sits here, not at the top,
-        # because the pipeline module imports transformers.pipelines, which the model itself does not need.
-        from .model_card import write_default_card
-        from .pipeline_lear import custom_pipelines_config
-
-        self.config.custom_pipelines = custom_pipelines_config()
-        saved = super().save_pretrained(save_directory, *args, **kwargs)
-        if kwargs.get("is_main_process", True):
-            write_default_card(save_directory, self.config)
-        return saved
-
-    # -- label representations and their cache ------------------------------------------------------------------------
+    # -- label representations ----------------------------------------------------------------------------------------
 
     def label_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The tokenized label descriptions as padded `input_ids` and `attention_mask`, both `[C, Lq]`."""
@@ -771,39 +494,14 @@ class LearForSpanExtraction(LearPreTrainedModel):
         return input_ids, attention_mask
 
     def compute_label_states(self) -> LearLabelStates:
-        """Encode the label descriptions (with gradients when training) and prepare them for fusion."""
+        """Encode the label descriptions (`config.label_input_ids`) and prepare them for fusion.
+
+        `forward` calls this when it is not given `label_states`, with gradients when they are enabled (training).
+        To predict repeatedly, call it once under `torch.no_grad()` and pass the result to each forward; compute them
+        again after anything that changes them: `set_labels`, new weights, a move to another device or dtype."""
         input_ids, attention_mask = self.label_batch()
         label_hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return self.fusion.prepare_labels(label_hidden, attention_mask)
-
-    def _label_cache_key(self) -> tuple:
-        # In-place weight edits (load_state_dict, `p.add_()` under no_grad, foreach optimizers) bump a parameter's
-        # version counter, device or dtype moves change its storage, and any label change changes the ids: each
-        # invalidates the cache. Fused optimizers and `.data` edits bump no counter: `label_states` drops the cache on
-        # every forward that may train, and `train()`/`eval()` drop it too.
-        weights = tuple((p.data_ptr(), p._version) for p in self.parameters())
-        return weights, tuple(map(tuple, self.config.label_input_ids))
-
-    def label_states(self) -> LearLabelStates:
-        """Label states, cached when they cannot need gradients (eval mode under `torch.no_grad()`)."""
-        if self.training or torch.is_grad_enabled():
-            self.clear_label_cache()  # an optimizer step may follow, unseen by the version counters (fused AdamW)
-            return self.compute_label_states()
-        key = self._label_cache_key()
-        if self._label_cache is None or self._label_cache[0] != key:
-            self._label_cache = (key, self.compute_label_states())
-        return self._label_cache[1]
-
-    def clear_label_cache(self) -> None:
-        self._label_cache = None
-
-    def train(self, mode: bool = True):
-        self.clear_label_cache()
-        return super().train(mode)
-
-    def _load_from_state_dict(self, *args, **kwargs):
-        self.clear_label_cache()
-        return super()._load_from_state_dict(*args, **kwargs)
 
     # -- forward ------------------------------------------------------------------------------------------------------
 
@@ -817,6 +515,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
         start_labels: torch.Tensor | None = None,
         end_labels: torch.Tensor | None = None,
         span_labels: torch.Tensor | None = None,
+        label_states: LearLabelStates | None = None,
         return_dict: bool | None = None,
     ) -> LearSpanExtractionOutput | tuple:
         r"""
@@ -824,6 +523,9 @@ class LearForSpanExtraction(LearPreTrainedModel):
         start_labels, end_labels (`[B, L, C]`, 0/1, -100 to ignore a position): gold span boundaries.
         span_labels (`[B, L, L, C]`, 0/1, nested models only): gold spans, `span_labels[b, i, j, c] = 1` for a span
             from token i to token j (inclusive) of label c.
+        label_states (`LearLabelStates`, *optional*): the label descriptions' states from `compute_label_states()`,
+            for a caller that predicts repeatedly; computed here from `config.label_input_ids` when not given (always
+            when training, so that gradients reach the encoder through the descriptions).
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         if attention_mask is None:
@@ -837,7 +539,12 @@ class LearForSpanExtraction(LearPreTrainedModel):
             inputs_embeds=inputs_embeds,
         ).last_hidden_state  # [B, L, H]
         text_hidden = self.dropout(text_hidden)
-        label_start, label_end, fused = self.labelwise_boundary_logits(text_hidden, self.label_states())  # [B, L, C]
+        if label_states is None:
+            label_states = self.compute_label_states()
+        elif len(label_states.keys) != self.config.num_labels:
+            message = f"label_states hold {len(label_states.keys)} labels, the model {self.config.num_labels}"
+            raise ValueError(f"{message}: compute them again (compute_label_states()) after set_labels")
+        label_start, label_end, fused = self.labelwise_boundary_logits(text_hidden, label_states)  # [B, L, C]
         none_start, none_end = self.no_boundary_logits(text_hidden)  # [B, L] each, or None (sigmoid boundaries)
         start_logits, end_logits = self.decodable_logits(label_start, label_end, none_start, none_end)
 
@@ -854,9 +561,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
                 loss = loss + softmax_boundary_loss(label_end, none_end, end_labels, attention_mask)
             else:
                 pos_weight = self.config.boundary_pos_weight
-                loss = boundary_loss(start_logits, start_labels, attention_mask, pos_weight) + boundary_loss(
-                    end_logits, end_labels, attention_mask, pos_weight
-                )
+                loss = boundary_loss(start_logits, start_labels, attention_mask, pos_weight)
+                loss = loss + boundary_loss(end_logits, end_labels, attention_mask, pos_weight)
             if self.nested_head is not None:
                 if span_labels is None:
                     raise ValueError("a nested LEAR model needs span_labels for its loss")
@@ -925,7 +631,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
         `[B, L, L, C]` (unscored cells at the dtype's minimum)."""
         cells = self._span_cells(start_logits, end_logits, attention_mask, start_labels, end_labels)
         cell_logits = self.nested_head(fused, cells)
-        return cells, cell_logits, _scatter_cells(cell_logits, cells, start_logits.shape, start_logits.shape[1])
+        return cells, cell_logits, _scatter_cells(cell_logits, cells, start_logits.shape)
 
     def _span_cells(self, start_logits, end_logits, attention_mask, start_labels, end_labels) -> torch.Tensor:
         """(batch, start, end, label) cells the nested head scores: predicted starts x predicted ends, plus, when
@@ -941,7 +647,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
         candidates = (
             candidates
             & (valid[:, :, None] & valid[:, None, :]).unsqueeze(-1)
-            & _upper_triangle(length, start_logits.device)[None, :, :, None]
+            & upper_triangle(length, start_logits.device)[None, :, :, None]
         )  # [B, L, L, C]
         return candidates.nonzero()
 
@@ -976,9 +682,10 @@ def _logit(probability: float) -> float:
     return math.log(probability / (1.0 - probability))
 
 
-def _scatter_cells(cell_logits: torch.Tensor, cells: torch.Tensor, boundary_shape, length: int) -> torch.Tensor:
-    """Place the scored cells in a dense `[B, L, L, C]` tensor; unscored cells hold the dtype's minimum."""
-    batch_size, _, num_labels = boundary_shape
+def _scatter_cells(cell_logits: torch.Tensor, cells: torch.Tensor, boundary_shape: torch.Size) -> torch.Tensor:
+    """Place the scored cells in a dense `[B, L, L, C]` tensor (`boundary_shape` is `[B, L, C]`); unscored cells hold
+    the dtype's minimum."""
+    batch_size, length, num_labels = boundary_shape
     dense = cell_logits.new_full((batch_size, length, length, num_labels), torch.finfo(cell_logits.dtype).min)
     batch, start, end, label = cells.unbind(-1)
     return dense.index_put((batch, start, end, label), cell_logits)
@@ -1034,11 +741,9 @@ def span_loss(
 
 
 __all__ = [
-    "LearPreTrainedModel",
     "LearForSpanExtraction",
+    "LearLabelStates",
+    "LearPreTrainedModel",
     "LearSpanExtractionOutput",
-    "Span",
-    "decode_flat_spans",
-    "decode_nested_spans",
     "tokenize_label_descriptions",
 ]

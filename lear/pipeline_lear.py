@@ -3,12 +3,14 @@
 
 This module imports only torch, transformers and its sibling `windowing`, so that `save_pretrained` can copy it next
 to a checkpoint: `pipeline(model=dir, trust_remote_code=True)` then works where the `lear` package is not installed
-(the checkpoint's `config.json` names this class under `custom_pipelines`).
+(the checkpoint's `config.json` names this class under `custom_pipelines`, `configuration_lear.REMOTE_TASK`).
 
 Flow, as in transformers' own `ChunkPipeline`s (question answering, token classification with a stride):
 `preprocess` cuts one text into token windows (`windowing.encode_windows`), the pipeline's DataLoader batches
 windows from any number of texts, `_forward` runs the model and the vectorised decoder on the whole batch, and
-`postprocess` maps the windows' token spans back to character offsets in the whole text and merges them.
+`postprocess` maps the windows' token spans back to character offsets in the whole text and merges them. The label
+descriptions' states do not depend on the text: the pipeline computes them once per label set and passes them to
+every forward (`label_states=`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import types
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from transformers.pipelines.base import ChunkPipeline
@@ -27,13 +29,11 @@ from transformers.pipelines.base import ChunkPipeline
 from .windowing import TextWindow, encode_windows, merge_char_spans, pad_windows, window_spans_to_char_spans
 
 
-TASK = "span-extraction"
-# The task name under which a saved checkpoint's config.json (`custom_pipelines`) names this pipeline for remote code.
-# It differs from TASK on purpose: `pipeline(task, model=dir)` asks for `trust_remote_code=True` whenever `task` is a
-# key of the checkpoint's `custom_pipelines`, even when the `lear` package has registered `task` in this process. With
-# distinct names, `import lear; pipeline("span-extraction", model=dir)` runs the installed code, and
-# `pipeline(model=dir, trust_remote_code=True)` (no task: the config names it) runs the code saved with the weights.
-REMOTE_TASK = "lear-span-extraction"
+if TYPE_CHECKING:
+    from .modeling_lear import LearLabelStates
+
+
+TASK = "span-extraction"  # saved checkpoints name the pipeline under another one: `configuration_lear.REMOTE_TASK`
 DEFAULT_BATCH_SIZE = 8
 # `overlap=`: "keep" returns every label's spans, so two labels may claim the same characters (a flat model's labels
 # are decoded independently); "best_label" keeps, where spans overlap, the highest-scoring one.
@@ -50,17 +50,6 @@ class WindowPrediction:
 
     window: TextWindow
     spans: list
-
-
-def custom_pipelines_config() -> dict[str, dict[str, Any]]:
-    """The `custom_pipelines` entry that `LearForSpanExtraction.save_pretrained` writes into `config.json`."""
-    return {
-        REMOTE_TASK: {
-            "impl": f"{__name__.rsplit('.', 1)[-1]}.{SpanExtractionPipeline.__name__}",
-            "pt": ["AutoModel"],  # resolved by name in `transformers`; AutoModel follows the config's auto_map
-            "type": "text",
-        }
-    }
 
 
 class SpanExtractionPipeline(ChunkPipeline):
@@ -99,8 +88,10 @@ class SpanExtractionPipeline(ChunkPipeline):
     - `progress_bar` (`bool`, default `False`): a tqdm bar on stderr over the windows of the call (its total grows as
       texts are cut into windows), for long texts and large inputs.
 
-    The model runs in eval mode under `torch.no_grad()`, so the label representations are computed once per label
-    set and reused for every batch (the model's label cache).
+    The model runs in eval mode under `torch.no_grad()`. The label descriptions' states are computed once per label
+    set (again after `set_labels`, the pipeline's or the model's) and passed to every forward. Like an exported ONNX
+    graph, the pipeline takes its model's weights as fixed: after changing them in place (training the model on),
+    call `reset_label_states()`.
 
     Example:
 
@@ -137,8 +128,9 @@ class SpanExtractionPipeline(ChunkPipeline):
             )
         if self._batch_size is None:
             self._batch_size = DEFAULT_BATCH_SIZE
-        # Dropout off, and (with the no_grad context of `Pipeline.forward`) the model's label cache is used.
-        self.model.eval()
+        self.model.eval()  # dropout off
+        # (model, label ids, states): the label states of the last forward and what they were computed for
+        self._label_states: tuple[Any, list[list[int]], LearLabelStates] | None = None
 
     # -- parameters ---------------------------------------------------------------------------------------------------
 
@@ -221,6 +213,23 @@ class SpanExtractionPipeline(ChunkPipeline):
                 "labels on the torch model (set_labels), then export it again"
             )
         self.model.set_labels(dict(labels), self.tokenizer)
+        self.reset_label_states()
+
+    def reset_label_states(self) -> None:
+        """Drop the label states, so that the next forward computes them from the model as it is now."""
+        self._label_states = None
+
+    def _label_state_inputs(self) -> dict[str, LearLabelStates]:
+        """`{"label_states": ...}` for the model's current labels, computed when the labels or the model changed;
+        `{}` for a model with its label states built in (an exported ONNX graph)."""
+        compute = getattr(self.model, "compute_label_states", None)
+        if compute is None:
+            return {}
+        label_ids = self.model.config.label_input_ids
+        held = self._label_states
+        if held is None or held[0] is not self.model or held[1] != label_ids:
+            held = self._label_states = (self.model, [list(row) for row in label_ids], compute())
+        return {"label_states": held[2]}
 
     def model_max_length(self) -> int:
         """Longest window the encoder accepts: its position limit, capped by the tokenizer's `model_max_length`."""
@@ -329,7 +338,7 @@ class SpanExtractionPipeline(ChunkPipeline):
         windows = model_inputs["window"] if batched else [model_inputs["window"]]
         batch = self._collate(windows)
         start_mask, end_mask = batch.pop("start_mask"), batch.pop("end_mask")
-        outputs = self.model(**batch)
+        outputs = self.model(**batch, **self._label_state_inputs())
         # One vectorised decode for the whole batch; the masks keep spans off special tokens, padding and pieces inside
         # a unit of the text (the rule training used, `windowing.char_boundaries`).
         spans = self.model.decode(outputs, start_mask=start_mask, end_mask=end_mask, nested=nested, threshold=threshold)
@@ -462,4 +471,4 @@ def _is_torch_dataset(inputs: Any) -> bool:
     return isinstance(inputs, torch.utils.data.Dataset)
 
 
-__all__ = ["OVERLAP_CHOICES", "SpanExtractionPipeline", "TASK", "REMOTE_TASK", "custom_pipelines_config"]
+__all__ = ["OVERLAP_CHOICES", "SpanExtractionPipeline", "TASK"]

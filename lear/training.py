@@ -32,8 +32,9 @@ import torch
 from accelerate.utils import pad_across_processes
 
 from . import windowing
+from .decoding_lear import Span
 from .metrics import load_span_f1, span_scores
-from .modeling_lear import LearSpanExtractionOutput, Span
+from .modeling_lear import LearSpanExtractionOutput
 from .windowing import (
     CharSpan,
     TextWindow,
@@ -484,10 +485,11 @@ def predictions_by_threshold(
     was_training = model.training
     model.eval()
     with torch.no_grad():
+        label_states = model.compute_label_states()  # once for the split: they do not depend on the text
         for batch in loader:
             labels = (batch["start_labels"], batch["end_labels"])
             inputs = {name: value.to(device) for name, value in batch.items() if name not in LABEL_NAMES}
-            outputs = model(**inputs)
+            outputs = model(**inputs, label_states=label_states)
             kept.append(((outputs.start_logits.float().cpu(), outputs.end_logits.float().cpu()), labels))
     model.train(was_training)
     preprocess = make_preprocess_logits_for_metrics(model)

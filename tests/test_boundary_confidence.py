@@ -23,8 +23,12 @@ def constant_models(tmp_path, toy_tokenizer):
     toy_tokenizer.save_pretrained(tmp_path / "lear")
     tags = bio_tag_names(list(TOY_LABELS))
     tagger = BertForTokenClassification(
-        tiny_encoder_config(len(toy_tokenizer), num_labels=len(tags), id2label=dict(enumerate(tags)),
-                            label2id={tag: k for k, tag in enumerate(tags)})  # fmt: skip
+        tiny_encoder_config(
+            len(toy_tokenizer),
+            num_labels=len(tags),
+            id2label=dict(enumerate(tags)),
+            label2id={tag: k for k, tag in enumerate(tags)},
+        )  # fmt: skip
     )
     with torch.no_grad():
         tagger.classifier.weight.zero_()

@@ -190,7 +190,7 @@ def test_predictions_at_assembles_each_labels_spans_from_its_threshold():
 
 
 def test_drop_overlapping_spans_keeps_the_most_probable_spans_that_share_no_token():
-    from lear.modeling_lear import Span, drop_overlapping_spans
+    from lear.decoding_lear import Span, drop_overlapping_spans
 
     spans = [Span(0, 2, 0, 0.9), Span(1, 1, 1, 0.95), Span(3, 4, 0, 0.5), Span(2, 3, 1, 0.6), Span(6, 6, 0, 0.1)]
     assert drop_overlapping_spans(spans) == [Span(1, 1, 1, 0.95), Span(2, 3, 1, 0.6), Span(6, 6, 0, 0.1)]

@@ -278,7 +278,7 @@ def test_attention_fusion_never_materialises_a_per_label_token_hidden_tensor(mak
     num_labels, hidden_size = model.config.num_labels, model.config.hidden_size
     label_length = model.label_batch()[0].shape[1]
     with torch.no_grad():
-        label_states = model.label_states()
+        label_states = model.compute_label_states()
         text_hidden = model.encoder(**batch.inputs).last_hidden_state
         with LargestTensor() as probe:
             fused = model.fusion(text_hidden, label_states)
@@ -424,7 +424,7 @@ def test_fusion_residual_adds_the_encoder_states_to_every_label(make_tiny_model,
     with torch.no_grad():
         outputs = model(**inputs)
         text = model.encoder(**inputs).last_hidden_state
-        fused = model.fusion(text, model.label_states())
+        fused = model.fusion(text, model.compute_label_states())
         expected_start, expected_end = model.span_head(fused + text if residual else fused)
     torch.testing.assert_close(outputs.start_logits, expected_start, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(outputs.end_logits, expected_end, atol=1e-5, rtol=1e-5)

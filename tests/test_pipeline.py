@@ -1,5 +1,5 @@
 """The "span-extraction" pipeline: registration and remote code, input forms, offsets (property-based), long texts
-and window edges, batching and the label cache, edge inputs, label options."""
+and window edges, batching and the label states, edge inputs, label options."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from toy_batches import toy_batch
 from transformers import Trainer, TrainingArguments, pipeline
 
 from lear import LearForSpanExtraction, SpanExtractionPipeline
-from lear.pipeline_lear import REMOTE_TASK, custom_pipelines_config
+from lear.configuration_lear import REMOTE_TASK, custom_pipelines_config
 from lear.windowing import encode_windows
 
 
@@ -150,7 +150,7 @@ def assert_valid_entities(entities, text: str, label_names) -> None:
 def test_task_is_registered_and_loads_a_saved_checkpoint(flat_pipe, flat_dir):
     assert isinstance(flat_pipe, SpanExtractionPipeline)
     assert flat_pipe.task == "span-extraction"
-    assert not flat_pipe.model.training  # eval mode: no dropout, and the label cache is used
+    assert not flat_pipe.model.training  # eval mode: no dropout
     config = json.loads((flat_dir / "config.json").read_text())
     assert config["custom_pipelines"] == custom_pipelines_config()
     assert config["auto_map"]["AutoModel"] == "modeling_lear.LearForSpanExtraction"
@@ -418,7 +418,7 @@ def test_text_three_times_the_model_length_keeps_entities_at_window_edges(keywor
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Batching and the label cache
+# Batching and the label states
 # ---------------------------------------------------------------------------------------------------------------------
 
 BATCH_TEXTS = [
@@ -444,7 +444,7 @@ def test_batched_and_one_by_one_predictions_are_identical(flat_pipe, nested_pipe
     assert_same_predictions(listed_one_at_a_time, one_by_one)
 
 
-def test_cached_and_uncached_label_states_give_identical_predictions(flat_pipe, monkeypatch):
+def test_label_states_are_computed_once_and_predict_as_states_computed_every_batch(flat_pipe, monkeypatch):
     model = flat_pipe.model
     calls = []
     compute = model.compute_label_states
@@ -454,16 +454,47 @@ def test_cached_and_uncached_label_states_give_identical_predictions(flat_pipe, 
         return compute()
 
     monkeypatch.setattr(model, "compute_label_states", counting_compute)
-    model.clear_label_cache()
-    cached = flat_pipe(BATCH_TEXTS, batch_size=2, max_length=24)
+    flat_pipe.reset_label_states()
+    once = flat_pipe(BATCH_TEXTS, batch_size=2, max_length=24)
     assert len(calls) == 1  # one label encoding for the whole call, over all its batches of windows
-    assert_same_predictions(flat_pipe(BATCH_TEXTS, batch_size=3, max_length=24), cached)
+    assert_same_predictions(flat_pipe(BATCH_TEXTS, batch_size=3, max_length=24), once)
     assert len(calls) == 1  # and none for a second call with the same labels
 
-    monkeypatch.setattr(model, "label_states", counting_compute)  # bypass the cache: encode labels every batch
-    uncached = flat_pipe(BATCH_TEXTS, batch_size=2, max_length=24)
+    monkeypatch.setattr(flat_pipe, "_label_state_inputs", dict)  # no states passed: the model encodes every batch
+    every_batch = flat_pipe(BATCH_TEXTS, batch_size=2, max_length=24)
     assert len(calls) > 3
-    assert uncached == cached
+    assert every_batch == once
+
+
+def test_after_set_labels_the_pipeline_predicts_with_the_new_labels(toy_tokenizer):
+    """Whichever `set_labels` is called, the pipeline's or the model's own, the next call encodes the new labels: it
+    predicts as a pipeline built afresh on the relabelled model."""
+    text = "Alice lives in Paris and Bob works for Acme"
+    relabelled = {"PER": TOY_LABELS["PER"], "LOC": "rivers, mountains and seas", "TEAM": "names of sports teams"}
+    for whose in ("pipeline", "model"):
+        model = build_model(toy_tokenizer, boundary_bias=2.0)
+        pipe = pipeline("span-extraction", model=model, tokenizer=toy_tokenizer, device="cpu")
+        before = pipe(text)
+        if whose == "pipeline":
+            pipe.set_labels(relabelled)
+        else:
+            model.set_labels(relabelled, toy_tokenizer)
+        after = pipe(text)
+        fresh = pipeline("span-extraction", model=model, tokenizer=toy_tokenizer, device="cpu")(text)
+        assert after == fresh and after != before, whose
+        assert {entity["entity_group"] for entity in after} <= set(relabelled), whose
+
+
+def test_reset_label_states_takes_in_weights_changed_in_place(toy_tokenizer):
+    model = build_model(toy_tokenizer, boundary_bias=2.0)
+    pipe = pipeline("span-extraction", model=model, tokenizer=toy_tokenizer, device="cpu")
+    text = "Alice lives in Paris and Bob works for Acme"
+    pipe(text)
+    with torch.no_grad():
+        model.fusion.label_proj.weight.mul_(3)  # only the label states change
+    pipe.reset_label_states()
+    fresh = pipeline("span-extraction", model=model, tokenizer=toy_tokenizer, device="cpu")
+    assert pipe(text, threshold=0.3) == fresh(text, threshold=0.3)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -679,7 +710,7 @@ def test_new_labels_at_inference(toy_tokenizer):
     calls = []
     compute = model.compute_label_states
     model.compute_label_states = lambda: calls.append(1) or compute()
-    pipe(text, labels=new)  # same descriptions: no re-encoding, the cache still holds
+    pipe(text, labels=new)  # same descriptions: no re-encoding, the pipeline's label states still hold
     assert calls == []
     pipe(text, labels={"TEAM": "sports teams and clubs", "PER": None})  # a new description: encoded once
     assert calls == [1] and model.config.label_descriptions[-1] == "sports teams and clubs"

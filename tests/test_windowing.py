@@ -12,7 +12,7 @@ from conftest import build_sentencepiece_style_tokenizer
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
 
-from lear.modeling_lear import Span
+from lear.decoding_lear import Span
 from lear.windowing import (
     NO_SPAN,
     CharSpan,

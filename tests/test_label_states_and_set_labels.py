@@ -1,12 +1,12 @@
-"""Label knowledge at inference: the cached label representations, what invalidates them, and replacing the label
-set with `set_labels`."""
+"""Label knowledge at inference and in training: the label descriptions' states passed to `forward` (or computed
+in it), and replacing the label set with `set_labels`."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 from conftest import TOY_LABELS, tokenize_label_descriptions
-from toy_batches import toy_batch
+from toy_batches import toy_batch, training_targets
 
 
 def count_label_encodings(model) -> list[int]:
@@ -22,99 +22,90 @@ def count_label_encodings(model) -> list[int]:
     return calls
 
 
-def cached_logits(model, inputs) -> torch.Tensor:
-    """Inference as the pipeline runs it: eval mode (set once, by the caller), no grad: label states may be cached."""
-    assert not model.training
-    with torch.no_grad():
-        outputs = model(**inputs)
-    return torch.cat([outputs.start_logits, outputs.end_logits], dim=-1)
+def all_logits(outputs) -> list[torch.Tensor]:
+    return [logits for logits in (outputs.start_logits, outputs.end_logits, outputs.span_logits) if logits is not None]
 
 
-def uncached_logits(model, inputs) -> torch.Tensor:
-    """The same no-grad inference (so the same kernels, bit for bit) after dropping the cache by hand: the label states
-    are encoded afresh."""
-    model.clear_label_cache()
-    return cached_logits(model, inputs)
-
-
-def grad_enabled_logits(model, inputs) -> torch.Tensor:
-    """Eval mode with gradients enabled: the label states are always recomputed, never cached."""
-    assert not model.training
-    with torch.enable_grad():
-        outputs = model(**inputs)
-    return torch.cat([outputs.start_logits, outputs.end_logits], dim=-1).detach()
-
-
-# -- the label cache ------------------------------------------------------------------------------------------------
+# -- label states ---------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
-def test_cached_and_uncached_label_states_give_identical_logits(make_tiny_model, toy_tokenizer, nested):
-    model = make_tiny_model(nested=nested).eval()
+def test_given_label_states_give_the_logits_of_states_computed_in_forward(make_tiny_model, toy_tokenizer, nested):
+    model = make_tiny_model(nested=nested, initializer_range=0.2).eval()
     inputs = toy_batch(toy_tokenizer).inputs
-    calls = count_label_encodings(model)
-    first = cached_logits(model, inputs)
-    second = cached_logits(model, inputs)
-    assert len(calls) == 1, "the second no-grad eval forward re-encoded the labels"
-    assert torch.equal(first, second)
-    assert torch.equal(second, uncached_logits(model, inputs))
-    assert len(calls) == 2
-    # with autograd on, the fusion's tanh runs its plain kernel instead of the no-grad CPU form: equal to rounding
-    torch.testing.assert_close(grad_enabled_logits(model, inputs), second, rtol=1e-5, atol=1e-6)
-    assert len(calls) == 3
+    with torch.no_grad():  # the same no-grad kernels both ways, so the logits agree bit for bit
+        computed = model(**inputs)
+        given = model(**inputs, label_states=model.compute_label_states())
+    assert len(all_logits(given)) == (3 if nested else 2)
+    for expected, actual in zip(all_logits(computed), all_logits(given)):
+        assert torch.equal(actual, expected)
 
 
-def test_label_states_are_not_cached_while_training(make_tiny_model, toy_tokenizer):
-    model = make_tiny_model()
+def test_forward_encodes_the_labels_in_every_call_unless_given_their_states(make_tiny_model, toy_tokenizer):
+    model = make_tiny_model().eval()
     inputs = toy_batch(toy_tokenizer).inputs
     calls = count_label_encodings(model)
-    model.train()
     with torch.no_grad():
         model(**inputs)
         model(**inputs)
-    assert len(calls) == 2
+        assert len(calls) == 2  # no copy kept inside the model
+        states = model.compute_label_states()
+        model(**inputs, label_states=states)
+        model(**inputs, label_states=states)
+    assert len(calls) == 3
 
 
-@pytest.mark.parametrize(
-    "event",
-    ["train()", "load_state_dict", "set_labels", "in-place encoder edit", "in-place fusion edit", "fused AdamW step"],
-)
-def test_label_cache_is_invalidated_by(make_tiny_model, toy_tokenizer, event):
-    model = make_tiny_model(seed=0).eval()
-    other = make_tiny_model(seed=1).eval()
+def test_eval_forward_without_label_states_follows_weights_changed_in_place(make_tiny_model, toy_tokenizer):
+    """What the removed cache had to track (`.data` edits, fused AdamW steps bump no version counter) cannot go stale:
+    states computed in the call are always those of the current weights."""
+    model = make_tiny_model(initializer_range=0.2).eval()
     inputs = toy_batch(toy_tokenizer).inputs
-    calls = count_label_encodings(model)
-    before = cached_logits(model, inputs)
-    cached_logits(model, inputs)
-    assert len(calls) == 1
+    with torch.no_grad():
+        before = model(**inputs).start_logits
+        model.fusion.label_proj.weight.data.add_(1)  # changes the label states only
+        after = model(**inputs).start_logits
+        assert not torch.equal(after, before)
+        assert torch.equal(after, model(**inputs, label_states=model.compute_label_states()).start_logits)
 
-    if event == "train()":
-        model.train()
-        with torch.no_grad():  # an edit the version counters do not see (.data): only train() can drop the cache
-            model.fusion.label_proj.weight.data.add_(1)
-        model.eval()
-    elif event == "load_state_dict":
-        model.load_state_dict(other.state_dict())
-    elif event == "set_labels":
-        model.set_labels(dict(TOY_LABELS, LOC="cities and countries"), toy_tokenizer)
-    elif event == "in-place encoder edit":
-        with torch.no_grad():
-            model.encoder.embeddings.word_embeddings.weight.add_(1)
-    elif event == "in-place fusion edit":
-        with torch.no_grad():
-            model.fusion.label_proj.weight.add_(1)
-    elif event == "fused AdamW step":
-        # training in eval mode (no dropout) with a fused optimiser, which does not bump the version counters
-        optimizer = torch.optim.AdamW(model.parameters(), lr=0.1, fused=True)
-        model(**inputs).start_logits.sum().backward()
-        optimizer.step()
 
-    after = cached_logits(model, inputs)
-    assert len(calls) >= 2, "the labels were not re-encoded"
-    assert torch.equal(after, uncached_logits(model, inputs))
-    assert not torch.equal(after, before)
-    if event == "load_state_dict":
-        assert torch.equal(after, cached_logits(other, inputs))
+def test_label_states_for_another_number_of_labels_are_refused(make_tiny_model, toy_tokenizer):
+    model = make_tiny_model().eval()
+    inputs = toy_batch(toy_tokenizer).inputs
+    with torch.no_grad():
+        stale = model.compute_label_states()
+        model.set_labels(dict(TOY_LABELS, MISC="names of events"), toy_tokenizer)
+        with pytest.raises(ValueError, match="compute them again"):
+            model(**inputs, label_states=stale)
+        assert model(**inputs, label_states=model.compute_label_states()).start_logits.shape[-1] == 4
+
+
+def description_only_token(model, inputs) -> int:
+    """A token id that some label description holds and no text of the batch does."""
+    in_text = set(inputs["input_ids"].flatten().tolist())
+    candidates = sorted({token for row in model.config.label_input_ids for token in row} - in_text)
+    assert candidates, "the toy descriptions share every token with the toy texts"
+    return candidates[0]
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+def test_a_training_step_backpropagates_through_the_label_descriptions(make_tiny_model, toy_tokenizer, nested):
+    model = make_tiny_model(nested=nested).train()
+    batch = toy_batch(toy_tokenizer)
+    token = description_only_token(model, batch.inputs)
+    embeddings = model.encoder.get_input_embeddings().weight
+
+    targets = training_targets(batch, nested)
+    model(**batch.inputs, **targets).loss.backward()
+    assert embeddings.grad[token].abs().sum() > 0  # reached the encoder through a description alone
+    assert model.fusion.label_proj.weight.grad.abs().sum() > 0
+
+    # states computed without gradients and passed in cut that path: the encoder learns from the texts alone
+    model.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        frozen = model.compute_label_states()
+    model(**batch.inputs, **targets, label_states=frozen).loss.backward()
+    assert embeddings.grad[token].abs().sum() == 0
+    assert model.fusion.label_proj.weight.grad is None
 
 
 # -- set_labels -----------------------------------------------------------------------------------------------------
