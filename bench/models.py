@@ -18,6 +18,7 @@ from transformers import AutoModelForTokenClassification
 from bench.baselines import MrcForSpanExtraction
 from bench.common import Timer, now
 from lear import LearForSpanExtraction, decode_flat_spans
+from lear.training import optimizer_param_groups
 
 
 VARIANTS = ("lear", "tagger", "mrc")
@@ -76,7 +77,7 @@ def inference_timer(variant: str, model, batch: Mapping[str, torch.Tensor]) -> T
 
 def make_optimizer(variant: str, model) -> torch.optim.Optimizer:
     params = (
-        model.optimizer_param_groups(LEARNING_RATE, task_layer_lr=10.0) if variant == "lear" else model.parameters()
+        optimizer_param_groups(model, LEARNING_RATE, task_layer_lr=10.0) if variant == "lear" else model.parameters()
     )
     return torch.optim.AdamW(params, lr=LEARNING_RATE, weight_decay=0.01)
 

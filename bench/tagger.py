@@ -41,6 +41,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils import logging as hf_logging
 
 from lear.metrics import span_scores
+from lear.training import optimizer_param_groups
 from lear.training_args import LearTrainingArguments
 from lear.windowing import LONE_MARKER_LIMIT, LONE_MARKER_SAMPLE_TEXTS, lone_marker_share, word_char_offsets
 
@@ -135,24 +136,6 @@ def first_subtoken_predictions(predictions: np.ndarray, labels: np.ndarray, id2t
             zip(best, labels)]  # fmt: skip
 
 
-def optimizer_groups(model, learning_rate: float, head_lr_multiplier: float, weight_decay: float) -> list[dict]:
-    """The same grouping LEAR's recipe uses: encoder at `learning_rate`, the classifier head at
-    `learning_rate * head_lr_multiplier`, no weight decay on 1-D parameters (biases, LayerNorm)."""
-    base = model.base_model_prefix
-    groups: dict[tuple[bool, bool], list] = {}
-    for name, parameter in model.named_parameters():
-        if parameter.requires_grad:
-            groups.setdefault((not name.startswith(base + "."), parameter.ndim >= 2), []).append(parameter)
-    return [
-        {
-            "params": params,
-            "lr": learning_rate * (head_lr_multiplier if is_head else 1.0),
-            "weight_decay": weight_decay if decays else 0.0,
-        }
-        for (is_head, decays), params in sorted(groups.items())
-    ]
-
-
 def span_predictions(
     predictions: np.ndarray, label_ids: np.ndarray, rows: datasets.Dataset, tag_names: Sequence[str]
 ) -> tuple[list, list, list, list]:
@@ -244,7 +227,8 @@ def train_and_score(args: argparse.Namespace) -> dict:
         compute_metrics=dev_scores if args.select_on_dev else None,
         optimizer_cls_and_kwargs=(
             torch.optim.AdamW,
-            {"params": optimizer_groups(model, args.learning_rate, args.head_lr_multiplier, args.weight_decay)},
+            # LEAR's grouping: the encoder at the learning rate, the classifier at head_lr_multiplier times it
+            {"params": optimizer_param_groups(model, args.learning_rate, args.head_lr_multiplier, args.weight_decay)},
         ),
     )
     started = time.perf_counter()

@@ -15,8 +15,9 @@ import argparse
 import json
 import tempfile
 
+from lear.evaluation import choose_thresholds, predictions_at, predictions_by_threshold
 from lear.metrics import span_scores
-from lear.training import LearDataCollator, choose_thresholds, predictions_at, predictions_by_threshold
+from lear.training import LearDataCollator
 
 
 def policy_scores(model_dir: str, dataset_dir: str, max_seq_length: int, batch_size: int = 32) -> dict:
@@ -31,9 +32,9 @@ def policy_scores(model_dir: str, dataset_dir: str, max_seq_length: int, batch_s
         ])  # fmt: skip
     model, names = job.model, job.model.config.label_names
     collator = LearDataCollator(job.tokenizer, model.config.num_labels, nested=False)
-    dev = predictions_by_threshold(model, job.features["eval"], job.evaluators["eval"], collator, batch_size)
-    test = predictions_by_threshold(model, job.features["predict"], job.evaluators["predict"], collator, batch_size)
-    dev_gold, test_gold = job.evaluators["eval"].gold, job.evaluators["predict"].gold
+    dev = predictions_by_threshold(model, job.evaluation["eval"], collator, batch_size)
+    test = predictions_by_threshold(model, job.evaluation["predict"], collator, batch_size)
+    dev_gold, test_gold = job.evaluation["eval"].gold, job.evaluation["predict"].gold
     policies = {
         "0.5": [0.5] * len(names),
         "per_label": choose_thresholds(dev, dev_gold, names, "per_label"),

@@ -42,6 +42,7 @@ from pathlib import Path
 from data_scripts.errors import CorpusFormatError
 from data_scripts.schema import joined_token_offsets
 from data_scripts.schema import validate_record as validate_schema_record
+from lear.windowing import strip_whitespace
 
 
 logger = logging.getLogger(__name__)
@@ -321,15 +322,6 @@ def collapse_label(sem: str | None) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """Shrink a character span so it neither starts nor ends with whitespace."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def _matching_bracket(text: str, index: int, stop: int) -> int | None:
     """Index of the bracket matching ``text[index]``, scanning towards ``stop`` (exclusive), if any.
 
@@ -455,7 +447,7 @@ def sentence_to_record(sentence: RawSentence, record_id: str, member: str, locat
 
     ``member`` and ``location`` (the sentence id ``MEDLINE:x-i``) locate errors.
     """
-    spans = [(*_trimmed(sentence.text, cons.start, cons.end), cons.sem) for cons in sentence.constituents]
+    spans = [(*strip_whitespace(sentence.text, cons.start, cons.end), cons.sem) for cons in sentence.constituents]
     cuts = {offset for start, end, _ in spans if start < end for offset in (start, end)}
     token_spans = tokenize_sentence(sentence.text, cuts)
     if not token_spans:

@@ -651,32 +651,6 @@ class LearForSpanExtraction(LearPreTrainedModel):
         )  # [B, L, L, C]
         return candidates.nonzero()
 
-    # -- training helpers ---------------------------------------------------------------------------------------------
-
-    def optimizer_param_groups(
-        self, learning_rate: float, task_layer_lr: float = 1.0, weight_decay: float = 0.0
-    ) -> list[dict[str, Any]]:
-        """AdamW parameter groups as in the original recipe: the encoder at `learning_rate`, fusion and heads at
-        `learning_rate * task_layer_lr`; biases and norm weights (1-D parameters) without weight decay.
-
-        Every trainable parameter lands in exactly one group (the original's no-decay group was always empty).
-        """
-        groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
-        for name, parameter in self.named_parameters():
-            if not parameter.requires_grad:
-                continue
-            is_task_layer = not name.startswith("encoder.")
-            decays = parameter.ndim >= 2
-            groups.setdefault((is_task_layer, decays), []).append(parameter)
-        return [
-            {
-                "params": params,
-                "lr": learning_rate * (task_layer_lr if is_task_layer else 1.0),
-                "weight_decay": weight_decay if decays else 0.0,
-            }
-            for (is_task_layer, decays), params in sorted(groups.items())
-        ]
-
 
 def _logit(probability: float) -> float:
     return math.log(probability / (1.0 - probability))

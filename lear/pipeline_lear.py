@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Any
 import torch
 from transformers.pipelines.base import ChunkPipeline
 
-from .windowing import TextWindow, encode_windows, merge_char_spans, pad_windows, window_spans_to_char_spans
+from .windowing import (
+    TextWindow,
+    encode_windows,
+    encoder_position_limit,
+    merge_char_spans,
+    pad_windows,
+    window_spans_to_char_spans,
+)
 
 
 if TYPE_CHECKING:
@@ -232,14 +239,9 @@ class SpanExtractionPipeline(ChunkPipeline):
         return {"label_states": held[2]}
 
     def model_max_length(self) -> int:
-        """Longest window the encoder accepts: its position limit, capped by the tokenizer's `model_max_length`."""
-        encoder = self.model.config.encoder_config
-        limit = getattr(encoder, "max_position_embeddings", None) or 512
-        # RoBERTa-family embeddings number positions from padding_idx + 1, so that many fewer tokens fit.
-        # (an ONNX Runtime-backed model has no encoder module: its tokenizer's limit applies)
-        padding_idx = getattr(getattr(getattr(self.model, "encoder", None), "embeddings", None), "padding_idx", None)
-        if isinstance(padding_idx, int):
-            limit -= padding_idx + 1
+        """Longest window the encoder accepts: its position limit (`windowing.encoder_position_limit`, 512 where its
+        config sets none), capped by the tokenizer's `model_max_length`."""
+        limit = encoder_position_limit(self.model.config.encoder_config) or 512
         tokenizer_limit = getattr(self.tokenizer, "model_max_length", None)
         if isinstance(tokenizer_limit, int) and tokenizer_limit > 0:
             limit = min(limit, tokenizer_limit)

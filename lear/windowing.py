@@ -13,7 +13,10 @@ checkpoint for `trust_remote_code=True` loading.
   shorter than half the stride is ever cut by a window edge.
 - `pad_windows` right-pads windows (or feature rows with the same fields) into batch tensors.
 - `align_entities` maps character-offset entities onto a window's tokens (for training targets).
-- `window_spans_to_char_spans` / `merge_char_spans` turn decoded token spans into character spans of the whole text.
+- `window_row` is a window as the plain columns of a feature row (what `pad_windows` and the training collator read).
+- `window_spans_to_char_spans` / `merge_char_spans` turn decoded token spans into character spans of the whole text;
+  `text_char_spans` does both for the windows of many texts.
+- `encoder_position_limit`: the longest window an encoder's position embeddings take (run_lear and the pipeline).
 """
 
 from __future__ import annotations
@@ -58,10 +61,37 @@ class TextWindow:
     model_inputs: dict = field(default_factory=dict)
 
 
+# Encoders whose position ids start after the padding index (RoBERTa's `create_position_ids_from_input_ids`), so two
+# of their `max_position_embeddings` positions are never used by a token.
+OFFSET_POSITION_MODEL_TYPES = {
+    "roberta", "roberta-prelayernorm", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer", "data2vec-text",
+    "mpnet", "ibert", "luke", "xmod",
+}  # fmt: skip
+
+
+def encoder_position_limit(encoder_config) -> int | None:
+    """Longest input, in tokens, an encoder's absolute position embeddings take; None when its config sets none
+    (relative or rotary positions, or no `max_position_embeddings`)."""
+    limit = getattr(encoder_config, "max_position_embeddings", None)
+    if limit is None or getattr(encoder_config, "position_embedding_type", "absolute") != "absolute":
+        return None
+    return limit - 2 if getattr(encoder_config, "model_type", None) in OFFSET_POSITION_MODEL_TYPES else limit
+
+
 def default_stride(max_length: int) -> int:
     """Overlap between neighbouring windows: a quarter of the window, so entities up to max_length/8 tokens long
     are always whole in the window that owns their start."""
     return max(1, max_length // 4)
+
+
+def window_capacity(tokenizer, max_length: int) -> int:
+    """Text tokens a window of `max_length` tokens holds beside the tokenizer's special tokens."""
+    return max_length - tokenizer.num_special_tokens_to_add(pair=False)
+
+
+def stride_fits(stride: int, capacity: int) -> bool:
+    """Whether neighbouring windows of `capacity` text tokens can share `stride` of them (each must move on)."""
+    return 0 <= stride < capacity
 
 
 def word_char_offsets(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
@@ -157,8 +187,8 @@ def encode_windows(
     if not getattr(tokenizer, "is_fast", True):
         raise ValueError("LEAR windowing needs a fast tokenizer (for offset mappings)")
     stride = default_stride(max_length) if stride is None else stride
-    capacity = max_length - tokenizer.num_special_tokens_to_add(pair=False)
-    if not 0 <= stride < capacity:
+    capacity = window_capacity(tokenizer, max_length)
+    if not stride_fits(stride, capacity):
         raise ValueError(f"stride must lie in [0, {capacity}) for max_length={max_length}, got {stride}")
     if words is not None and len(words) != len(texts):
         raise ValueError(f"got {len(texts)} texts but {len(words)} word lists")
@@ -261,7 +291,7 @@ def _build_window(
         if word_offsets is not None:  # offsets are relative to the word when the input is pre-split
             word_start = word_offsets[word_ids[position]][0]
             start, end = word_start + start, word_start + end
-        start, end = _strip_whitespace(text, start, end)
+        start, end = strip_whitespace(text, start, end)
         # Empty pieces (a lone SentencePiece "▁") and pieces inside a unit can neither start nor end a span.
         start_allowed.append(end > start and boundaries.starts[start])
         end_allowed.append(end > start and boundaries.ends[end - 1])
@@ -283,8 +313,9 @@ def _build_window(
     )
 
 
-def _strip_whitespace(text: str, start: int, end: int) -> tuple[int, int]:
-    """A token's character span without the whitespace some tokenizers include (SentencePiece's "▁" marks a space)."""
+def strip_whitespace(text: str, start: int, end: int) -> tuple[int, int]:
+    """A character span shrunk so that it neither starts nor ends with whitespace (a token's span: some tokenizers
+    include the space before a word, SentencePiece's "▁" marks one; a corpus annotation's, in `data_scripts`)."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -313,6 +344,24 @@ def _keep_one_boundary_per_character(token_spans, start_allowed: list[bool], end
 
 def _field(row: TextWindow | Mapping[str, Any], name: str) -> Any:
     return row.get(name) if isinstance(row, Mapping) else getattr(row, name)
+
+
+def window_row(window: TextWindow, with_token_type_ids: bool = False) -> dict[str, Any]:
+    """A window as plain columns (lists of ints and bools): what `pad_windows` reads, and the window part of a
+    training feature row (`lear.training.LearFeatureBuilder`). `with_token_type_ids` fills in zeros where the
+    tokenizer gave none."""
+    row = {"input_ids": list(window.input_ids)}
+    if with_token_type_ids:
+        row["token_type_ids"] = list(window.token_type_ids or [0] * len(window.input_ids))
+    row.update(
+        length=len(window.input_ids),
+        window_index=window.window_index,
+        token_spans=[list(span) for span in window.token_spans],
+        start_allowed=list(window.start_allowed),
+        end_allowed=list(window.end_allowed),
+        owned=list(window.owned),
+    )
+    return row
 
 
 def pad_windows(
@@ -410,6 +459,18 @@ def window_spans_to_char_spans(window: TextWindow, spans) -> list[CharSpan]:
     return kept
 
 
+def text_char_spans(
+    windows: Sequence[TextWindow], window_spans: Sequence[Sequence], num_texts: int
+) -> list[list[CharSpan]]:
+    """Each text's character spans from the decoded token spans of its windows (`window_spans[k]` belongs to
+    `windows[k]`; any subset of a split's windows, in any order): kept from the window that owns their start token,
+    then merged (`merge_char_spans`). Texts with no window given get no span."""
+    per_text: list[list[CharSpan]] = [[] for _ in range(num_texts)]
+    for window, spans in zip(windows, window_spans, strict=True):
+        per_text[window.text_index].extend(window_spans_to_char_spans(window, spans))
+    return [merge_char_spans(spans) for spans in per_text]
+
+
 def merge_char_spans(spans: Sequence[CharSpan]) -> list[CharSpan]:
     """Deduplicate character spans (same start, end, label: keep the best score), sorted by position."""
     best: dict[tuple[int, int, int], CharSpan] = {}
@@ -430,4 +491,10 @@ __all__ = [
     "align_entities",
     "window_spans_to_char_spans",
     "merge_char_spans",
+    "text_char_spans",
+    "window_row",
+    "encoder_position_limit",
+    "stride_fits",
+    "window_capacity",
+    "strip_whitespace",
 ]

@@ -12,9 +12,10 @@ from toy_batches import predicted_char_spans, toy_batch, training_targets
 
 from bench import seed_rows
 from lear import LearConfig
+from lear.evaluation import choose_thresholds, predictions_at
 from lear.metrics import mention_key, seen_unseen_scores, span_scores, training_mentions
 from lear.modeling_lear import exclusive_logits, softmax_boundary_loss
-from lear.training import choose_thresholds, predictions_at
+from lear.training import optimizer_param_groups
 from lear.windowing import CharSpan
 
 
@@ -131,7 +132,7 @@ def test_variants_overfit_the_toy_sentences(make_tiny_model, toy_tokenizer, sett
     model = make_tiny_model(initializer_range=0.2, **settings)
     batch = toy_batch(toy_tokenizer)
     targets = training_targets(batch, nested=False)
-    optimizer = torch.optim.AdamW(model.optimizer_param_groups(1e-3, task_layer_lr=5.0, weight_decay=0.01))
+    optimizer = torch.optim.AdamW(optimizer_param_groups(model, 1e-3, task_layer_lr=5.0, weight_decay=0.01))
     predicted = None
     for step in range(1, 401):
         model.train()

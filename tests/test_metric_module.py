@@ -1,5 +1,5 @@
-"""`lear_span_f1`, the `evaluate` metric module: it loads from its local folder with no Hub access, equals
-`span_scores` on flat and nested spans, and is what run_lear.py's evaluator scores with."""
+"""`lear_span_f1`, the `evaluate` metric module: it loads from its local folder with no Hub access and equals
+`span_scores` on flat and nested spans (the scores run_lear.py's evaluation reports, `lear.evaluation`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import random
 import evaluate
 import pytest
 
-from lear import training
+from lear.evaluation import EvaluationSplit
 from lear.metrics import SPAN_F1_MODULE, span_scores
-from lear.training import SpanEvaluator
-from lear.windowing import CharSpan
+from lear.windowing import CharSpan, TextWindow
 
 
 LABELS = ["LOC", "ORG", "PER"]
@@ -79,26 +78,17 @@ def test_a_label_outside_label_names_is_named_in_the_error(span_f1):
         )
 
 
-def test_run_lear_scores_with_the_module(monkeypatch):
-    """SpanEvaluator's scores come from the module's `compute` (replaced here by a spy)."""
-    calls = []
-
-    class Spy:
-        def compute(self, **inputs):
-            calls.append(inputs)
-            return {"f1": 0.25}
-
-    monkeypatch.setattr(training, "load_span_f1", Spy)
-    evaluator = SpanEvaluator.__new__(SpanEvaluator)  # the state __call__ reads, without building features
-    evaluator.label_names, evaluator.gold = LABELS, [[(0, 5, 2)]]
-    evaluator.metric = training.load_span_f1()
-    evaluator.text_predictions = lambda predictions: [[CharSpan(0, 5, 2, 0.9)]]
-    evaluator.alignment = {"inexact": 0, "cut": 0}
-    evaluator.first_window_ends = [100]
-    scores = evaluator(type("EvalPrediction", (), {"predictions": None})())
-    assert scores["f1"] == 0.25
-    assert calls == [{
-        "predictions": [[{"start": 0, "end": 5, "label": "PER"}]],
-        "references": [[{"start": 0, "end": 5, "label": "PER"}]],
-        "label_names": LABELS,
-    }]  # fmt: skip
+def test_an_evaluation_split_scores_with_span_scores():
+    """`EvaluationSplit.score`: `span_scores` over label ids (no name dicts), plus `n_unreachable` and the truncated
+    scoring, which drops what lies past each text's first window."""
+    window = TextWindow(0, 0, [1, 2, 3], [(-1, -1), (0, 5), (-1, -1)], [False, True, False], [False, True, False],
+                        [False, True, False])  # fmt: skip
+    targets = {"n_gold": 2, "n_inexact": 1, "n_cut": 0}
+    split = EvaluationSplit(["Alice Paris"], [[(0, 5, 2), (6, 11, 0)]], LABELS, [window], [targets])
+    predictions = [[CharSpan(0, 5, 2, 0.9), CharSpan(6, 11, 1, 0.8)]]
+    scores = split.score(predictions)
+    assert {key: scores[key] for key in span_scores(split.gold, predictions, LABELS)} == span_scores(
+        split.gold, predictions, LABELS
+    )
+    assert scores["n_unreachable"] == 1 and scores["f1"] == 0.5
+    assert scores["n_gold_truncated"] == 2  # one window: the text is read whole

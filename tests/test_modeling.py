@@ -13,6 +13,7 @@ from toy_batches import toy_batch, training_targets
 
 from lear import LearSpanExtractionOutput
 from lear.modeling_lear import LearAttentionFusion, LearCosineFusion, LearNestedHead, boundary_loss, span_loss
+from lear.training import optimizer_param_groups
 
 
 MODEL_KINDS = [
@@ -309,7 +310,7 @@ def test_every_trainable_parameter_lands_in_exactly_one_optimizer_group(make_tin
     model = make_tiny_model(nested=nested)
     frozen = model.encoder.embeddings.position_embeddings.weight
     frozen.requires_grad_(False)
-    groups = model.optimizer_param_groups(2e-5, task_layer_lr=10.0, weight_decay=0.01)
+    groups = optimizer_param_groups(model, 2e-5, task_layer_lr=10.0, weight_decay=0.01)
 
     seen = [id(p) for group in groups for p in group["params"]]
     assert len(seen) == len(set(seen)), "a parameter is in two groups"
@@ -353,7 +354,7 @@ def test_gradient_checkpointing_trains_a_step_with_unchanged_gradients(make_tiny
         model.encoder.encoder.layer[0].intermediate.register_forward_hook(lambda *args, calls=calls: calls.append(1))
         model.train()
         before = {name: p.detach().clone() for name, p in model.named_parameters()}
-        optimizer = torch.optim.AdamW(model.optimizer_param_groups(1e-3, task_layer_lr=10.0))
+        optimizer = torch.optim.AdamW(optimizer_param_groups(model, 1e-3, task_layer_lr=10.0))
         loss = model(**batch.inputs, **targets).loss
         loss.backward()
         optimizer.step()

@@ -7,6 +7,8 @@ import pytest
 import torch
 from toy_batches import predicted_char_spans, toy_batch, training_targets
 
+from lear.training import optimizer_param_groups
+
 
 MAX_STEPS = 400
 CHECK_EVERY = 10
@@ -18,7 +20,7 @@ def test_tiny_model_overfits_the_toy_sentences_to_their_exact_gold_spans(make_ti
     model = make_tiny_model(nested=nested, initializer_range=0.2)
     batch = toy_batch(toy_tokenizer)
     targets = training_targets(batch, nested)
-    optimizer = torch.optim.AdamW(model.optimizer_param_groups(1e-3, task_layer_lr=5.0, weight_decay=0.01))
+    optimizer = torch.optim.AdamW(optimizer_param_groups(model, 1e-3, task_layer_lr=5.0, weight_decay=0.01))
     predicted = None
     for step in range(1, MAX_STEPS + 1):
         model.train()

@@ -24,6 +24,7 @@ from transformers import Trainer, TrainingArguments, pipeline
 
 from lear import LearForSpanExtraction, SpanExtractionPipeline
 from lear.configuration_lear import REMOTE_TASK, custom_pipelines_config
+from lear.training import optimizer_param_groups
 from lear.windowing import encode_windows
 
 
@@ -571,7 +572,7 @@ def trained_pipe(toy_tokenizer):
     """A tiny model trained on the toy sentences until it finds their entities (as the overfitting test does)."""
     batch = toy_batch(toy_tokenizer)
     model = build_tiny_model(toy_tokenizer, initializer_range=0.2)
-    optimizer = torch.optim.AdamW(model.optimizer_param_groups(1e-3, task_layer_lr=5.0, weight_decay=0.01))
+    optimizer = torch.optim.AdamW(optimizer_param_groups(model, 1e-3, task_layer_lr=5.0, weight_decay=0.01))
     for _ in range(150):
         model.train()
         targets = {name: batch.targets[name] for name in ("start_labels", "end_labels")}
@@ -742,7 +743,7 @@ EVENT_SENTENCES = [
 def test_trained_trigger_model_returns_exact_offsets_and_keeps_adjacent_triggers_apart(toy_tokenizer):
     batch = toy_batch(toy_tokenizer, sentences=EVENT_SENTENCES, label_names=list(EVENT_LABELS))
     model = build_tiny_model(toy_tokenizer, labels=EVENT_LABELS, initializer_range=0.2)
-    optimizer = torch.optim.AdamW(model.optimizer_param_groups(1e-3, task_layer_lr=5.0, weight_decay=0.01))
+    optimizer = torch.optim.AdamW(optimizer_param_groups(model, 1e-3, task_layer_lr=5.0, weight_decay=0.01))
     targets = {name: batch.targets[name] for name in ("start_labels", "end_labels")}
     extractor = pipeline("span-extraction", model=model, tokenizer=toy_tokenizer)
     for step in range(400):

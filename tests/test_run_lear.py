@@ -16,7 +16,6 @@ import warnings
 from pathlib import Path
 
 import datasets
-import numpy as np
 import pytest
 import torch
 from conftest import REPO_ROOT, TOY_LABELS, TOY_SENTENCES, build_sentencepiece_style_tokenizer, tiny_encoder_config
@@ -24,19 +23,12 @@ from seqeval.metrics import classification_report, f1_score, precision_score, re
 from transformers import AutoTokenizer, BertModel
 
 from data_scripts.schema import FEATURES
-from lear import LearConfig, LearForSpanExtraction, tokenize_label_descriptions
+from lear import LearConfig, LearForSpanExtraction, evaluation, run_outputs, run_setup, tokenize_label_descriptions
+from lear.evaluation import THRESHOLD_CANDIDATES, EvaluationSplit, evaluate_spans, predict_text_spans
 from lear.metrics import bio_to_spans, span_scores
-from lear.training import (
-    LABEL_NAMES,
-    THRESHOLD_CANDIDATES,
-    LearDataCollator,
-    LearFeatureBuilder,
-    SpanEvaluator,
-    add_feature_index,
-    feature_code_digest,
-    make_preprocess_logits_for_metrics,
-    unpack_spans,
-)
+from lear.modeling_lear import LearSpanExtractionOutput
+from lear.trainer import LearTrainer, optimizer_cls_and_kwargs
+from lear.training import LearDataCollator, LearFeatureBuilder, feature_code_digest
 from lear.training_args import LearTrainingArguments
 
 
@@ -228,43 +220,54 @@ def test_train_eval_predict_writes_all_outputs(tiny_encoder_dir, toy_corpus_dir,
 def test_max_span_length_has_headroom_and_can_be_set(make_tiny_model, caplog):
     features = datasets.Dataset.from_dict({"gold_spans": [[[0, 3, 0]], [[2, 2, 1]]]})  # the longest: 4 tokens
     model = make_tiny_model()
-    with caplog.at_level(logging.INFO, logger=run_lear.logger.name):
-        run_lear.set_max_span_length(model, features, 999, "auto")
+    with caplog.at_level(logging.INFO, logger=run_setup.logger.name):
+        run_setup.set_max_span_length(model, features, 999, "auto")
     assert model.config.max_span_length == 12  # max(2 x 4, 4 + 8), said loudly: few entities back it
     (warning,) = [record for record in caplog.records if record.levelno == logging.WARNING]
     assert "max_span_length = 12 tokens from only 999 training entities" in warning.getMessage()
     assert "--max_span_length" in warning.getMessage()
     caplog.clear()
     model.config.max_span_length = None
-    with caplog.at_level(logging.INFO, logger=run_lear.logger.name):
-        run_lear.set_max_span_length(model, features, 1000, "auto")
+    with caplog.at_level(logging.INFO, logger=run_setup.logger.name):
+        run_setup.set_max_span_length(model, features, 1000, "auto")
     assert model.config.max_span_length == 12 and not [r for r in caplog.records if r.levelno == logging.WARNING]
     long_features = datasets.Dataset.from_dict({"gold_spans": [[[0, 19, 0]]]})
-    run_lear.set_max_span_length(model, long_features, 5000, "auto")
+    run_setup.set_max_span_length(model, long_features, 5000, "auto")
     assert model.config.max_span_length == 40  # max(2 x 20, 20 + 8)
     for requested, expected in (("6", 6), ("none", None), ("0", None), ("30", 30)):
-        run_lear.set_max_span_length(model, features, 5000, requested)
+        run_setup.set_max_span_length(model, features, 5000, requested)
         assert model.config.max_span_length == expected, requested
     for bad in ("-3", "long", "2.5"):
         with pytest.raises(ValueError, match="--max_span_length must be"):
             run_lear.ModelArguments(model_name_or_path="unused", max_span_length=bad)
 
 
+def test_one_position_limit_serves_the_script_and_the_pipeline():
+    """`windowing.encoder_position_limit`: run_lear.py's --max_seq_length check and the pipeline's default window."""
+    from transformers import BertConfig, RobertaConfig
+
+    from lear.windowing import encoder_position_limit
+
+    assert encoder_position_limit(BertConfig(max_position_embeddings=512)) == 512
+    assert encoder_position_limit(RobertaConfig(max_position_embeddings=514)) == 512  # positions after padding_idx
+    assert encoder_position_limit(BertConfig(position_embedding_type="relative_key")) is None
+
+
 def test_config_overrides_are_typed_and_reach_a_new_model():
-    overrides = run_lear.parse_config_overrides("fusion_residual=false,boundary_pos_weight=2,decode_strategy=v1")
+    overrides = run_setup.parse_config_overrides("fusion_residual=false,boundary_pos_weight=2,decode_strategy=v1")
     assert overrides == {"fusion_residual": False, "boundary_pos_weight": 2.0, "decode_strategy": "v1"}
-    assert run_lear.parse_config_overrides(None) == {}
+    assert run_setup.parse_config_overrides(None) == {}
     with pytest.raises(ValueError, match="no_such_field"):
-        run_lear.parse_config_overrides("no_such_field=1")
+        run_setup.parse_config_overrides("no_such_field=1")
 
 
 def test_a_model_that_predicts_nothing_is_reported_loudly(caplog):
-    with caplog.at_level(logging.WARNING, logger=run_lear.logger.name):
-        run_lear.warn_if_nothing_predicted({"eval_n_predicted": 5, "eval_n_gold": 9}, "eval", trained=True)
+    with caplog.at_level(logging.WARNING, logger=run_outputs.logger.name):
+        run_outputs.warn_if_nothing_predicted({"eval_n_predicted": 5, "eval_n_gold": 9}, "eval", trained=True)
         assert not caplog.records
-        run_lear.warn_if_nothing_predicted({"eval_n_predicted": 0, "eval_n_gold": 0}, "eval", trained=True)
+        run_outputs.warn_if_nothing_predicted({"eval_n_predicted": 0, "eval_n_gold": 0}, "eval", trained=True)
         assert not caplog.records  # nothing to find, nothing found
-        run_lear.warn_if_nothing_predicted({"predict_n_predicted": 0, "predict_n_gold": 9}, "predict", trained=True)
+        run_outputs.warn_if_nothing_predicted({"predict_n_predicted": 0, "predict_n_gold": 9}, "predict", trained=True)
     (record,) = caplog.records
     assert "NO span on the test split (9 gold entities)" in record.getMessage()
     assert "all-negative prior" in record.getMessage()
@@ -275,10 +278,8 @@ def test_trainer_optimizer_trains_task_layers_at_task_layer_lr(make_tiny_model, 
     training_args = LearTrainingArguments(
         output_dir=str(tmp_path), learning_rate=2e-4, task_layer_lr=10.0, use_cpu=True, eval_strategy="no"
     )
-    trainer = run_lear.Trainer(
-        model=model,
-        args=training_args,
-        optimizer_cls_and_kwargs=run_lear.optimizer_cls_and_kwargs(model, training_args),
+    trainer = LearTrainer(
+        model=model, args=training_args, optimizer_cls_and_kwargs=optimizer_cls_and_kwargs(model, training_args)
     )
     optimizer = trainer.create_optimizer()
     rates = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
@@ -382,15 +383,19 @@ class TrainerLogMessages(logging.Handler):
 
 @contextlib.contextmanager
 def caplog_at_warning():
-    """Collect run_lear's own warnings (its logger does not propagate to pytest's caplog once configured)."""
+    """Collect the warnings of run_lear.py and the package's steps (`lear.run_setup`, `lear.run_outputs`): their
+    loggers do not propagate to pytest's caplog once configured."""
     handler = TrainerLogMessages()
     handler.setLevel(logging.WARNING)
-    run_lear.logger.addHandler(handler)
+    loggers = (run_lear.logger, logging.getLogger("lear"))
+    for logger in loggers:
+        logger.addHandler(handler)
     try:
         yield handler
     finally:
         handler.text = handler.take()
-        run_lear.logger.removeHandler(handler)
+        for logger in loggers:
+            logger.removeHandler(handler)
 
 
 @pytest.fixture
@@ -497,47 +502,72 @@ def test_span_scores_count_nested_spans_and_label_ids():
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def perfect_predictions(features: datasets.Dataset, tokenizer, model, batch_size: int = 4) -> np.ndarray:
-    """What a perfect model would give `compute_metrics`: logits that are +10 exactly at gold boundaries (and gold
-    spans), through the collator, `preprocess_logits_for_metrics` and the Trainer's -100 padding of batches to one
-    width. The windows go in a shuffled order, as under `train_sampling_strategy="group_by_length"`."""
-    features = add_feature_index(features)
-    collator = LearDataCollator(tokenizer, model.config.num_labels, nested=model.config.nested)
-    preprocess = make_preprocess_logits_for_metrics(model)
-    order = list(range(len(features)))
-    random.Random(0).shuffle(order)
-    batches = []
-    for first in range(0, len(order), batch_size):
-        batch = collator([features[k] for k in order[first : first + batch_size]])
-        logits = tuple(
-            torch.where(batch[name] == 1, 10.0, -10.0)
-            for name in ("start_labels", "end_labels", "span_labels")
-            if name in batch
-        )
-        batches.append(preprocess(logits, (batch["start_labels"], batch["end_labels"])).numpy())
-    width = max(b.shape[1] for b in batches)
-    return np.concatenate([np.pad(b, ((0, 0), (0, width - b.shape[1]), (0, 0)), constant_values=-100) for b in batches])
+class PerfectModel(torch.nn.Module):
+    """A model whose logits are +10 exactly at the gold boundaries (and gold spans) of the collator's targets, -10
+    elsewhere: what a perfect model gives the evaluation, through the collator, decoding and the window mapping."""
+
+    def __init__(self, config: LearConfig):
+        super().__init__()
+        self.config = config
+        self.device_anchor = torch.nn.Parameter(torch.zeros(1))  # where the evaluation puts the batches
+
+    def compute_label_states(self):
+        return None
+
+    def forward(self, start_labels, end_labels, span_labels=None, label_states=None, **inputs):
+        start, end, *span = (
+            torch.where(labels == 1, 10.0, -10.0) for labels in (start_labels, end_labels, span_labels)
+            if labels is not None
+        )  # fmt: skip
+        return LearSpanExtractionOutput(start_logits=start, end_logits=end, span_logits=span[0] if span else None)
 
 
-@pytest.mark.parametrize("num_labels", [1, 2, 3, 7])
-def test_feature_index_rides_in_the_labels_past_the_trainer_padding(toy_tokenizer, make_tiny_model, num_labels):
-    labels = {f"L{k}": f"label number {k}" for k in range(num_labels)}
-    model = make_tiny_model(labels=labels)
+def perfect_evaluation(examples: datasets.Dataset, builder: LearFeatureBuilder, model, batch_size: int = 4):
+    """`evaluate_spans` of a perfect model (`PerfectModel`) with `model`'s config: the split and the result."""
+    split = EvaluationSplit.from_examples(examples, builder)
+    collator = LearDataCollator(builder.tokenizer, model.config.num_labels, nested=model.config.nested)
+    return split, evaluate_spans(PerfectModel(model.config), split, collator, batch_size)
+
+
+def test_the_collator_passes_the_decoding_masks_as_named_keys(toy_tokenizer):
     rows = [{"input_ids": [2, 7, 8, 3][: 2 + k], "start_allowed": [False] + [True] * k + [False]} for k in range(3)]
-    for index, row in zip([0, 99, 9_876_543_210 % 10**10], rows):
-        size = len(row["input_ids"])
-        row.update(feature_index=index, end_allowed=row["start_allowed"], start_positives=[], end_positives=[])
-        row.update(start_ignored=[], end_ignored=[], gold_spans=[], start_allowed=row["start_allowed"][:size])
-        row["end_allowed"] = row["start_allowed"]
-    batch = LearDataCollator(toy_tokenizer, num_labels)(rows)
-    assert batch["start_labels"].dtype == torch.int8 and batch["attention_mask"][:, 4:].sum() == 0
-    # the Trainer pads labels and logits of a batch on dim 1 with -100 to the longest batch of all processes
-    padded = tuple(torch.nn.functional.pad(batch[name], (0, 0, 0, 5), value=-100) for name in LABEL_NAMES)
-    logits = (torch.full(padded[0].shape, 10.0), torch.full(padded[0].shape, 10.0))
-    packed = make_preprocess_logits_for_metrics(model)(logits, padded)
-    assert [unpack_spans(rows)[0] for rows in packed.numpy()] == [0, 99, 9_876_543_210]
-    spans = unpack_spans(packed[2].numpy())[1]  # all logits are high: spans only on the allowed real tokens 1 and 2
-    assert sorted((span.start, span.end) for span in spans) == [(1, 1)] * num_labels + [(2, 2)] * num_labels
+    for row in rows:
+        row.update(end_allowed=row["start_allowed"], start_positives=[], end_positives=[], start_ignored=[])
+        row.update(end_ignored=[], gold_spans=[])
+    rows[2]["end_allowed"] = [False, False, True, False]
+    batch = LearDataCollator(toy_tokenizer, 2)(rows)
+    assert batch["start_mask"].dtype == torch.bool and batch["start_mask"].tolist()[2] == [False, True, True, False]
+    assert batch["end_mask"].tolist() == [
+        [False, False, False, False],
+        [False, True, False, False],
+        [False, False, True, False],
+    ]
+    assert batch["start_labels"].dtype == torch.int8 and batch["attention_mask"].tolist()[0] == [1, 1, 0, 0]
+    # the loss ignores (-100) what the masks forbid; nothing else rides in the labels
+    assert ((batch["start_labels"] != -100) == batch["start_mask"].unsqueeze(-1)).all()
+    assert ((batch["end_labels"] != -100) == batch["end_mask"].unsqueeze(-1)).all()
+
+
+def test_each_process_scores_a_share_of_the_texts_and_the_shares_make_the_whole(
+    toy_tokenizer, make_tiny_model, monkeypatch
+):
+    examples = datasets.Dataset.from_list(long_rows(5, sentences_per_text=6, prefix="validation"), features=FEATURES)
+    builder = LearFeatureBuilder(toy_tokenizer, {name: i for i, name in enumerate(TOY_LABELS)}, 24, 8)
+    split = EvaluationSplit.from_examples(examples, builder)
+    model = make_tiny_model(start_threshold=0.45, end_threshold=0.45)  # a random model that predicts spans
+    collator = LearDataCollator(toy_tokenizer, model.config.num_labels)
+    whole = predict_text_spans(model, split, collator, 3, thresholds=(None, 0.3))
+    monkeypatch.setattr(evaluation, "_gather_objects", lambda local, num_processes: [local])  # no process group
+    shares = [predict_text_spans(model, split, collator, 3, (None, 0.3), rank, 2) for rank in (0, 1)]
+    for threshold in (None, 0.3):
+        assert any(whole.by_threshold[threshold])
+        for text, spans in enumerate(whole.by_threshold[threshold]):
+            mine, other = (
+                shares[text % 2].by_threshold[threshold][text],
+                shares[1 - text % 2].by_threshold[threshold][text],
+            )
+            assert [tuple(span[:3]) for span in mine] == [tuple(span[:3]) for span in spans] and other == []
+            assert [span.score for span in mine] == pytest.approx([span.score for span in spans])
 
 
 @pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
@@ -551,15 +581,12 @@ def test_long_texts_keep_every_gold_entity(toy_tokenizer, make_tiny_model, neste
     model = make_tiny_model(nested=nested)
     label2id = {name: index for index, name in enumerate(TOY_LABELS)}
     builder = LearFeatureBuilder(toy_tokenizer, label2id, max_length=24, stride=8)
-    features = window_features(examples, builder)
-    assert len(features) > 3 * len(examples)  # every text spans several windows
-
-    evaluator = SpanEvaluator(examples, features, list(TOY_LABELS))
-    scores = evaluator(type("EvalPrediction", (), {"predictions": perfect_predictions(features, toy_tokenizer, model)}))
+    split, (scores, predictions) = perfect_evaluation(examples, builder, model)
+    assert len(split.windows) > 3 * len(examples)  # every text spans several windows
     total = sum(len(row["entities"]) for row in rows)
     assert scores["n_gold"] == total and scores["n_unreachable"] == 0
     assert scores["f1"] == 1.0 and scores["n_predicted"] == total
-    assert evaluator.records()[0]["predicted"][0]["start"] == 0
+    assert split.records(predictions)[0]["predicted"][0]["start"] == 0
 
 
 def test_entities_no_window_can_hold_still_count_as_gold(toy_tokenizer, make_tiny_model):
@@ -567,10 +594,7 @@ def test_entities_no_window_can_hold_still_count_as_gold(toy_tokenizer, make_tin
     rows[0]["entities"].append({"start": 0, "end": len(rows[0]["text"]), "label": "ORG"})  # the whole long text
     examples = datasets.Dataset.from_list(rows, features=FEATURES)
     builder = LearFeatureBuilder(toy_tokenizer, {name: i for i, name in enumerate(TOY_LABELS)}, 24, 8)
-    features = window_features(examples, builder)
-    model = make_tiny_model()
-    evaluator = SpanEvaluator(examples, features, list(TOY_LABELS))
-    scores = evaluator(type("EvalPrediction", (), {"predictions": perfect_predictions(features, toy_tokenizer, model)}))
+    _, (scores, _) = perfect_evaluation(examples, builder, make_tiny_model())
     total = sum(len(row["entities"]) for row in rows)
     assert scores["n_gold"] == total and scores["n_unreachable"] == 1
     assert scores["n_correct"] == total - 1 and scores["recall"] == pytest.approx((total - 1) / total)
@@ -653,7 +677,7 @@ def test_pre_split_auto_tokenizes_raw_text_when_sentencepiece_splits_markers_off
     rows = [{"id": "t-0", "text": text, "tokens": list(text), "entities": []}]
     splits = {"train": datasets.Dataset.from_list(rows, features=FEATURES)}
     data_args = run_lear.DataTrainingArguments(dataset_dir="unused", pre_split=pre_split)
-    run_lear.resolve_pre_split(data_args, tokenizer, splits)
+    run_setup.resolve_pre_split(data_args, tokenizer, splits)
     assert data_args.tokens_column == ("tokens" if keeps_words else None)
 
 
@@ -682,9 +706,7 @@ def test_character_level_corpus_windows_long_chinese_texts(toy_tokenizer, make_t
     builder = LearFeatureBuilder(toy_tokenizer, {name: i for i, name in enumerate(TOY_LABELS)}, 24, 8)
     features = window_features(examples, builder)
     assert len(features) > 3 and features[0]["token_spans"][1:4] == [[0, 1], [1, 2], [2, 3]]
-    scores = SpanEvaluator(examples, features, list(TOY_LABELS))(
-        type("EvalPrediction", (), {"predictions": perfect_predictions(features, toy_tokenizer, make_tiny_model())})
-    )
+    _, (scores, _) = perfect_evaluation(examples, builder, make_tiny_model())
     assert scores["f1"] == 1.0 and scores["n_gold"] == 2
 
 

@@ -1,0 +1,354 @@
+# Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
+"""Scoring LEAR on whole texts, by the path the pipeline runs: windows -> forward -> decode -> character spans.
+
+- `EvaluationSplit`: one split's texts, gold entities (label ids) and token windows (`LearFeatureBuilder.encode`,
+  the windowing training uses), with each window's targets for the evaluation loss.
+- `predict_text_spans` runs the model over the windows in batches (the label states computed once), decodes every
+  batch at once with `decoding_lear.decode_spans` at one or more thresholds, keeps only the spans, and maps them to
+  character spans of the whole texts (`windowing.text_char_spans`: each span from the window that owns its start
+  token). Memory holds spans, never logits. In a distributed run each process takes every `num_processes`-th text
+  and the spans are gathered, so every process ends with the whole split's predictions, equal to one process's.
+- `evaluate_spans` scores them (`metrics.span_scores`) against **every** gold entity of the split, also those no
+  window can represent (`n_unreachable`), beside the original code's truncated scoring (`*_truncated`).
+- Threshold calibration (`predictions_by_threshold`, `choose_thresholds`, `calibrate_label_thresholds`) runs the
+  same forward once and decodes at each candidate threshold.
+
+`lear.trainer.LearTrainer.evaluate`/`predict` call `evaluate_spans`; so do the benchmarks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import datasets
+import torch
+
+from .decoding_lear import decode_spans
+from .metrics import span_scores
+from .training import DECODING_MASKS, LearFeatureBuilder, alignment_summary, model_inputs
+from .windowing import CharSpan, TextWindow, text_char_spans, window_row
+
+
+ENCODE_CHUNK = 1000  # texts tokenized at once when a split's windows are built
+
+
+@dataclass
+class EvaluationSplit:
+    """One split as evaluation reads it: texts, gold `(char start, char end, label id)` spans, windows and targets.
+
+    Build it with `from_examples`. `targets[k]` are window k's training targets (`LearFeatureBuilder.encode`), for
+    the evaluation loss only: the scores compare character spans with `gold`, which comes from the data, not from
+    the windows.
+    """
+
+    texts: list[str]
+    gold: list[list[tuple[int, int, int]]]
+    label_names: list[str]
+    windows: list[TextWindow]
+    targets: list[dict[str, Any]]
+    with_token_type_ids: bool = False
+    ids: list[str] | None = None
+
+    @classmethod
+    def from_examples(cls, examples: datasets.Dataset, builder: LearFeatureBuilder) -> EvaluationSplit:
+        """The split's rows (text, words, entities columns as `builder` names them), windowed by `builder`."""
+        windows, targets = [], []
+        for first in range(0, len(examples), ENCODE_CHUNK):
+            for window, window_targets in builder.encode(examples[first : first + ENCODE_CHUNK]):
+                windows.append(dataclasses.replace(window, text_index=first + window.text_index))
+                targets.append(window_targets)
+        label_names = [name for name, _ in sorted(builder.label2id.items(), key=lambda item: item[1])]
+        return cls(
+            texts=list(examples[builder.text_column]),
+            gold=[sorted(row) for row in builder.entity_ids(examples[builder.entities_column])],
+            label_names=label_names,
+            windows=windows,
+            targets=targets,
+            with_token_type_ids=builder.with_token_type_ids,
+            ids=list(examples["id"]) if "id" in examples.column_names else None,
+        )
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def rows(self, indices: Sequence[int]) -> list[dict[str, Any]]:
+        """Windows `indices` as `LearDataCollator` rows."""
+        return [
+            {**window_row(self.windows[index], self.with_token_type_ids), **self.targets[index]} for index in indices
+        ]
+
+    def alignment(self) -> dict[str, int]:
+        """`training.alignment_summary` of the split: texts, windows, gold, inexact, cut."""
+        rows = [{**targets, "example_index": window.text_index} for window, targets in zip(self.windows, self.targets)]
+        return alignment_summary(rows)
+
+    def first_window_ends(self) -> list[int]:
+        """Per text, the character where its first window's last token ends: where a model that truncates at
+        `max_seq_length` instead of windowing stops reading (a text that fits one window is read whole)."""
+        ends = [0] * len(self.texts)
+        single = [True] * len(self.texts)
+        for window in self.windows:
+            if window.window_index == 0:
+                ends[window.text_index] = max((end for _, end in window.token_spans if end >= 0), default=0)
+            else:
+                single[window.text_index] = False
+        return [2**31 - 1 if whole else end for end, whole in zip(ends, single)]
+
+    def score(self, predictions: Sequence[Sequence[CharSpan]]) -> dict[str, float]:
+        """Scores of per-text character spans against every gold entity (`span_scores` keys), `n_unreachable`, and
+        the original code's scoring: `precision_truncated`, `recall_truncated`, `f1_truncated`,
+        `n_gold_truncated` (each text cut after its first window, gold and predictions past the cut dropped;
+        comparable with figures the authors' code reports)."""
+        scores = span_scores(self.gold, predictions, self.label_names)
+        alignment = self.alignment()
+        scores["n_unreachable"] = alignment["inexact"] + alignment["cut"]
+        gold, predicted = [], []
+        for text_gold, text_predicted, cut in zip(self.gold, predictions, self.first_window_ends()):
+            gold.append([span for span in text_gold if span[1] <= cut])
+            predicted.append([span for span in text_predicted if span[1] <= cut])
+        truncated = span_scores(gold, predicted)
+        scores.update({f"{key}_truncated": truncated[key] for key in ("precision", "recall", "f1", "n_gold")})
+        return scores
+
+    def records(self, predictions: Sequence[Sequence[CharSpan]]) -> list[dict[str, Any]]:
+        """Per text a JSON-ready record: id (when the split has one), text, gold and predicted spans with character
+        offsets, label names, the covered text and (predictions) scores."""
+        records = []
+        for index, (text, gold, predicted) in enumerate(zip(self.texts, self.gold, predictions)):
+            record: dict[str, Any] = {"id": self.ids[index]} if self.ids is not None else {}
+            record["text"] = text
+            record["gold"] = [self._span_record(text, start, end, label) for start, end, label in gold]
+            record["predicted"] = [
+                {**self._span_record(text, span.start, span.end, span.label), "score": round(span.score, 4)}
+                for span in predicted
+            ]
+            records.append(record)
+        return records
+
+    def _span_record(self, text: str, start: int, end: int, label: int) -> dict[str, Any]:
+        return {"start": start, "end": end, "label": self.label_names[label], "text": text[start:end]}
+
+
+class TextPredictions(NamedTuple):
+    """`predict_text_spans`' result: per threshold, each text's character spans; the mean evaluation loss."""
+
+    by_threshold: dict[float | None, list[list[CharSpan]]]
+    loss: float | None
+
+
+class SpanEvaluation(NamedTuple):
+    """`evaluate_spans`' result: the scores (unprefixed keys) and each text's predicted character spans."""
+
+    metrics: dict[str, float]
+    predictions: list[list[CharSpan]]
+
+
+def predict_text_spans(
+    model,
+    split: EvaluationSplit,
+    collator,
+    batch_size: int,
+    thresholds: Sequence[float | None] = (None,),
+    process_index: int = 0,
+    num_processes: int = 1,
+    forward_context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+    with_loss: bool = True,
+) -> TextPredictions:
+    """Each text's character spans, decoded at every threshold of `thresholds` from one forward pass per batch.
+
+    `None` decodes with the config's thresholds (`label_thresholds` where calibrated); a number overrides them all
+    (`decode_spans(threshold=...)`). Batches of `batch_size` windows of about one length (longest first) go through
+    `collator`; the label states are computed once. With `num_processes > 1` (a `torch.distributed` process group)
+    this process runs the texts `process_index, process_index + num_processes, ...` and the results are gathered
+    from all processes.
+    `forward_context` wraps each forward (the Trainer's autocast). The model is left in the mode it was in.
+    """
+    device = next(model.parameters()).device
+    mine = [index for index, window in enumerate(split.windows) if window.text_index % num_processes == process_index]
+    # Longest windows first, so that batches hold windows of about one length: little padding (decoding masks it, so
+    # the spans do not depend on the batching), and an out-of-memory error shows on the first batch.
+    mine.sort(key=lambda index: -len(split.windows[index].input_ids))
+    window_spans: dict[float | None, list] = {threshold: [] for threshold in thresholds}
+    loss_sum, loss_windows = 0.0, 0
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            with forward_context():
+                label_states = model.compute_label_states()  # once: they do not depend on the text
+            for first in range(0, len(mine), batch_size):
+                indices = mine[first : first + batch_size]
+                batch = collator(split.rows(indices))
+                start_mask, end_mask = (batch[name].to(device) for name in DECODING_MASKS)
+                inputs = model_inputs(batch, device)
+                if not with_loss:
+                    inputs = {name: value for name, value in inputs.items() if not name.endswith("_labels")}
+                with forward_context():
+                    outputs = model(**inputs, label_states=label_states)
+                if outputs.loss is not None:
+                    loss_sum += float(outputs.loss) * len(indices)
+                    loss_windows += len(indices)
+                for threshold in thresholds:
+                    window_spans[threshold].extend(
+                        decode_spans(
+                            model.config,
+                            outputs.start_logits,
+                            outputs.end_logits,
+                            outputs.span_logits,
+                            start_mask,
+                            end_mask,
+                            threshold=threshold,
+                        )
+                    )
+    finally:
+        model.train(was_training)
+    windows = [split.windows[index] for index in mine]
+    local = (
+        {threshold: text_char_spans(windows, spans, len(split.texts)) for threshold, spans in window_spans.items()},
+        loss_sum,
+        loss_windows,
+    )
+    shards = _gather_objects(local, num_processes)
+    by_threshold = {
+        threshold: [
+            [span for shard in shards for span in shard[0][threshold][text]] for text in range(len(split.texts))
+        ]
+        for threshold in thresholds
+    }  # each text's spans come from one process: the one that ran it
+    total_windows = sum(shard[2] for shard in shards)
+    loss = sum(shard[1] for shard in shards) / total_windows if total_windows else None
+    return TextPredictions(by_threshold, loss)
+
+
+def _gather_objects(local: Any, num_processes: int) -> list[Any]:
+    """`local` of every process (all of them must call this), in process order."""
+    if num_processes == 1:
+        return [local]
+    gathered = [None] * num_processes
+    torch.distributed.all_gather_object(gathered, local)
+    return gathered
+
+
+def evaluate_spans(
+    model,
+    split: EvaluationSplit,
+    collator,
+    batch_size: int,
+    process_index: int = 0,
+    num_processes: int = 1,
+    forward_context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+) -> SpanEvaluation:
+    """Score a model on a split: `predict_text_spans` with the config's thresholds, then `EvaluationSplit.score`,
+    and `loss`, the evaluation loss (the training loss, averaged over windows). Returns the scores and each text's
+    predicted character spans."""
+    predicted = predict_text_spans(
+        model, split, collator, batch_size, (None,), process_index, num_processes, forward_context
+    )
+    predictions = predicted.by_threshold[None]
+    metrics = split.score(predictions)
+    if predicted.loss is not None:
+        metrics = {"loss": predicted.loss, **metrics}
+    return SpanEvaluation(metrics, predictions)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Threshold calibration
+# ---------------------------------------------------------------------------------------------------------------------
+
+#: Thresholds tried by `calibrate_label_thresholds`.
+THRESHOLD_CANDIDATES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+#: How `calibrate_label_thresholds` chooses: each label its own best threshold, or one threshold for all labels.
+CALIBRATION_POLICIES = ("per_label", "global")
+
+
+def predictions_by_threshold(
+    model,
+    split: EvaluationSplit,
+    collator,
+    batch_size: int,
+    candidates: Sequence[float] = THRESHOLD_CANDIDATES,
+    process_index: int = 0,
+    num_processes: int = 1,
+) -> dict[float, list[list[CharSpan]]]:
+    """A flat model's character spans for each text of a split at every candidate threshold (start and end alike,
+    all labels alike): one forward pass, then each candidate only decodes (`predict_text_spans`)."""
+    if model.config.nested:
+        raise ValueError("threshold calibration is for flat models (a nested model has start, end and span thresholds)")
+    predicted = predict_text_spans(
+        model, split, collator, batch_size, tuple(candidates), process_index, num_processes, with_loss=False
+    )
+    return predicted.by_threshold
+
+
+def predictions_at(table: Mapping[float, list[list[CharSpan]]], thresholds: Sequence[float]) -> list[list[CharSpan]]:
+    """Each text's spans with label `c` decoded at `thresholds[c]`, assembled from `predictions_by_threshold`'s table
+    (flat decoding treats labels independently, so this equals decoding with those per-label thresholds)."""
+    texts = len(next(iter(table.values())))
+    return [
+        sorted(
+            span
+            for threshold in set(thresholds)
+            for span in table[threshold][index]
+            if thresholds[span.label] == threshold
+        )
+        for index in range(texts)
+    ]
+
+
+def choose_thresholds(
+    table: Mapping[float, list[list[CharSpan]]], gold, label_names: Sequence[str], policy: str = "per_label"
+) -> list[float]:
+    """Thresholds (one per label, id order) that maximise F1 on the split behind `table`: each label's own F1
+    (`"per_label"`) or the micro F1 with one threshold for all labels (`"global"`). Ties keep the higher threshold."""
+    if policy not in CALIBRATION_POLICIES:
+        raise ValueError(f"unknown calibration policy {policy!r}; expected one of {CALIBRATION_POLICIES}")
+    scores = {threshold: span_scores(gold, spans, label_names) for threshold, spans in table.items()}
+    ordered = sorted(scores, reverse=True)  # max() keeps the first of equal scores: the higher threshold
+    if policy == "global":
+        best = max(ordered, key=lambda threshold: scores[threshold]["f1"])
+        return [best] * len(label_names)
+    return [max(ordered, key=lambda threshold: scores[threshold][f"{name}_f1"]) for name in label_names]
+
+
+def calibrate_label_thresholds(
+    model,
+    split: EvaluationSplit,
+    collator,
+    batch_size: int,
+    candidates: Sequence[float] = THRESHOLD_CANDIDATES,
+    policy: str = "per_label",
+    process_index: int = 0,
+    num_processes: int = 1,
+) -> dict[str, float]:
+    """Choose the decoding thresholds (start and end alike) of a flat model on an evaluation split, and store them in
+    `model.config.label_thresholds`.
+
+    LEAR's per-label sigmoid classifiers see about 1 % positives, so their probabilities at true boundaries often sit
+    below 0.5 (high precision, low recall): a lower threshold trades the surplus precision for recall. `policy`
+    (`CALIBRATION_POLICIES`) chooses one threshold per label or one for all (fewer choices fitted to the split).
+    Returns `{label: threshold}`.
+    """
+    table = predictions_by_threshold(model, split, collator, batch_size, candidates, process_index, num_processes)
+    names = model.config.label_names
+    thresholds = choose_thresholds(table, split.gold, names, policy)
+    model.config.label_thresholds = thresholds
+    return dict(zip(names, thresholds))
+
+
+__all__ = [
+    "CALIBRATION_POLICIES",
+    "THRESHOLD_CANDIDATES",
+    "EvaluationSplit",
+    "SpanEvaluation",
+    "TextPredictions",
+    "calibrate_label_thresholds",
+    "choose_thresholds",
+    "evaluate_spans",
+    "predict_text_spans",
+    "predictions_at",
+    "predictions_by_threshold",
+]
