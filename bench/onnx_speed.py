@@ -1,11 +1,14 @@
-"""CPU inference of one trained LEAR model three ways, side by side: torch, ONNX Runtime (fp32) and ONNX Runtime with
-int8 dynamically quantised weights. Reports sentences per second through the span-extraction pipeline (the same
-windowing, batching and decoding for all three: only the forward pass differs) and the F1 each reaches on the
-CoNLL-2003 validation split (raw text, exact character spans).
+"""CPU inference of one trained LEAR model side by side: torch, ONNX Runtime (fp32) and ONNX Runtime on an int8 copy
+of the graph in every quantisation scheme `lear-export-onnx --quantize SCHEME` offers (`lear.onnx_export.
+QUANTIZATION_SCHEMES`), plus the encoder-only scheme with per-tensor weights (to show what per-column scales buy).
+Reports sentences per second through the span-extraction pipeline (the same windowing, batching and decoding for all:
+only the forward pass differs) and the F1 each reaches on the CoNLL-2003 validation split (raw text, exact character
+spans), then names the scheme the rule picks: the fastest int8 scheme within `--max-f1-drop` points of fp32 (the
+closest in F1 when none is).
 
 Speed: every round times each backend on the same sentences, in rotating order (`bench.common.interleaved_times`),
-so a slow patch of a shared machine hits all three; ratios are medians of per-round ratios. All backends get the same
-thread count.
+so a slow patch of a shared machine hits all of them; ratios are medians of per-round ratios. All backends get the
+same thread count. The static scheme calibrates on `CALIBRATION_SENTENCES` sentences sampled from the training split.
 
     python -m bench.onnx_speed --model outputs/demo --threads 1
 """
@@ -34,19 +37,50 @@ from bench.common import (
 from bench.quality import converted_corpus
 from lear import LearForSpanExtraction, SpanExtractionPipeline
 from lear.metrics import span_scores
-from lear.onnx_export import LearOnnxForSpanExtraction, export_onnx
+from lear.onnx_export import (
+    DEFAULT_SCHEME,
+    QUANTIZATION_SCHEMES,
+    LearOnnxForSpanExtraction,
+    QuantizationScheme,
+    calibration_texts,
+    export_onnx,
+    quantize_onnx,
+)
 
 
-BACKENDS = ("torch", "onnxruntime", "onnxruntime-int8")
+VARIANTS = {
+    **QUANTIZATION_SCHEMES,
+    "encoder-only-per-tensor": QuantizationScheme(
+        "encoder-only-per-tensor", encoder_only=True, description="encoder-only with one weight scale per matrix"
+    ),
+}
 
 
-def build_pipelines(model_dir: Path, exported_dir: Path, threads: int, batch_size: int) -> dict:
+def int8_file(name: str) -> str:
+    return f"model_int8-{name}.onnx"
+
+
+def build_int8_files(exported_dir: Path, names: list[str], tokenizer, calibration: list[str]) -> dict[str, dict]:
+    """One int8 graph per variant next to the fp32 one; returns each variant's record and quantisation time."""
+    records = {}
+    for name in names:
+        started = time.perf_counter()
+        record = quantize_onnx(exported_dir / "model.onnx", exported_dir / int8_file(name), VARIANTS[name],
+                               calibration, tokenizer)  # fmt: skip
+        records[name] = {**record, "seconds": time.perf_counter() - started}
+    return records
+
+
+def build_pipelines(model_dir: Path, exported_dir: Path, names: list[str], threads: int, batch_size: int) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     models = {
         "torch": LearForSpanExtraction.from_pretrained(model_dir).eval(),
         "onnxruntime": LearOnnxForSpanExtraction.from_exported(exported_dir, threads=threads),
-        "onnxruntime-int8": LearOnnxForSpanExtraction.from_exported(exported_dir, quantized=True, threads=threads),
     }
+    for name in names:
+        models[f"int8 {name}"] = LearOnnxForSpanExtraction.from_exported(
+            exported_dir, threads=threads, file=int8_file(name)
+        )
     return {
         name: SpanExtractionPipeline(model=model, tokenizer=tokenizer, device="cpu", batch_size=batch_size)
         for name, model in models.items()
@@ -57,6 +91,19 @@ def as_spans(entities: list[dict]) -> list[tuple[int, int, str]]:
     return [(e["start"], e["end"], e["entity_group"]) for e in entities]
 
 
+def pick_scheme(f1: dict[str, float], speedup: dict[str, float], max_drop: float) -> tuple[str, str]:
+    """The rule: among the public schemes, the fastest whose F1 is within `max_drop` points of fp32 ONNX; when none
+    is, the closest in F1. Returns the scheme and the reason in words."""
+    baseline = f1["onnxruntime"]
+    schemes = [name for name in QUANTIZATION_SCHEMES if f"int8 {name}" in f1]
+    within = [name for name in schemes if 100 * (baseline - f1[f"int8 {name}"]) <= max_drop]
+    if within:
+        best = max(within, key=lambda name: speedup[f"int8 {name}"])
+        return best, f"fastest of the schemes within {max_drop} F1 of fp32 ({', '.join(within)})"
+    best = max(schemes, key=lambda name: f1[f"int8 {name}"])
+    return best, f"no scheme is within {max_drop} F1 of fp32: the closest in F1"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=REPO_ROOT / "outputs" / "demo", help="a trained flat LEAR model")
@@ -64,20 +111,32 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--timed-sentences", type=int, default=256, help="validation sentences per timed call")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
+                        help="int8 variants to compare (default: all)")  # fmt: skip
+    parser.add_argument("--max-f1-drop", type=float, default=0.5, help="F1 points below fp32 the rule accepts")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "bench" / "results" / "onnx-conll2003.json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    corpus = converted_corpus("conll2003")
     exported_dir = REPO_ROOT / "outputs" / "bench" / "onnx" / args.model.name
     started = time.perf_counter()
-    written = export_onnx(args.model, exported_dir, quantize=True)
+    written = export_onnx(args.model, exported_dir)
     export_seconds = time.perf_counter() - started
-    pipelines = build_pipelines(args.model, exported_dir, args.threads, args.batch_size)
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    calibration = calibration_texts(corpus)
+    quantization = build_int8_files(exported_dir, args.variants, tokenizer, calibration)
+    pipelines = build_pipelines(args.model, exported_dir, args.variants, args.threads, args.batch_size)
+    backends = list(pipelines)
 
-    validation = datasets.load_from_disk(str(converted_corpus("conll2003")))["validation"]
+    validation = datasets.load_from_disk(str(corpus))["validation"]
     texts = list(validation["text"])
     gold = [[(e["start"], e["end"], e["label"]) for e in entities] for entities in validation["entities"]]
-    predictions = {name: [as_spans(entities) for entities in extractor(texts)] for name, extractor in pipelines.items()}
+    predictions = {}
+    for name, extractor in pipelines.items():
+        begin = time.perf_counter()
+        predictions[name] = [as_spans(entities) for entities in extractor(texts)]
+        print(f"{name}: validation predicted in {time.perf_counter() - begin:.0f} s", flush=True)
     quality = {name: span_scores(gold, predicted) for name, predicted in predictions.items()}
     agreement = {
         name: sum(a == b for a, b in zip(predictions["torch"][:500], predicted[:500])) / 500
@@ -95,8 +154,15 @@ def main() -> None:
         return run_once
 
     samples = interleaved_times({name: timer(p) for name, p in pipelines.items()}, repeats=args.rounds, warmup=1)
-    seconds = {name: samples[name]["total"] for name in BACKENDS}
+    seconds = {name: samples[name]["total"] for name in backends}
     speed = {name: len(timed) / median(values) for name, values in seconds.items()}
+    speedup = {name: paired_ratio(seconds["torch"], seconds[name]) for name in backends}
+    f1 = {name: scores["f1"] for name, scores in quality.items()}
+    chosen, reason = pick_scheme(f1, speedup, args.max_f1_drop)
+    megabytes = {
+        "onnxruntime": sum(p.stat().st_size for p in exported_dir.glob("model.onnx*")) / 2**20,
+        **{f"int8 {name}": (exported_dir / int8_file(name)).stat().st_size / 2**20 for name in args.variants},
+    }
     result = {
         "model": str(args.model),
         "threads": args.threads,
@@ -104,33 +170,44 @@ def main() -> None:
         "validation_sentences": len(texts),
         "timed_sentences": len(timed),
         "rounds": args.rounds,
+        "backends": backends,
         "sentences_per_second": speed,
-        "speedup_vs_torch": {name: paired_ratio(seconds["torch"], seconds[name]) for name in BACKENDS},
+        "speedup_vs_torch": speedup,
         "speedup_vs_torch_quartiles": {
-            name: paired_ratio_quartiles(seconds["torch"], seconds[name]) for name in BACKENDS
+            name: paired_ratio_quartiles(seconds["torch"], seconds[name]) for name in backends
         },
-        "validation_f1": {name: scores["f1"] for name, scores in quality.items()},
+        "validation_f1": f1,
+        "f1_change_vs_fp32_points": {name: 100 * (f1[name] - f1["onnxruntime"]) for name in backends},
         "validation_scores": quality,
         "same_spans_as_torch_first_500": agreement,
+        "chosen_scheme": chosen,
+        "chosen_because": reason,
+        "default_scheme_in_code": DEFAULT_SCHEME,
+        "max_f1_drop": args.max_f1_drop,
+        "quantization": quantization,
+        "calibration_sentences": len(calibration),
         "export_max_abs_diff": written["max_abs_diff"],
         "export_seconds": export_seconds,
-        "onnx_megabytes": {
-            "fp32": sum(p.stat().st_size for p in exported_dir.glob("model.onnx*")) / 2**20,
-            "int8": (exported_dir / "model_int8.onnx").stat().st_size / 2**20,
-        },
+        "onnx_megabytes": megabytes,
         "command": f"python -m bench.onnx_speed --model {args.model} --threads {args.threads} --batch-size "
-        f"{args.batch_size} --timed-sentences {args.timed_sentences} --rounds {args.rounds}",
+        f"{args.batch_size} --timed-sentences {args.timed_sentences} --rounds {args.rounds}"
+        + (f" --variants {' '.join(args.variants)}" if args.variants != list(VARIANTS) else ""),
         "commit": git_commit(),
         "machine": metadata_line(run_metadata()),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{'backend':<18} {'sentences/s':>12} {'x torch':>8} {'dev F1':>8} {'same spans':>11}")
-    for name in BACKENDS:
+    print(
+        f"{'backend':<30} {'dev F1':>7} {'vs fp32':>8} {'sent/s':>7} {'x torch [quartiles]':>22} {'same':>6} {'MB':>5}"
+    )
+    for name in backends:
+        low, _, high = result["speedup_vs_torch_quartiles"][name]
         print(
-            f"{name:<18} {speed[name]:>12.1f} {result['speedup_vs_torch'][name]:>8.2f} "
-            f"{100 * quality[name]['f1']:>8.2f} {100 * agreement[name]:>10.1f}%"
+            f"{name:<30} {100 * f1[name]:>7.2f} {result['f1_change_vs_fp32_points'][name]:>+8.2f} {speed[name]:>7.1f} "
+            f"{speedup[name]:>6.2f} [{low:.2f}, {high:.2f}]{'':>6} {100 * agreement[name]:>5.1f}% "
+            f"{megabytes.get(name, float('nan')):>5.0f}"
         )
+    print(f"chosen: {chosen} ({reason}); DEFAULT_SCHEME in lear/onnx_export.py: {DEFAULT_SCHEME}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 # Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
 """ONNX export of a LEAR model (flat or nested), and an ONNX Runtime-backed model the span-extraction pipeline runs.
 
-    lear-export-onnx --model my-lear --output my-lear-onnx [--quantize]
+    lear-export-onnx --model my-lear --output my-lear-onnx [--quantize [SCHEME]] [--calibration-data DATA]
     lear-predict --model my-lear-onnx --onnx --input texts.txt --output predictions.jsonl   # --onnx int8: quantised
 
 or in Python:
 
     from lear.onnx_export import export_onnx, onnx_pipeline
-    export_onnx("my-lear", "my-lear-onnx", quantize=True)
+    export_onnx("my-lear", "my-lear-onnx", quantize=True)  # or a scheme name: quantize="encoder-only"
     extractor = onnx_pipeline("my-lear-onnx")             # quantized=True for the int8 file
     extractor("Alice lives in Paris")
 
@@ -17,18 +17,24 @@ the text, so they are computed once at export and stored in the graph as constan
 label input, and changing labels means exporting again. Decoding (thresholds, span rules) stays in Python, shared
 with the torch model (`LearPreTrainedModel.decode`), so both return the same spans from the same logits.
 
-The exported folder holds `model.onnx` (`model_int8.onnx` with `--quantize`: int8 dynamic quantisation of the linear
-weights by `onnxruntime.quantization`), `config.json` and the tokenizer. A nested model's graph also returns its span
-logits `[B, L, L, C]`: the candidate (start, end) cells are selected inside it, as the torch model selects them.
+The exported folder holds `model.onnx`, `config.json` and the tokenizer; with `--quantize` also `model_int8.onnx` (int8
+weights by `onnxruntime.quantization`, in one of `QUANTIZATION_SCHEMES`; `DEFAULT_SCHEME` for a bare `--quantize`) and
+`quantization.json`, which records the scheme. A nested model's graph also returns its span logits `[B, L, L, C]`: the
+candidate (start, end) cells are selected inside it, as the torch model selects them.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import logging
+import random
 import sys
 import warnings
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +48,7 @@ from .modeling_lear import LearForSpanExtraction, LearLabelStates, LearPreTraine
 
 ONNX_FILE = "model.onnx"
 INT8_FILE = "model_int8.onnx"
+QUANTIZATION_FILE = "quantization.json"  # the scheme model_int8.onnx was written with
 OUTPUT_NAMES = ("start_logits", "end_logits")
 PARITY_TEXTS = [  # texts of several lengths: the check covers padding and dynamic shapes
     "Alice Smith lives in Paris and works for Acme .",
@@ -78,12 +85,25 @@ class LearOnnxGraph(nn.Module):
 
 
 def export_onnx(
-    model_dir: str | Path, output_dir: str | Path, quantize: bool = False, check: bool = True
+    model_dir: str | Path,
+    output_dir: str | Path,
+    quantize: bool | str = False,
+    check: bool = True,
+    calibration_data: str | Path | Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Export a saved LEAR model (with its tokenizer) to `output_dir`; returns what was written and the parity
-    check: the largest absolute difference between torch's and ONNX Runtime's logits on `PARITY_TEXTS`."""
+    check: the largest absolute difference between torch's and ONNX Runtime's logits on `PARITY_TEXTS` (and the
+    int8 graph's, `int8_max_abs_diff`).
+
+    `quantize`: also write `model_int8.onnx`, with a scheme of `QUANTIZATION_SCHEMES` (`True`: `DEFAULT_SCHEME`).
+    `calibration_data` (the "static" scheme's calibration sentences): a converted dataset folder (its train split),
+    a text file (one sentence a line) or a list of texts."""
     from transformers import AutoTokenizer
 
+    scheme = resolve_scheme(quantize)
+    if scheme is not None and scheme.static and calibration_data is None:
+        raise ValueError(missing_calibration_message(scheme.name))
+    calibration = None if calibration_data is None else calibration_texts(calibration_data)
     model_dir, output_dir = Path(model_dir), Path(output_dir)
     model = LearForSpanExtraction.from_pretrained(model_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -113,27 +133,260 @@ def export_onnx(
     model.config.save_pretrained(output_dir)
     tokenizer.save_pretrained(output_dir)
     written = {"onnx": str(output_dir / ONNX_FILE)}
-    if quantize:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        with _without_preprocessing_advice():
-            quantize_dynamic(output_dir / ONNX_FILE, output_dir / INT8_FILE, weight_type=QuantType.QInt8)
+    for stale in (INT8_FILE, QUANTIZATION_FILE):  # an earlier export's int8 graph is not this model's
+        (output_dir / stale).unlink(missing_ok=True)
+    if scheme is not None:
+        record = quantize_onnx(output_dir / ONNX_FILE, output_dir / INT8_FILE, scheme, calibration, tokenizer)
+        (output_dir / QUANTIZATION_FILE).write_text(json.dumps({"file": INT8_FILE, **record}, indent=2) + "\n")
         written["onnx_int8"] = str(output_dir / INT8_FILE)
+        written["quantization"] = scheme.name
     if check:
         written["max_abs_diff"] = parity(model, LearOnnxForSpanExtraction.from_exported(output_dir), tokenizer)
+        if scheme is not None:  # how far int8 moves the logits (no bound: that is what bench/onnx_speed.py measures)
+            int8 = LearOnnxForSpanExtraction.from_exported(output_dir, quantized=True)
+            written["int8_max_abs_diff"] = parity(model, int8, tokenizer)
     return written
 
 
+@dataclass(frozen=True)
+class QuantizationScheme:
+    """How `model_int8.onnx` is made from `model.onnx` (int8 weights, `onnxruntime.quantization`).
+
+    `static`: activations quantised with ranges calibrated on sentences (QDQ format), else per batch at run time
+    (dynamic). `per_channel`: one weight scale per output column, else one per matrix. `encoder_only`: only the
+    encoder's nodes are quantised; the fusion, the boundary classifiers and the heads (and the label states, which
+    are constants of the graph) stay float."""
+
+    name: str
+    static: bool = False
+    per_channel: bool = False
+    encoder_only: bool = False
+    description: str = ""
+
+
+QUANTIZATION_SCHEMES = {
+    scheme.name: scheme
+    for scheme in (
+        QuantizationScheme(
+            "dynamic", description="every MatMul and the embeddings, weights per tensor, activations per batch"
+        ),
+        QuantizationScheme("dynamic-per-channel", per_channel=True, description="the same, weights per column"),
+        QuantizationScheme(
+            "encoder-only",
+            per_channel=True,
+            encoder_only=True,
+            description="the encoder (MatMuls, embeddings), weights per column; fusion and heads float",
+        ),
+        QuantizationScheme(
+            "static",
+            static=True,
+            per_channel=True,
+            encoder_only=True,
+            description="QDQ, activation ranges calibrated on training sentences; the encoder's MatMuls",
+        ),
+    )
+}
+DEFAULT_SCHEME = "dynamic-per-channel"  # bench/onnx_speed.py: the fastest scheme within 0.5 F1 of fp32 on CoNLL dev
+CALIBRATION_SENTENCES = 300  # calibration sentences the static scheme samples from its data
+ENCODER_SCOPE = "model.encoder"  # the encoder's module path inside LearOnnxGraph
+
+
+def resolve_scheme(quantize: bool | str | QuantizationScheme | None) -> QuantizationScheme | None:
+    """`export_onnx`'s `quantize` as a scheme: False/None none, True the default, a name its scheme."""
+    if isinstance(quantize, QuantizationScheme):
+        return quantize
+    if quantize is None or quantize is False:
+        return None
+    if quantize is True:
+        return QUANTIZATION_SCHEMES[DEFAULT_SCHEME]
+    if isinstance(quantize, str) and quantize in QUANTIZATION_SCHEMES:
+        return QUANTIZATION_SCHEMES[quantize]
+    raise ValueError(
+        f"unknown quantisation scheme {quantize!r}: choose one of {', '.join(QUANTIZATION_SCHEMES)} "
+        f"(True: {DEFAULT_SCHEME})"
+    )
+
+
+def missing_calibration_message(scheme: str) -> str:
+    return (
+        f"quantisation scheme {scheme!r} calibrates on sentences: give calibration_data (lear-export-onnx "
+        "--calibration-data: a converted dataset folder or a text file, one sentence a line)"
+    )
+
+
+def calibration_texts(
+    source: str | Path | Sequence[str], limit: int = CALIBRATION_SENTENCES, seed: int = 0
+) -> list[str]:
+    """Up to `limit` non-empty calibration sentences (a seeded sample when there are more): from a list of texts, a
+    text file (one a line) or a dataset folder written by `data_scripts` (`datasets.save_to_disk`; its train split,
+    column `text`)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.is_dir():
+            import datasets
+
+            data = datasets.load_from_disk(str(path))
+            if isinstance(data, datasets.DatasetDict):
+                if "train" not in data:
+                    raise ValueError(f"calibration data {path}: no train split (splits: {', '.join(data)})")
+                data = data["train"]
+            if "text" not in data.column_names:
+                raise ValueError(f"calibration data {path}: no 'text' column (columns: {data.column_names})")
+            texts = list(data["text"])
+        elif path.is_file():
+            texts = path.read_text(encoding="utf-8").splitlines()
+        else:
+            raise ValueError(f"calibration data {path}: no such file or folder")
+    else:
+        texts = list(source)
+    texts = [text for text in texts if text and text.strip()]
+    if not texts:
+        raise ValueError(f"calibration data {source}: no sentences")
+    if len(texts) > limit:
+        texts = random.Random(seed).sample(texts, limit)
+    return texts
+
+
+def node_scopes(model) -> dict[str, list[str]]:
+    """Each node's module path in the exported graph (node name -> scopes, outermost first): torch's dynamo exporter
+    records it in the node's `pkg.torch.onnx.name_scopes` metadata (node names themselves are generic,
+    `node_MatMul_91`)."""
+    scopes = {}
+    for node in model.graph.node:
+        for prop in node.metadata_props:
+            if prop.key == "pkg.torch.onnx.name_scopes":
+                scopes[node.name] = list(ast.literal_eval(prop.value))
+    return scopes
+
+
+def non_encoder_nodes(model) -> list[str]:
+    """Names of the nodes outside the encoder: the fusion, the classifiers and heads, and the graph's own glue."""
+    scopes = node_scopes(model)
+    if not scopes:
+        raise ValueError("the ONNX graph records no module scopes: encoder-only quantisation needs a graph exported by "
+                         "lear-export-onnx (torch's dynamo exporter)")  # fmt: skip
+    inside = (ENCODER_SCOPE, ENCODER_SCOPE + ".")
+    return [
+        node.name
+        for node in model.graph.node
+        if not any(scope == inside[0] or scope.startswith(inside[1]) for scope in scopes.get(node.name, []))
+    ]
+
+
+def _batched_weight_nodes(graph, excluded: Sequence[str]) -> list[str]:
+    """MatMul nodes (not in `excluded`) whose second input is a constant of more than two dimensions."""
+    ranks = {tensor.name: len(tensor.dims) for tensor in graph.graph.initializer}
+    return [
+        node.name
+        for node in graph.graph.node
+        if node.op_type == "MatMul" and node.name not in excluded and ranks.get(node.input[1], 2) > 2
+    ]
+
+
+class _TokenizedCalibration:
+    """`onnxruntime.quantization.CalibrationDataReader` over tokenized sentences (batches of `batch_size`, padded,
+    truncated to the tokenizer's window), fed as the graph's inputs."""
+
+    def __init__(self, tokenizer, texts: Sequence[str], input_names: Iterable[str], batch_size: int = 8):
+        self.batches = []
+        names = list(input_names)
+        max_length = min(tokenizer.model_max_length, 512)
+        for begin in range(0, len(texts), batch_size):
+            encoded = tokenizer(
+                list(texts[begin : begin + batch_size]),
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="np",
+            )
+            feed = {}
+            for name in names:
+                value = encoded.get(name)
+                feed[name] = (np.zeros_like(encoded["input_ids"]) if value is None else value).astype(np.int64)
+            self.batches.append(feed)
+        self.position = 0
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        if self.position >= len(self.batches):
+            return None
+        self.position += 1
+        return self.batches[self.position - 1]
+
+    def rewind(self) -> None:
+        self.position = 0
+
+
+def quantize_onnx(
+    source: str | Path,
+    target: str | Path,
+    scheme: str | QuantizationScheme = DEFAULT_SCHEME,
+    calibration: Sequence[str] | None = None,
+    tokenizer=None,
+) -> dict[str, Any]:
+    """Write an int8 copy of the ONNX graph `source` to `target` with `scheme`; returns what to record (the scheme's
+    settings, the nodes left float, the calibration size). The static scheme needs `calibration` texts and the
+    `tokenizer`."""
+    import onnx
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
+
+    scheme = resolve_scheme(scheme)
+    if scheme is None:
+        raise ValueError("quantize_onnx needs a scheme")
+    source, target = Path(source), Path(target)
+    graph = onnx.load(str(source), load_external_data=False)
+    excluded = non_encoder_nodes(graph) if scheme.encoder_only else []
+    record: dict[str, Any] = {**asdict(scheme), "scheme": scheme.name}
+    record.pop("name")
+    record["float_nodes"] = sorted(
+        name for name in excluded if any(n.name == name and n.op_type in ("MatMul", "Gemm") for n in graph.graph.node)
+    )
+    with _without_preprocessing_advice():
+        if not scheme.static:
+            # ONNX Runtime's per-column zero points fit 2-D weights only: MatMuls with a batched (3-D) constant (the
+            # fusion's label values) are quantised per tensor, in a second pass
+            batched = _batched_weight_nodes(graph, excluded) if scheme.per_channel else []
+            first = target.with_name(target.stem + ".per-channel.onnx") if batched else target
+            quantize_dynamic(source, first, per_channel=scheme.per_channel, weight_type=QuantType.QInt8,
+                             nodes_to_exclude=excluded + batched)  # fmt: skip
+            if batched:
+                try:
+                    quantize_dynamic(first, target, weight_type=QuantType.QInt8, nodes_to_quantize=batched)
+                finally:
+                    first.unlink(missing_ok=True)
+                record["per_tensor_nodes"] = sorted(batched)
+            return record
+        if not calibration or tokenizer is None:
+            raise ValueError(missing_calibration_message(scheme.name))
+        reader = _TokenizedCalibration(tokenizer, calibration, [value.name for value in graph.graph.input])
+        quantize_static(
+            source,
+            target,
+            reader,
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=["MatMul"],
+            per_channel=scheme.per_channel,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=excluded,
+            extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
+        )
+    record["calibration_sentences"] = len(calibration)
+    return record
+
+
 class _PreprocessingAdvice(logging.Filter):
+    NOISE = ("pre-processing before quantization", "check if the model is already quantized")
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return "pre-processing before quantization" not in record.getMessage()
+        return not any(noise in record.getMessage() for noise in self.NOISE)
 
 
 @contextmanager
 def _without_preprocessing_advice():
     """onnxruntime's quantizer advises, on the root logger and on every call, to run its pre-processing first (shape
     inference and graph optimisation, meant for static quantisation of vision models); the exported graph is already
-    optimised by torch's exporter (`optimize=True`) and is quantised dynamically, so the advice only adds noise."""
+    optimised by torch's exporter (`optimize=True`) and is quantised dynamically, so the advice only adds noise.
+    Likewise its warning that a model "may already be quantized", raised by the per-channel scheme's second pass."""
     root, advice = logging.getLogger(), _PreprocessingAdvice()
     root.addFilter(advice)
     try:
@@ -170,17 +423,24 @@ class LearOnnxForSpanExtraction(LearPreTrainedModel):
         # No weights of its own: this empty parameter answers `device` and `dtype`, which transformers reads off the
         # parameters (the pipeline asks for them).
         self.device_anchor = nn.Parameter(torch.zeros(0), requires_grad=False)
+        self.quantization: dict[str, Any] | None = None
 
     @classmethod
     def from_exported(
-        cls, exported_dir: str | Path, quantized: bool = False, providers: list[str] | None = None, threads: int = 0
+        cls,
+        exported_dir: str | Path,
+        quantized: bool = False,
+        providers: list[str] | None = None,
+        threads: int = 0,
+        file: str | None = None,
     ) -> LearOnnxForSpanExtraction:
-        """Load `export_onnx`'s folder: its config and `model.onnx` (`model_int8.onnx` when `quantized`).
-        `threads` sets ONNX Runtime's intra-op threads (0: its default, one per core)."""
+        """Load `export_onnx`'s folder: its config and `model.onnx` (`model_int8.onnx` when `quantized`; `file`: another
+        graph file of the folder). `threads` sets ONNX Runtime's intra-op threads (0: its default, one per core).
+        `quantization` on the model is the int8 file's record (`quantization.json`: its scheme), or None."""
         import onnxruntime
 
         exported_dir = Path(exported_dir)
-        path = exported_dir / (INT8_FILE if quantized else ONNX_FILE)
+        path = exported_dir / (file or (INT8_FILE if quantized else ONNX_FILE))
         if not path.is_file():
             hint = " (export with --quantize)" if quantized else ""
             raise FileNotFoundError(f"{path} not found: export the model with lear-export-onnx first{hint}")
@@ -189,7 +449,11 @@ class LearOnnxForSpanExtraction(LearPreTrainedModel):
         session = onnxruntime.InferenceSession(
             str(path), options, providers=providers or ["CPUExecutionProvider"]
         )  # fmt: skip
-        return cls(LearConfig.from_pretrained(exported_dir), session)
+        model = cls(LearConfig.from_pretrained(exported_dir), session)
+        record = exported_dir / QUANTIZATION_FILE
+        if path.name == INT8_FILE and record.is_file():
+            model.quantization = json.loads(record.read_text())
+        return model
 
     def forward(
         self,
@@ -228,14 +492,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lear-export-onnx", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="folder of a saved LEAR model, with its tokenizer")
     parser.add_argument("--output", required=True, help="folder to write model.onnx, config and tokenizer to")
-    parser.add_argument("--quantize", action="store_true", help="also write model_int8.onnx (int8 dynamic)")
+    parser.add_argument(
+        "--quantize", nargs="?", const=DEFAULT_SCHEME, choices=list(QUANTIZATION_SCHEMES), metavar="SCHEME",
+        help=f"also write model_int8.onnx, int8 with SCHEME (bare --quantize: {DEFAULT_SCHEME}): "
+        + "; ".join(f"{name}: {scheme.description}" for name, scheme in QUANTIZATION_SCHEMES.items()),
+    )  # fmt: skip
+    parser.add_argument(
+        "--calibration-data", "--calibration_data", dest="calibration_data", metavar="DATA",
+        help=f"the static scheme's calibration sentences ({CALIBRATION_SENTENCES} sampled): a converted dataset "
+        "folder (its train split) or a text file, one sentence a line",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if not (Path(args.model) / "config.json").is_file():
         parser.error(f"--model {args.model}: no config.json there (a folder written by save_pretrained)")
     if Path(args.output).resolve() == Path(args.model).resolve():
         parser.error("--output must be another folder than --model (the config and tokenizer are written there)")
+    if args.quantize and QUANTIZATION_SCHEMES[args.quantize].static and not args.calibration_data:
+        parser.error(f"--quantize {args.quantize} calibrates on sentences: give --calibration-data (a converted "
+                     "dataset folder or a text file, one sentence a line)")  # fmt: skip
+    if args.calibration_data and not Path(args.calibration_data).exists():
+        parser.error(f"--calibration-data {args.calibration_data}: no such file or folder")
     try:
-        written = export_onnx(args.model, args.output, quantize=args.quantize)
+        written = export_onnx(args.model, args.output, quantize=args.quantize or False,
+                              calibration_data=args.calibration_data)  # fmt: skip
     except ValueError as error:
         print(f"lear-export-onnx: error: {error}", file=sys.stderr)
         return 1
@@ -244,7 +523,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["LearOnnxForSpanExtraction", "LearOnnxGraph", "export_onnx", "onnx_pipeline", "parity"]
+__all__ = [
+    "DEFAULT_SCHEME",
+    "QUANTIZATION_SCHEMES",
+    "LearOnnxForSpanExtraction",
+    "LearOnnxGraph",
+    "QuantizationScheme",
+    "export_onnx",
+    "onnx_pipeline",
+    "parity",
+    "quantize_onnx",
+]
 
 
 if __name__ == "__main__":

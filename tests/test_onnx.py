@@ -1,10 +1,14 @@
 """ONNX export: label states baked in, dynamic batch and length, logits equal to torch's within 1e-4 under ONNX
-Runtime; the span-extraction pipeline and `lear-predict --onnx` run the exported graph (int8 too)."""
+Runtime; the span-extraction pipeline and `lear-predict --onnx` run the exported graph (int8 too, in every
+quantisation scheme; encoder-only leaves the fusion and heads float)."""
 
 from __future__ import annotations
 
 import json
 
+import datasets
+import numpy as np
+import onnx
 import pytest
 from conftest import TOY_SENTENCES
 from test_pipeline import _expected, _without_scores, build_keyword_model, build_model, save_checkpoint
@@ -16,11 +20,19 @@ pytest.importorskip("onnxscript", reason="torch.onnx.export needs onnxscript (th
 
 from lear import cli  # noqa: E402
 from lear.onnx_export import (  # noqa: E402
+    DEFAULT_SCHEME,
     INT8_FILE,
+    ONNX_FILE,
+    QUANTIZATION_FILE,
+    QUANTIZATION_SCHEMES,
     LearOnnxForSpanExtraction,
+    calibration_texts,
     export_onnx,
+    main,
+    node_scopes,
     onnx_pipeline,
     parity,
+    resolve_scheme,
 )
 
 
@@ -37,7 +49,7 @@ def flat_checkpoint(toy_tokenizer, tmp_path_factory):
 @pytest.fixture(scope="module")
 def exported(flat_checkpoint, tmp_path_factory):
     output = tmp_path_factory.mktemp("exported")
-    written = export_onnx(flat_checkpoint, output, quantize=True)
+    written = export_onnx(flat_checkpoint, output, quantize="encoder-only")
     return output, written
 
 
@@ -63,13 +75,77 @@ def test_pipeline_over_onnx_returns_the_torch_pipelines_entities(flat_checkpoint
     assert _without_scores(onnx_pipe(long_text, max_length=32)) == _without_scores(torch_pipe(long_text, max_length=32))
 
 
-def test_keyword_model_exported_finds_exactly_the_planted_entities(toy_tokenizer, tmp_path):
+@pytest.mark.parametrize("scheme", list(QUANTIZATION_SCHEMES))
+def test_keyword_model_finds_exactly_the_planted_entities_in_every_scheme(toy_tokenizer, tmp_path, scheme):
+    """Each scheme exports, records itself, loads and runs through the pipeline, and keeps the planted entities."""
     checkpoint = save_checkpoint(build_keyword_model(toy_tokenizer), toy_tokenizer, tmp_path / "keyword")
-    export_onnx(checkpoint, tmp_path / "exported", quantize=True)
+    written = export_onnx(checkpoint, tmp_path / "exported", quantize=scheme, calibration_data=TEXTS)
+    assert written["quantization"] == scheme and np.isfinite(written["int8_max_abs_diff"])
+    record = json.loads((tmp_path / "exported" / QUANTIZATION_FILE).read_text())
+    assert record["scheme"] == scheme and record["file"] == INT8_FILE
     planted = ["the", "alice", "bob", "met", "paris"]
     for quantized in (False, True):
         extractor = onnx_pipeline(tmp_path / "exported", quantized=quantized)
         assert _without_scores(extractor(planted, is_split_into_words=True)) == _expected(planted)
+        assert len(extractor(TEXTS)) == len(TEXTS)
+    assert extractor.model.quantization["scheme"] == scheme
+
+
+def test_encoder_only_leaves_the_fusion_and_heads_float(exported):
+    """Every MatMul outside the encoder (fusion, boundary classifiers, span head) is still a float MatMul with float
+    inputs in the int8 graph; every encoder MatMul with a weight is quantised."""
+    output, _ = exported
+    fp32 = onnx.load(str(output / ONNX_FILE), load_external_data=False)
+    int8 = onnx.load(str(output / INT8_FILE), load_external_data=False)
+    scopes = node_scopes(fp32)
+    weights = {tensor.name for tensor in fp32.graph.initializer}
+    matmuls = [node for node in fp32.graph.node if node.op_type == "MatMul"]
+    outside = {node.name for node in matmuls if "model.encoder" not in scopes[node.name]}
+    encoder = {node.name for node in matmuls if "model.encoder" in scopes[node.name] and node.input[1] in weights}
+    assert {"model.fusion", "model.span_head"} <= {scope for name in outside for scope in scopes[name]}
+    assert encoder  # the encoder's linear layers
+    float_types = {tensor.name: tensor.data_type for tensor in int8.graph.initializer}
+    produced_by = {out: node.op_type for node in int8.graph.node for out in node.output}
+    kept = {node.name: node for node in int8.graph.node if node.op_type == "MatMul"}
+    for name in outside:
+        node = kept[name]
+        for value in node.input:
+            assert produced_by.get(value) not in ("DequantizeLinear", "DynamicQuantizeLinear")
+            assert float_types.get(value, onnx.TensorProto.FLOAT) == onnx.TensorProto.FLOAT
+    assert not encoder & set(kept)  # quantised: replaced by MatMulInteger nodes
+    assert sum(node.op_type == "MatMulInteger" for node in int8.graph.node) == len(encoder)
+    record = json.loads((output / QUANTIZATION_FILE).read_text())
+    assert set(record["float_nodes"]) == outside
+
+
+def test_bad_schemes_and_missing_calibration_are_refused_clearly(flat_checkpoint, tmp_path, capsys):
+    with pytest.raises(ValueError, match="unknown quantisation scheme 'int4': choose one of dynamic, "):
+        export_onnx(flat_checkpoint, tmp_path / "x", quantize="int4")
+    with pytest.raises(ValueError, match="calibration_data"):
+        export_onnx(flat_checkpoint, tmp_path / "x", quantize="static")
+    with pytest.raises(SystemExit):
+        main(["--model", str(flat_checkpoint), "--output", str(tmp_path / "x"), "--quantize", "int4"])
+    assert "invalid choice: 'int4'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--model", str(flat_checkpoint), "--output", str(tmp_path / "x"), "--quantize", "static"])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--quantize static" in error and "--calibration-data" in error
+    assert not (tmp_path / "x").exists()  # refused before anything is written
+
+
+def test_calibration_texts_from_a_dataset_folder_a_text_file_or_a_list(tmp_path):
+    sentences = [f"sentence {index}" for index in range(500)]
+    datasets.DatasetDict({
+        "train": datasets.Dataset.from_dict({"text": sentences}),
+        "validation": datasets.Dataset.from_dict({"text": ["held out"]}),
+    }).save_to_disk(str(tmp_path / "corpus"))  # fmt: skip
+    (tmp_path / "texts.txt").write_text("one\n\n two \nthree\n")
+    sampled = calibration_texts(tmp_path / "corpus")
+    assert len(sampled) == 300 and set(sampled) <= set(sentences) and sampled == calibration_texts(tmp_path / "corpus")
+    assert calibration_texts(tmp_path / "texts.txt") == ["one", " two ", "three"]
+    assert calibration_texts(["a", "", "b"]) == ["a", "b"]
+    with pytest.raises(ValueError, match="no such file or folder"):
+        calibration_texts(tmp_path / "missing")
 
 
 def test_int8_file_runs_through_lear_predict(exported, tmp_path):
@@ -94,8 +170,9 @@ def test_nested_model_exports_with_its_span_logits(toy_tokenizer, tmp_path):
     (and flat-decoded) entities through the pipeline."""
     nested = save_checkpoint(build_model(toy_tokenizer, seed=1, boundary_bias=2.0, nested=True), toy_tokenizer,
                              tmp_path / "nested")  # fmt: skip
-    written = export_onnx(nested, tmp_path / "exported")
+    written = export_onnx(nested, tmp_path / "exported", quantize=True)
     assert written["max_abs_diff"] < 1e-4
+    assert len(onnx_pipeline(tmp_path / "exported", quantized=True)(TEXTS)) == len(TEXTS)  # int8 nested runs too
     torch_pipe = pipeline("span-extraction", model=str(nested))
     onnx_pipe = onnx_pipeline(tmp_path / "exported")
     onnx_model = onnx_pipe.model
@@ -113,12 +190,14 @@ def test_new_labels_are_refused_clearly(exported):
         extractor("Alice", labels={"DRUG": "names of medicines"})
 
 
-def test_cli_export(flat_checkpoint, tmp_path, capsys):
-    from lear.onnx_export import main
-
-    assert main(["--model", str(flat_checkpoint), "--output", str(tmp_path / "cli")]) == 0
-    assert "max_abs_diff" in capsys.readouterr().out
+def test_cli_export_bare_quantize_writes_the_default_scheme(flat_checkpoint, tmp_path, capsys):
+    assert resolve_scheme(True).name == DEFAULT_SCHEME and resolve_scheme(False) is None
+    assert main(["--model", str(flat_checkpoint), "--output", str(tmp_path / "cli"), "--quantize"]) == 0
+    out = capsys.readouterr().out
+    assert "max_abs_diff" in out and f"quantization: {DEFAULT_SCHEME}" in out
     assert (tmp_path / "cli" / "model.onnx").is_file() and (tmp_path / "cli" / "tokenizer.json").is_file()
+    assert json.loads((tmp_path / "cli" / QUANTIZATION_FILE).read_text())["scheme"] == DEFAULT_SCHEME
+    assert onnx_pipeline(tmp_path / "cli", quantized=True).model.quantization["scheme"] == DEFAULT_SCHEME
     with pytest.raises(SystemExit):
         main(["--model", str(tmp_path / "missing"), "--output", str(tmp_path / "x")])
 
