@@ -1,5 +1,5 @@
 """Detection or calibration? How confident LEAR and the BIO tagger are at the gold boundaries of test mentions seen
-and unseen in training (issue 21), read from two trained runs of `bench.seed_rows` on the same data.
+and unseen in training, read from two trained runs of `bench.seed_rows` on the same data.
 
 For every gold mention of the test split (words of a pre-split corpus, cut at `--max_length` pieces as both models
 were trained):
@@ -34,7 +34,7 @@ import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-from bench.common import REPO_ROOT, git_commit, metadata_line, run_metadata
+from bench.common import RESULTS_DIR, check_result_name_free, git_commit, metadata_line, run_metadata, write_result
 from lear import LearForSpanExtraction
 from lear.metrics import mention_key, training_mentions
 from lear.windowing import word_char_offsets
@@ -116,6 +116,39 @@ def summarise(records: list[dict], negatives: list[float], key: str, detected: s
     return summary
 
 
+MISS_KINDS = ("correct", "wrong label", "boundary overlap", "nothing")
+
+
+def miss_kind(gold: tuple[int, int, str], predicted: Sequence[tuple[int, int, str]]) -> str:
+    """What a model's test predictions (`predictions.jsonl`) made of one gold mention: found it, found its exact span
+    under another label, predicted an overlapping span, or predicted nothing that touches it."""
+    start, end, _ = gold
+    if gold in predicted:
+        return "correct"
+    if any(p_start == start and p_end == end for p_start, p_end, _ in predicted):
+        return "wrong label"
+    if any(p_start < end and start < p_end for p_start, p_end, _ in predicted):
+        return "boundary overlap"
+    return "nothing"
+
+
+def miss_kinds(run_dir: Path, seen: set[str]) -> dict[str, dict[str, float]]:
+    """Share of each `miss_kind` among the gold test mentions seen / unseen in training, from a run's
+    `predictions.jsonl` (LEAR's and the tagger's share its form): over the whole test split, as scored."""
+    counts = {group: dict.fromkeys(MISS_KINDS, 0) for group in GROUPS}
+    with (run_dir / "predictions.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            predicted = [(span["start"], span["end"], span["label"]) for span in record["predicted"]]
+            for span in record["gold"]:
+                group = "seen" if mention_key(record["text"][span["start"] : span["end"]]) in seen else "unseen"
+                counts[group][miss_kind((span["start"], span["end"], span["label"]), predicted)] += 1
+    return {
+        group: {kind: count / max(1, sum(kinds.values())) for kind, count in kinds.items()}
+        for group, kinds in counts.items()
+    }
+
+
 def probe(lear_dir: Path, tagger_dir: Path, dataset_dir: Path, max_length: int) -> dict:
     corpus = datasets.load_from_disk(str(dataset_dir))
     seen = training_mentions(corpus["train"]["text"], corpus["train"]["entities"])
@@ -149,6 +182,8 @@ def probe(lear_dir: Path, tagger_dir: Path, dataset_dir: Path, max_length: int) 
             records.append({
                 "group": "seen" if mention_key(row["text"][entity["start"]:entity["end"]]) in seen else "unseen",
                 "lear_start": float(start[first, c]), "lear_end": float(end[last, c]),
+                # any label: does LEAR see a boundary here at all, whichever label it gives it?
+                "lear_any_start": float(start[first].max()), "lear_any_end": float(end[last].max()),
                 "lear_detected": bool(start[first, c] >= thresholds[c] and end[last, c] >= thresholds[c]),
                 "tagger_start": float(tags[first, gold[0]]), "tagger_end": float(min(rest_of_path)),
                 "tagger_detected": bool(all(argmax[k] == g for k, g in zip(covered, gold))
@@ -159,8 +194,15 @@ def probe(lear_dir: Path, tagger_dir: Path, dataset_dir: Path, max_length: int) 
                 if (k, c) not in gold_starts:
                     lear_negative.append(float(start[k, c]))
                     tagger_negative.append(float(tags[k, tag_id["B-" + label]]))
+    any_label = summarise(records, [], "lear_any", "lear_detected")
     return {
+        "miss_kinds": {
+            model: miss_kinds(run, seen)
+            for model, run in (("lear", lear_dir), ("tagger", tagger_dir))
+            if (run / "predictions.jsonl").is_file()  # a run scored on its test split
+        },
         "lear": summarise(records, lear_negative, "lear", "lear_detected"),
+        "lear_any_label_both_at_least": {group: any_label[group]["both_at_least"] for group in GROUPS},
         "tagger": summarise(records, tagger_negative, "tagger", "tagger_detected"),
         "lear_thresholds": dict(zip(labels, thresholds)),
     }
@@ -176,14 +218,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    output = check_result_name_free(args.output or RESULTS_DIR / f"boundary-{args.lear.name}.json", "another --output")
     result = probe(args.lear, args.tagger, args.dataset_dir, args.max_length)
     result.update(
         lear_run=str(args.lear), tagger_run=str(args.tagger), dataset_dir=str(args.dataset_dir),
         command="python -m bench.boundary_confidence " + " ".join(sys.argv[1:] if argv is None else argv),
         commit=git_commit(), machine=metadata_line(run_metadata()),
     )  # fmt: skip
-    output = args.output or REPO_ROOT / "bench" / "results" / f"boundary-{args.lear.name}.json"
-    output.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(output, result, "another --output")
     header = f"{'model':<7} {'group':<7} {'n':>5} {'detected':>9} {'start p50':>10} {'end p50':>8} {'AUC':>6} {'AP':>6}"
     print(header)
     for model in ("lear", "tagger"):
@@ -192,6 +234,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"{model:<7} {group:<7} {g['mentions']:>5} {100 * g['detected']:>8.1f}% {g['start_median']:>10.3f} "
                   f"{g['end_median']:>8.3f} {g['start_ranking']['roc_auc']:>6.3f} "
                   f"{g['start_ranking']['average_precision']:>6.3f}")  # fmt: skip
+    print("\nwhat each model's test predictions made of the gold mentions:")
+    for model, groups in result["miss_kinds"].items():
+        for group, kinds in groups.items():
+            print(f"{model:<7} {group:<7} " + ", ".join(f"{kind} {100 * share:.1f}%" for kind, share in kinds.items()))
+    for group, curve in result["lear_any_label_both_at_least"].items():
+        print(
+            f"LEAR, any label, {group}: both boundaries >= t: "
+            + ", ".join(f"{t}: {100 * v:.1f}%" for t, v in curve.items())
+        )
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@ unseen in training. Models whose outputs are fixed by their biases give known an
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from conftest import TOY_LABELS, TOY_SENTENCES, build_tiny_model, tiny_encoder_config
 from test_run_lear import save_corpus, toy_rows
 from transformers import BertForTokenClassification
 
-from bench.boundary_confidence import probe
+from bench.boundary_confidence import miss_kind, miss_kinds, probe
 from bench.tagger import bio_tag_names
 
 
@@ -56,3 +58,23 @@ def test_detection_and_ranking_of_models_with_known_outputs(tmp_path, toy_tokeni
         assert tagger["detected"] == 0.0 and tagger["start_median"] < 1e-6
         assert lear["both_at_least"]["0.5"] == 1.0 and tagger["both_at_least"]["0.05"] == 0.0
     assert result["lear_thresholds"] == {label: 0.5 for label in TOY_LABELS}
+    assert result["lear_any_label_both_at_least"]["unseen"]["0.7"] == 1.0
+    assert result["miss_kinds"] == {}  # neither folder holds a scored run's predictions.jsonl
+
+
+def test_miss_kinds_name_what_the_predictions_made_of_each_gold_mention(tmp_path):
+    gold = (10, 15, "PER")
+    assert miss_kind(gold, [(10, 15, "PER"), (10, 15, "ORG")]) == "correct"
+    assert miss_kind(gold, [(10, 15, "ORG")]) == "wrong label"
+    assert miss_kind(gold, [(12, 20, "PER")]) == "boundary overlap"
+    assert miss_kind(gold, [(0, 10, "PER"), (15, 18, "PER")]) == "nothing"  # touching, not overlapping
+
+    record = {
+        "text": "Alice met Bob",
+        "gold": [{"start": 0, "end": 5, "label": "PER"}, {"start": 10, "end": 13, "label": "PER"}],
+        "predicted": [{"start": 0, "end": 5, "label": "PER"}],
+    }
+    (tmp_path / "predictions.jsonl").write_text(json.dumps(record) + "\n")
+    shares = miss_kinds(tmp_path, seen={"alice"})
+    assert shares["seen"] == {"correct": 1.0, "wrong label": 0.0, "boundary overlap": 0.0, "nothing": 0.0}
+    assert shares["unseen"]["nothing"] == 1.0

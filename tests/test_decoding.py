@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from reference_decoding import reference_flat, reference_nested
 
 from lear import decode_flat_spans, decode_nested_spans
+from lear.decoding_lear import any_label_spans
 
 
 # Logits whose probabilities hit the interesting values exactly: 0 and 1 (+-inf, and +-30, which round to 0/1 in
@@ -291,3 +292,32 @@ def test_max_span_length_drops_exactly_the_longer_spans():
     nested_short = decode_nested_spans(start_logits, end_logits, span_logits, max_span_length=3)
     assert nested_short == [[s for s in spans if s.end - s.start < 3] for spans in nested]
     assert any(s.end - s.start >= 3 for spans in flat + nested for s in spans)  # something was dropped
+
+
+def label_logits(*rows: tuple[float, ...]) -> torch.Tensor:
+    """One example: `[1, L, C]` logits, one tuple of label probabilities per position."""
+    return torch.logit(torch.tensor(rows, dtype=torch.float64)).float().unsqueeze(0)
+
+
+def test_any_label_spans_recover_a_mention_split_between_labels_and_keep_per_label_spans():
+    # positions 0-1: a mention whose start/end evidence is split between labels 0 and 1, each under 0.5;
+    # positions 3-4: a clear label-1 span that per-label decoding finds
+    start = label_logits((0.3, 0.4), (0.01, 0.01), (0.01, 0.01), (0.01, 0.9), (0.01, 0.01))
+    end = label_logits((0.01, 0.01), (0.45, 0.2), (0.01, 0.01), (0.01, 0.01), (0.01, 0.9))
+    per_label = decode_flat_spans(start, end, start_threshold=0.5, end_threshold=0.5)
+    assert [span[:3] for span in per_label[0]] == [(3, 4, 1)]
+
+    completed = any_label_spans(start, end, per_label, threshold=0.25)
+    # the split mention is found, labelled by its best mean (label 0: (0.3 + 0.45) / 2 > label 1: (0.4 + 0.2) / 2)
+    assert [span[:3] for span in completed[0]] == [(0, 1, 0), (3, 4, 1)]
+    assert completed[0][0].score == pytest.approx(0.375, abs=1e-4)
+    assert any_label_spans(start, end, per_label, threshold=0.5) == per_label  # nothing reaches 0.5 on any label
+
+
+def test_any_label_spans_never_add_a_span_overlapping_a_per_label_one():
+    start = label_logits((0.9, 0.3), (0.01, 0.01), (0.01, 0.01))
+    end = label_logits((0.01, 0.01), (0.9, 0.01), (0.01, 0.4))
+    per_label = decode_flat_spans(start, end)
+    assert [span[:3] for span in per_label[0]] == [(0, 1, 0)]
+    # label-agnostic v5 at 0.3 pairs start 0 with end 1 (the same span): nothing is added, nothing changed
+    assert any_label_spans(start, end, per_label, threshold=0.3) == per_label
