@@ -66,7 +66,7 @@ from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from lear import LearConfig, LearForSpanExtraction
 from lear.configuration_lear import DECODE_STRATEGIES, FUSION_TYPES
-from lear.evaluation import CALIBRATION_POLICIES, EvaluationSplit
+from lear.evaluation import CALIBRATION_POLICIES, EvaluationSplit, check_calibration_policy
 from lear.run_outputs import (
     detect_last_checkpoint,
     example_prediction,
@@ -199,15 +199,11 @@ class ModelArguments:
     )
 
     def __post_init__(self) -> None:
-        if self.fusion_type is not None and self.fusion_type not in FUSION_TYPES:
-            raise ValueError(f"--fusion_type must be one of {FUSION_TYPES}, got {self.fusion_type!r}")
-        if self.decode_strategy is not None and self.decode_strategy not in DECODE_STRATEGIES:
-            raise ValueError(f"--decode_strategy must be one of {DECODE_STRATEGIES}, got {self.decode_strategy!r}")
-        if self.calibration_policy not in CALIBRATION_POLICIES:
-            raise ValueError(
-                f"--calibration_policy must be one of {CALIBRATION_POLICIES}, got {self.calibration_policy!r}"
-            )
-        parse_config_overrides(self.config_overrides)  # fails here, before any data is read, on a bad key or value
+        # Fails here, before any data is read, by the rules that apply later: the LEAR settings given must make a valid
+        # config (LearConfig validates itself when built: the choices of each setting), the policy a known one.
+        settings = {name: getattr(self, name) for name in ("fusion_type", "decode_strategy") if getattr(self, name)}
+        LearConfig(**settings | parse_config_overrides(self.config_overrides))  # also fails on a bad key or type
+        check_calibration_policy(self.calibration_policy, "--calibration_policy")
         parse_max_span_length(self.max_span_length)
 
 

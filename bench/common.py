@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import resource
@@ -20,6 +21,7 @@ from data_scripts.label_descriptions import CONLL2003_LABELS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = REPO_ROOT / "outputs" / "bench"
+RESULTS_DIR = REPO_ROOT / "bench" / "results"  # one JSON per run, committed (no weights); its README names them
 IMG_DIR = REPO_ROOT / "docs" / "img"
 
 # ACE-style (7 labels) and OntoNotes-5-style (18 labels) descriptions, written in the style of LEAR's label
@@ -332,6 +334,36 @@ def metadata_line(meta: Mapping[str, str | int]) -> str:
         f"{meta['date']}, commit {meta['commit']}, {meta['cpu']} ({meta['cores']} cores, {meta['torch_threads']} "
         f"torch threads), GPU: {meta['gpu']}, torch {meta['torch']}, transformers {meta['transformers']}"
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Result files: bench/results/<run>.json, never replaced
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _committed(path: Path) -> bool:
+    return path.resolve().is_relative_to(RESULTS_DIR.resolve())
+
+
+def check_result_name_free(path: Path, rename: str = "a --tag") -> Path:
+    """`path`, unless it is a result in `RESULTS_DIR` that exists already: a result there is never replaced, since
+    the docs cite each one by name. `rename` says how the command names its result otherwise (`a --tag`,
+    `--output`). Called before a long run too, so that a taken name fails before the run, not after it."""
+    if path.exists() and _committed(path):
+        raise FileExistsError(
+            f"{path} exists: pass {rename} to name this run's result differently, or remove that file first"
+        )
+    return path
+
+
+def write_result(path: Path, result: Mapping, rename: str = "a --tag") -> Path:
+    """Write one run's result JSON: always a new file in `RESULTS_DIR` (`check_result_name_free`); elsewhere (a
+    scratch copy under outputs/) an earlier file is replaced."""
+    check_result_name_free(path, rename)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x" if _committed(path) else "w") as handle:  # "x" also fails on a file written since the check
+        handle.write(json.dumps(result, indent=2) + "\n")
+    return path
 
 
 def pyplot():

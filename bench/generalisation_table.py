@@ -14,7 +14,7 @@ import json
 import statistics
 from collections import defaultdict
 
-from bench.quality import RESULTS_DIR
+from bench.common import RESULTS_DIR
 
 
 COLUMNS = (

@@ -16,7 +16,6 @@ same thread count. The static scheme calibrates on `CALIBRATION_SENTENCES` sente
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -26,6 +25,8 @@ from transformers import AutoTokenizer
 
 from bench.common import (
     REPO_ROOT,
+    RESULTS_DIR,
+    check_result_name_free,
     git_commit,
     interleaved_times,
     median,
@@ -33,6 +34,7 @@ from bench.common import (
     paired_ratio,
     paired_ratio_quartiles,
     run_metadata,
+    write_result,
 )
 from bench.quality import converted_corpus
 from lear import LearForSpanExtraction, SpanExtractionPipeline
@@ -114,8 +116,9 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
                         help="int8 variants to compare (default: all)")  # fmt: skip
     parser.add_argument("--max-f1-drop", type=float, default=0.5, help="F1 points below fp32 the rule accepts")
-    parser.add_argument("--output", type=Path, default=REPO_ROOT / "bench" / "results" / "onnx-conll2003.json")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "onnx-conll2003.json")
     args = parser.parse_args()
+    check_result_name_free(args.output, "another --output")
     torch.set_num_threads(args.threads)
 
     corpus = converted_corpus("conll2003")
@@ -195,8 +198,7 @@ def main() -> None:
         "commit": git_commit(),
         "machine": metadata_line(run_metadata()),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.output, result, "another --output")
     print(
         f"{'backend':<30} {'dev F1':>7} {'vs fp32':>8} {'sent/s':>7} {'x torch [quartiles]':>22} {'same':>6} {'MB':>5}"
     )

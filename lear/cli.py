@@ -38,13 +38,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from .locations import check_model_location
+from .onnx_export import ONNX_FILE
+from .pipeline_lear import OVERLAP_CHOICES
 
 
 FORMATS = ("txt", "jsonl")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
-ONNX_FILE = "model.onnx"  # what lear-export-onnx writes (lear.onnx_export.ONNX_FILE, not imported: it loads torch)
 TORCH_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
-OVERLAP_CHOICES = ("keep", "best_label")  # lear.pipeline_lear.OVERLAP_CHOICES, kept here for a torch-free --help
 
 
 class InputError(ValueError):

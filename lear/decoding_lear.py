@@ -3,8 +3,9 @@
 
 Plain functions on tensors, vectorised over batch and labels, testable without a model: the flat start/end pairing
 rules (`decode_flat_spans`, docs/decoding.md), nested span decoding (`decode_nested_spans`), and `decode_spans`, which
-reads the thresholds and rules from a `LearConfig`. The torch model (`LearPreTrainedModel.decode`), the ONNX Runtime
-model and the pipeline all decode through `decode_spans`, so equal logits give equal spans.
+reads the thresholds and rules from a `LearConfig`. The pipeline (for the torch model and the ONNX Runtime runner
+alike), evaluation and `LearPreTrainedModel.decode` all decode through `decode_spans`, so equal logits give equal
+spans.
 
 This module imports only torch. `modeling_lear` imports it relatively, which is what makes transformers copy it next
 to a checkpoint (and into the remote-code cache) for `trust_remote_code=True` loading without the `lear` package.

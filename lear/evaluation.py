@@ -265,6 +265,12 @@ THRESHOLD_CANDIDATES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 CALIBRATION_POLICIES = ("per_label", "global")
 
 
+def check_calibration_policy(policy: str, name: str = "calibration policy") -> None:
+    """Raise a `ValueError` naming `name` unless `policy` is one of `CALIBRATION_POLICIES`."""
+    if policy not in CALIBRATION_POLICIES:
+        raise ValueError(f"{name} must be one of {CALIBRATION_POLICIES}, got {policy!r}")
+
+
 def predictions_by_threshold(
     model,
     split: EvaluationSplit,
@@ -304,8 +310,7 @@ def choose_thresholds(
 ) -> list[float]:
     """Thresholds (one per label, id order) that maximise F1 on the split behind `table`: each label's own F1
     (`"per_label"`) or the micro F1 with one threshold for all labels (`"global"`). Ties keep the higher threshold."""
-    if policy not in CALIBRATION_POLICIES:
-        raise ValueError(f"unknown calibration policy {policy!r}; expected one of {CALIBRATION_POLICIES}")
+    check_calibration_policy(policy)
     scores = {threshold: span_scores(gold, spans, label_names) for threshold, spans in table.items()}
     ordered = sorted(scores, reverse=True)  # max() keeps the first of equal scores: the higher threshold
     if policy == "global":
@@ -341,6 +346,7 @@ def calibrate_label_thresholds(
 
 __all__ = [
     "CALIBRATION_POLICIES",
+    "check_calibration_policy",
     "THRESHOLD_CANDIDATES",
     "EvaluationSplit",
     "SpanEvaluation",

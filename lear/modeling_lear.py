@@ -340,8 +340,8 @@ class LearPreTrainedModel(PreTrainedModel):
                 init.zeros_(module.weight)
             init.zeros_(module.bias)
 
-    # A thin wrapper, kept for now: the pipeline, training and the ONNX Runtime model (a `LearPreTrainedModel` for
-    # this method's sake) decode through `model.decode`. Decoding itself is `decoding_lear`, plain functions.
+    # A convenience for users holding a model and its outputs; the package itself (pipeline, evaluation) calls
+    # `decoding_lear.decode_spans` with the config, which is all decoding needs.
     def decode(
         self,
         outputs: LearSpanExtractionOutput,

@@ -15,7 +15,8 @@ The graph takes `input_ids`, `attention_mask` (and `token_type_ids` where the en
 and length, and returns `start_logits` and `end_logits` `[B, L, C]` (and `span_logits` for a nested model). The label descriptions' states do not depend on
 the text, so they are computed once at export and stored in the graph as constants: the exported model reads no
 label input, and changing labels means exporting again. Decoding (thresholds, span rules) stays in Python, shared
-with the torch model (`LearPreTrainedModel.decode`), so both return the same spans from the same logits.
+with the torch model (`decoding_lear.decode_spans`, which reads them from the config), so both return the same spans
+from the same logits.
 
 The exported folder holds `model.onnx`, `config.json` and the tokenizer; with `--quantize` also `model_int8.onnx` (int8
 weights by `onnxruntime.quantization`, in one of `QUANTIZATION_SCHEMES`; `DEFAULT_SCHEME` for a bare `--quantize`) and
@@ -395,7 +396,7 @@ def _without_preprocessing_advice():
         root.removeFilter(advice)
 
 
-def parity(model: LearPreTrainedModel, onnx_model: LearPreTrainedModel, tokenizer, texts=PARITY_TEXTS) -> float:
+def parity(model: LearPreTrainedModel, onnx_model: LearOnnxForSpanExtraction, tokenizer, texts=PARITY_TEXTS) -> float:
     """Largest absolute difference of two models' logits on `texts` (padded batch): start/end on real tokens, and for
     nested models the span logits on every cell the first model scored."""
     inputs = tokenizer(list(texts), padding=True, return_tensors="pt")
@@ -412,17 +413,25 @@ def parity(model: LearPreTrainedModel, onnx_model: LearPreTrainedModel, tokenize
     return max(differences)
 
 
-class LearOnnxForSpanExtraction(LearPreTrainedModel):
-    """A LEAR model whose forward pass runs an exported ONNX graph with ONNX Runtime: same config, same outputs
-    (`start_logits`, `end_logits` as torch tensors), same `decode`, so the span-extraction pipeline and `lear-predict`
-    run it as they run the torch model. Inference only; CPU by default (`providers` picks others)."""
+class LearOnnxForSpanExtraction(nn.Module):
+    """An exported LEAR graph run with ONNX Runtime behind the torch model's call: its `config` (the LEAR config saved
+    with the export) and `forward(input_ids, attention_mask, token_type_ids)` returning `LearSpanExtractionOutput`
+    (torch tensors). The span-extraction pipeline decodes from `config` (`decoding_lear.decode_spans`), so it and
+    `lear-predict` run this as they run the torch model. Inference only; CPU by default (`providers` picks others).
+
+    A plain module, not a `PreTrainedModel`: it has no weights, and what it lacks (`save_pretrained`, `set_labels`,
+    `compute_label_states`) belongs to the torch model, whose label states the graph holds as constants."""
+
+    # What transformers' `Pipeline.__init__` reads off a model besides `config`: `device` (the model is moved with
+    # `.to()`, a no-op here, where it differs from the pipeline's) and `dtype` (`Pipeline.dtype`). ONNX Runtime takes
+    # and returns CPU arrays whatever provider runs the graph.
+    device = torch.device("cpu")
+    dtype = torch.float32
 
     def __init__(self, config: LearConfig, session=None):
-        super().__init__(config)
+        super().__init__()
+        self.config = config
         self.session = session
-        # No weights of its own: this empty parameter answers `device` and `dtype`, which transformers reads off the
-        # parameters (the pipeline asks for them).
-        self.device_anchor = nn.Parameter(torch.zeros(0), requires_grad=False)
         self.quantization: dict[str, Any] | None = None
 
     @classmethod

@@ -1,9 +1,10 @@
 # Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
 """The `"span-extraction"` pipeline: raw texts (or pre-split words) in, character-offset entities out.
 
-This module imports only torch, transformers and its sibling `windowing`, so that `save_pretrained` can copy it next
-to a checkpoint: `pipeline(model=dir, trust_remote_code=True)` then works where the `lear` package is not installed
-(the checkpoint's `config.json` names this class under `custom_pipelines`, `configuration_lear.REMOTE_TASK`).
+This module imports only torch, transformers and its siblings `windowing` and `decoding_lear`, so that
+`save_pretrained` can copy them next to a checkpoint: `pipeline(model=dir, trust_remote_code=True)` then works where
+the `lear` package is not installed (the checkpoint's `config.json` names this class under `custom_pipelines`,
+`configuration_lear.REMOTE_TASK`).
 
 Flow, as in transformers' own `ChunkPipeline`s (question answering, token classification with a stride):
 `preprocess` cuts one text into token windows (`windowing.encode_windows`), the pipeline's DataLoader batches
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from transformers.pipelines.base import ChunkPipeline
 
+from .decoding_lear import decode_spans
 from .windowing import (
     TextWindow,
     encode_windows,
@@ -341,9 +343,13 @@ class SpanExtractionPipeline(ChunkPipeline):
         batch = self._collate(windows)
         start_mask, end_mask = batch.pop("start_mask"), batch.pop("end_mask")
         outputs = self.model(**batch, **self._label_state_inputs())
-        # One vectorised decode for the whole batch; the masks keep spans off special tokens, padding and pieces inside
-        # a unit of the text (the rule training used, `windowing.char_boundaries`).
-        spans = self.model.decode(outputs, start_mask=start_mask, end_mask=end_mask, nested=nested, threshold=threshold)
+        # One vectorised decode for the whole batch, by the config's rules (so any model with a LEAR config and LEAR's
+        # outputs runs here: the torch model, or the ONNX runner); the masks keep spans off special tokens, padding and
+        # pieces inside a unit of the text (the rule training used, `windowing.char_boundaries`).
+        spans = decode_spans(
+            self.model.config, outputs.start_logits, outputs.end_logits, outputs.span_logits, start_mask, end_mask,
+            nested=nested, threshold=threshold,
+        )  # fmt: skip
         predictions = [WindowPrediction(window, window_spans) for window, window_spans in zip(windows, spans)]
         if self._progress is not None:
             self._progress.update(len(windows))

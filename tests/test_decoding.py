@@ -321,3 +321,12 @@ def test_any_label_spans_never_add_a_span_overlapping_a_per_label_one():
     assert [span[:3] for span in per_label[0]] == [(0, 1, 0)]
     # label-agnostic v5 at 0.3 pairs start 0 with end 1 (the same span): nothing is added, nothing changed
     assert any_label_spans(start, end, per_label, threshold=0.3) == per_label
+
+
+def test_the_config_offers_exactly_the_flat_decoders():
+    """`LearConfig.decode_strategy`'s choices and the decoders behind them: the same names (until the config takes
+    its list from `decoding_lear.FLAT_DECODERS`)."""
+    from lear.configuration_lear import DECODE_STRATEGIES
+    from lear.decoding_lear import FLAT_DECODERS
+
+    assert tuple(FLAT_DECODERS) == DECODE_STRATEGIES

@@ -895,7 +895,7 @@ def test_a_missing_dataset_dir_is_reported_before_the_heavy_imports(tiny_encoder
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--decode_strategy", "v9"], "--decode_strategy must be one of"),
+        (["--decode_strategy", "v9"], "decode_strategy must be one of"),
         (["--no_such_option", "1"], "not used by the HfArgumentParser: ['--no_such_option', '1']"),
         (["--model_name_or_path", "runs/missing/encoder"], "--model_name_or_path runs/missing/encoder: no such folder"),
         (["--max_span_length", "-3"], "--max_span_length must be 'auto', a positive int"),

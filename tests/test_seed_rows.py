@@ -43,3 +43,28 @@ def test_baselines_get_lears_step_floor_and_recipe(tmp_path):
         assert given["--learning_rate"] == str(LearTrainingArguments.learning_rate)
         assert given["--batch_size"] == str(LearTrainingArguments.per_device_train_batch_size)
         assert "--select_on_dev" in command
+
+
+def test_a_result_is_never_replaced(tmp_path, monkeypatch):
+    """A second write to the same bench/results name fails, naming the file, and leaves the first one as it was; a
+    scratch copy outside bench/results is replaced."""
+    from bench import common
+
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path / "results")
+    first = common.write_result(tmp_path / "results" / "conll2003-lear-1.0-seed0.json", {"test_f1": 0.9})
+    with pytest.raises(FileExistsError, match=r"conll2003-lear-1\.0-seed0\.json exists: pass a --tag"):
+        common.write_result(first, {"test_f1": 0.1})
+    assert json.loads(first.read_text()) == {"test_f1": 0.9}
+    scratch = common.write_result(tmp_path / "outputs" / "quality.json", {"run": 1})
+    common.write_result(scratch, {"run": 2})
+    assert json.loads(scratch.read_text()) == {"run": 2}
+
+
+def test_a_run_whose_result_exists_stops_before_training(tmp_path, monkeypatch):
+    from bench import common
+
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path)
+    (tmp_path / "phee-lear-1.0-seed0.json").write_text("{}")
+    monkeypatch.setattr(seed_rows, "training_data", lambda *_: pytest.fail("a taken name must fail before the run"))
+    with pytest.raises(FileExistsError, match="phee-lear-1.0-seed0.json exists"):
+        seed_rows.run("phee", "lear", 0)

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Weibo (Chinese, small, noisy) on a lent GPU: multilingual-e5-small pruned to the pieces Weibo uses
 # (bench/prune_encoder_vocab.py: identical tokenization), LEAR and the tagger under several recipes, 3 seeds each.
+# It ran at commit ebc36b5: `bench.quality --full` is gone since (full-data rows are bench.seed_rows'), so run it from
+# a checkout of that commit to repeat the rows.
 source "$(dirname "$0")/common.sh"
 install_wheels gpu_carry2
 restore_fp32 gpu_carry2/me5 outputs/me5-small

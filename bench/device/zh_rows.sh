@@ -1,5 +1,5 @@
 #!/bin/bash
-# The Chinese seed rows (issue 11) on a lent GPU: bench.seed_rows' own commands, LEAR and the tagger, in parallel.
+# The Chinese seed rows on a lent GPU: bench.seed_rows' own commands, LEAR and the tagger, in parallel.
 # multilingual-e5-small is carried pruned to the pieces of OntoNotes 4, MSRA and Resume together (exact on each:
 # `python -m bench.prune_encoder_vocab outputs/me5-small outputs/data/{zh_onto4,zh_msra,resume_zh} gpu_carry3/me5
 # --check`, then xz), and placed where seed_rows looks for each corpus's pruned encoder; the converted corpora come
