@@ -44,6 +44,7 @@ from lear.metrics import span_scores
 from lear.training import optimizer_param_groups
 from lear.training_args import LearTrainingArguments
 from lear.windowing import LONE_MARKER_LIMIT, LONE_MARKER_SAMPLE_TEXTS, lone_marker_share, word_char_offsets
+from lear.windowing import is_lone_marker as _is_lone_marker
 
 
 IGNORE_INDEX = -100
@@ -102,17 +103,6 @@ def tokenize_split(
         return columns
 
     return dataset.map(encode, batched=True, remove_columns=dataset.column_names)
-
-
-def _is_lone_marker(ids: Sequence[int], word_ids: Sequence[int | None], k: int, marker_id: int | None) -> bool:
-    """Piece k is a word's lone "▁" with more pieces of the same word after it."""
-    return (
-        marker_id is not None
-        and ids[k] == marker_id
-        and word_ids[k] is not None
-        and k + 1 < len(ids)
-        and word_ids[k + 1] == word_ids[k]
-    )
 
 
 def lone_marker_mode(results: dict) -> str:

@@ -101,6 +101,13 @@ class LearConfig(PretrainedConfig):
         label_thresholds (`list[float]`, *optional*):
             One decoding threshold per label (start and end alike) for flat decoding, overriding
             `start_threshold`/`end_threshold`; `run_lear.py` calibrates them on the validation split.
+        character_pieces (`bool`, *optional*):
+            Feed every CJK character as one piece of its own (`windowing.character_chunks`): in training, evaluation,
+            the pipeline and an ONNX export alike, so that a saved model reads text as it was trained. For
+            SentencePiece vocabularies that merge Chinese characters into words (XLM-R, multilingual-e5), where an
+            entity edge inside a merged piece could not be predicted; `run_lear.py` sets it for a new model by the
+            tokenizer (`windowing.character_pieces_wanted`). `None` (configs from before the field): off, the raw
+            text's pieces, as those models were trained.
 
     The defaults of `fusion_residual`, `attention_scale` and `span_loss_normalization` depart from the paper and the
     original code because they measure better (docs/model.md, docs/benchmarks.md); set them to `False`, `False`,
@@ -150,6 +157,7 @@ class LearConfig(PretrainedConfig):
         allow_overlaps: bool = True,
         max_span_length: int | None = None,
         label_thresholds: list[float] | None = None,
+        character_pieces: bool | None = None,
         **kwargs: Any,
     ):
         self.encoder_config = _as_encoder_config(encoder_config)
@@ -176,6 +184,7 @@ class LearConfig(PretrainedConfig):
         self.allow_overlaps = allow_overlaps
         self.max_span_length = max_span_length
         self.label_thresholds = list(label_thresholds) if label_thresholds is not None else None
+        self.character_pieces = character_pieces
         super().__init__(**kwargs)
         if self.id2label is not None and self.label2id is None:
             # transformers 5 no longer derives label2id from an explicit id2label
@@ -241,6 +250,8 @@ class LearConfig(PretrainedConfig):
                 "LearConfig.boundary_activation='softmax' is for flat models: nested spans of several labels may "
                 "share a start, which a single choice per token cannot express"
             )
+        if not (self.character_pieces is None or isinstance(self.character_pieces, bool)):
+            raise ValueError(f"LearConfig.character_pieces must be a bool or None, got {self.character_pieces!r}")
         if self.boundary_pos_weight <= 0:
             raise ValueError(f"LearConfig.boundary_pos_weight must be positive, got {self.boundary_pos_weight}")
         if self.max_label_length is not None and (

@@ -28,6 +28,7 @@ from transformers.utils import ModelOutput
 
 from .configuration_lear import LearConfig
 from .decoding_lear import Span, decode_spans, upper_triangle
+from .windowing import character_pieces_wanted
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -420,6 +421,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
         for name in SPECIAL_TOKEN_IDS:
             if getattr(tokenizer, name, None) is not None:
                 config_kwargs.setdefault(name, getattr(tokenizer, name))
+        # one piece per character where the tokenizer merges CJK characters (windowing's rule, as run_lear sets it)
+        config_kwargs.setdefault("character_pieces", character_pieces_wanted(tokenizer))
         config = LearConfig(
             encoder_config=encoder.config,
             id2label=dict(enumerate(labels)),

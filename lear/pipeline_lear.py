@@ -325,9 +325,11 @@ class SpanExtractionPipeline(ChunkPipeline):
             text = delimiter.join(words)
             if not words:  # a tokenizer given zero words still makes one (empty) window, as for ""
                 words = None
+        # One piece per CJK character when the model was trained so (`LearConfig.character_pieces`).
         windows = encode_windows(
-            self.tokenizer, [text], words=[words] if words is not None else None, max_length=max_length, stride=stride
-        )
+            self.tokenizer, [text], words=[words] if words is not None else None, max_length=max_length, stride=stride,
+            character_pieces=bool(getattr(self.model.config, "character_pieces", None)),
+        )  # fmt: skip
         if self._progress is not None:
             self._progress.total += len(windows)
             self._progress.refresh()

@@ -43,6 +43,7 @@ from .training_args import LearTrainingArguments
 from .windowing import (
     LONE_MARKER_LIMIT,
     LONE_MARKER_SAMPLE_TEXTS,
+    character_pieces_wanted,
     default_stride,
     encoder_position_limit,
     lone_marker_share,
@@ -334,7 +335,7 @@ def parse_config_overrides(overrides: str | None) -> dict:
     parsing of `PretrainedConfig.update_from_string`)."""
     if not overrides:
         return {}
-    defaults = LearConfig()
+    defaults = LearConfig(character_pieces=False)  # a bool, so that "character_pieces=true" parses as one
     try:
         defaults.update_from_string(overrides)
     except ValueError as error:  # an unknown key, a value of the wrong type, or no "="
@@ -355,6 +356,13 @@ def load_model(
         if model_args.decode_strategy is not None:
             config_kwargs["decode_strategy"] = model_args.decode_strategy
         config_kwargs.update(parse_config_overrides(model_args.config_overrides))
+        if config_kwargs.get("character_pieces") is None:
+            config_kwargs["character_pieces"] = character_pieces_wanted(tokenizer)
+        if config_kwargs["character_pieces"]:
+            logger.info(
+                "The tokenizer merges Chinese characters into multi-character pieces: every CJK character is fed as "
+                "one piece (config.character_pieces; --config_overrides character_pieces=false for the raw pieces)"
+            )
         logger.info(f"Building a new LEAR model on the encoder {model_args.model_name_or_path}")
         return LearForSpanExtraction.from_encoder(
             model_args.model_name_or_path, labels=labels, tokenizer=tokenizer, **config_kwargs
@@ -375,7 +383,9 @@ def load_model(
 
 def resolve_pre_split(data_args: Any, tokenizer, splits: dict[str, datasets.Dataset]) -> None:
     """`--pre_split auto`: keep the words, unless the tokenizer splits a lone "▁" off most of them (sampled from the
-    first texts of the first split), in which case the raw texts are tokenized instead (`tokens_column = None`)."""
+    first texts of the first split), in which case the raw texts are tokenized instead (`tokens_column = None`). A
+    model with `config.character_pieces` still gets one piece per CJK character from them (`load_model`), as the
+    pipeline does from raw text."""
     if data_args.tokens_column is None or data_args.pre_split != "auto" or not splits:
         return
     sample = next(iter(splits.values()))[:LONE_MARKER_SAMPLE_TEXTS][data_args.tokens_column]
@@ -408,6 +418,7 @@ def build_features(
         text_column=data_args.text_column,
         tokens_column=data_args.tokens_column,
         entities_column=data_args.entities_column,
+        character_pieces=bool(model.config.character_pieces),
     )
     train_features, evaluation = None, {}
     for stage, dataset in splits.items():

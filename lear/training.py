@@ -2,8 +2,9 @@
 """Training pieces for `transformers.Trainer` (used by `run_lear.py` through `lear.trainer.LearTrainer`).
 
 - `LearFeatureBuilder` turns rows of a converted corpus (`text`, `tokens`, `entities` as character offsets) into
-  one feature per token window, with `lear.windowing`: long texts become overlapping windows, entities are aligned
-  to sub-tokens, and every window keeps its training targets. `encode` gives the same windows and targets as Python
+  one feature per token window, with `lear.windowing`: long texts become overlapping windows (with
+  `character_pieces`, one piece per CJK character), entities are aligned to sub-tokens, and every window keeps its
+  training targets. `encode` gives the same windows and targets as Python
   objects (what evaluation uses, `lear.evaluation.EvaluationSplit`); `__call__` writes them as dataset columns.
 - `LearDataCollator` pads a batch and builds the model's targets: `start_labels`/`end_labels` `[B, L, C]` and, for
   nested models, `span_labels` `[B, L, L, C]`. Positions that can never start (end) an entity (special tokens,
@@ -107,6 +108,8 @@ class LearFeatureBuilder:
     text_column: str = "text"
     tokens_column: str | None = "tokens"
     entities_column: str = "entities"
+    # One piece per CJK character (`windowing.encode_windows`; the model's `LearConfig.character_pieces`).
+    character_pieces: bool = False
     # `datasets` fingerprints a map function by pickling it, and pickles this class by reference, not by code: the
     # digest of the feature-building source makes a new lear version (windowing, alignment) miss stale caches.
     code_digest: str = field(default_factory=feature_code_digest, repr=False)
@@ -128,7 +131,10 @@ class LearFeatureBuilder:
         first window, the text's counts (`n_gold`, `n_inexact`, `n_cut`; 0 on its other windows)."""
         texts = batch[self.text_column]
         words = batch[self.tokens_column] if self.tokens_column else None
-        windows = encode_windows(self.tokenizer, texts, words=words, max_length=self.max_length, stride=self.stride)
+        windows = encode_windows(
+            self.tokenizer, texts, words=words, max_length=self.max_length, stride=self.stride,
+            character_pieces=self.character_pieces,
+        )  # fmt: skip
         entities = self.entity_ids(batch[self.entities_column])
         windows_of_text: dict[int, list[TextWindow]] = defaultdict(list)
         for window in windows:

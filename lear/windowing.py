@@ -10,13 +10,17 @@ checkpoint for `trust_remote_code=True` loading.
   whether it may start or end an entity, and whether this window "owns" it. Ownership splits each overlap between
   two neighbouring windows at its midpoint, so every token is owned by exactly one window, the one that gives it
   the most context on its shorter side: a span is kept from the window that owns its start token, and no entity
-  shorter than half the stride is ever cut by a window edge.
+  shorter than half the stride is ever cut by a window edge. With `character_pieces` (the rule
+  `character_pieces_wanted` chooses from the tokenizer, `LearConfig.character_pieces` records) every CJK character
+  is one piece of its own, even where the tokenizer's vocabulary merges characters into words.
 - `pad_windows` right-pads windows (or feature rows with the same fields) into batch tensors.
 - `align_entities` maps character-offset entities onto a window's tokens (for training targets).
 - `window_row` is a window as the plain columns of a feature row (what `pad_windows` and the training collator read).
 - `window_spans_to_char_spans` / `merge_char_spans` turn decoded token spans into character spans of the whole text;
   `text_char_spans` does both for the windows of many texts.
 - `encoder_position_limit`: the longest window an encoder's position embeddings take (run_lear and the pipeline).
+- `is_lone_marker`, `sentencepiece_marker_id`: SentencePiece's bare word-start marker "▁", which character pieces
+  leave out (`bench/tagger.py --lone_markers drop` leaves it out the same way).
 """
 
 from __future__ import annotations
@@ -128,7 +132,7 @@ def _character_kind(character: str) -> int:
         character
     ).startswith("P"):
         return _ALONE
-    if any(low <= code <= high for low, high in _CJK_RANGES):
+    if is_cjk_character(character):
         return _ALONE
     return _WORD
 
@@ -172,6 +176,7 @@ def encode_windows(
     words: Sequence[Sequence[str]] | None = None,
     max_length: int = 512,
     stride: int | None = None,
+    character_pieces: bool = False,
 ) -> list[TextWindow]:
     """Tokenize texts into windows of at most `max_length` tokens (special tokens included).
 
@@ -183,6 +188,9 @@ def encode_windows(
             `char_boundaries`.
         max_length: window length including special tokens.
         stride: tokens shared by neighbouring windows (default: `default_stride(max_length)`).
+        character_pieces: one piece per CJK character (`character_chunks`, `character_pieces_wanted`): the text is fed
+            in chunks, each CJK character alone, and the bare "▁" SentencePiece puts before a chunk is left out. Raw
+            Chinese and the same text pre-split into characters then give the same pieces.
     """
     if not getattr(tokenizer, "is_fast", True):
         raise ValueError("LEAR windowing needs a fast tokenizer (for offset mappings)")
@@ -194,6 +202,15 @@ def encode_windows(
         raise ValueError(f"got {len(texts)} texts but {len(words)} word lists")
     if not texts:
         return []
+    word_offsets = (
+        [word_char_offsets(text, text_words) for text, text_words in zip(texts, words)] if words is not None else None
+    )
+    boundaries = [
+        char_boundaries(text, word_offsets[index] if word_offsets is not None else None)
+        for index, text in enumerate(texts)
+    ]
+    if character_pieces:
+        return _character_windows(tokenizer, texts, word_offsets, boundaries, capacity, stride)
     encoding = tokenizer(
         [list(w) for w in words] if words is not None else list(texts),
         is_split_into_words=words is not None,
@@ -204,13 +221,6 @@ def encode_windows(
         return_offsets_mapping=True,
         return_special_tokens_mask=True,
     )
-    word_offsets = (
-        [word_char_offsets(text, text_words) for text, text_words in zip(texts, words)] if words is not None else None
-    )
-    boundaries = [
-        char_boundaries(text, word_offsets[index] if word_offsets is not None else None)
-        for index, text in enumerate(texts)
-    ]
     sample_of_window = encoding["overflow_to_sample_mapping"]
     windows: list[TextWindow] = []
     for first, last in _window_ranges(sample_of_window):
@@ -254,6 +264,144 @@ def lone_marker_share(tokenizer, words: Sequence[str]) -> float:
     return sum(piece == "▁" for piece in first_pieces.values()) / len(words)
 
 
+# --- One piece per character ------------------------------------------------------------------------------------------
+#
+# SentencePiece vocabularies trained on Chinese (XLM-R, multilingual-e5) merge characters into words: "北京" is one
+# piece, so an entity that starts or ends inside a word cannot be predicted. Fed one character at a time, the same
+# tokenizers put a bare "▁" before every character (`["▁", "北", "▁", "京"]`): left out, one piece per character remains
+# ("北", "京", pieces of the vocabulary), as the BIO tagger baseline feeds them (`bench/tagger.py --lone_markers`).
+
+SENTENCEPIECE_MARKER = "▁"
+# The probe of `merges_characters`: common words that a vocabulary built on Chinese text holds whole.
+CHARACTER_PROBE_TEXT = "中华人民共和国的首都是北京，我们在上海的大学学习中文。"
+
+
+def is_cjk_character(character: str) -> bool:
+    """A CJK ideograph (the blocks of BERT's `_is_chinese_char`): a unit of the text on its own."""
+    code = ord(character)
+    return any(low <= code <= high for low, high in _CJK_RANGES)
+
+
+def character_chunks(text: str, word_offsets: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """The character spans a text is fed to the tokenizer in, with character pieces: its words (the given ones, or
+    the runs between whitespace) with every CJK character cut out as a chunk of its own. Raw Chinese and the same
+    text pre-split into characters give the same chunks; so do English and its words split at whitespace."""
+    chunks = []
+    for word_start, word_end in word_offsets if word_offsets is not None else [(0, len(text))]:
+        start = None  # first character of the run of other characters being read
+        for position in range(word_start, word_end):
+            character = text[position]
+            if character.isspace() or is_cjk_character(character):
+                if start is not None:
+                    chunks.append((start, position))
+                    start = None
+                if not character.isspace():
+                    chunks.append((position, position + 1))
+            elif start is None:
+                start = position
+        if start is not None:
+            chunks.append((start, word_end))
+    return chunks
+
+
+def sentencepiece_marker_id(tokenizer) -> int | None:
+    """Id of SentencePiece's word-start marker "▁" as a piece on its own; None when the vocabulary has none."""
+    marker_id = tokenizer.convert_tokens_to_ids(SENTENCEPIECE_MARKER)
+    return None if marker_id is None or marker_id == tokenizer.unk_token_id else marker_id
+
+
+def is_lone_marker(ids: Sequence[int], word_ids: Sequence[int | None], k: int, marker_id: int | None) -> bool:
+    """Piece k is a word's lone "▁" with more pieces of the same word after it."""
+    return (
+        marker_id is not None
+        and ids[k] == marker_id
+        and word_ids[k] is not None
+        and k + 1 < len(ids)
+        and word_ids[k + 1] == word_ids[k]
+    )
+
+
+def character_piece_ids(
+    tokenizer, texts: Sequence[str], chunks: Sequence[Sequence[tuple[int, int]]]
+) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    """Each text's pieces (ids, and character spans in the text) when its `chunks` (`character_chunks`) are fed
+    pre-split, without special tokens, the lone markers (`is_lone_marker`) left out."""
+    marker_id = sentencepiece_marker_id(tokenizer)
+    encoding = tokenizer(
+        [[text[start:end] for start, end in text_chunks] for text, text_chunks in zip(texts, chunks, strict=True)],
+        is_split_into_words=True,
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+        verbose=False,  # whole texts, untruncated: the windows cut them
+    )
+    pieces = []
+    for index, text_chunks in enumerate(chunks):
+        ids, word_ids = encoding["input_ids"][index], encoding.word_ids(index)
+        kept = [k for k in range(len(ids)) if not is_lone_marker(ids, word_ids, k, marker_id)]
+        spans = []
+        for k in kept:  # offsets are relative to the chunk
+            chunk_start = text_chunks[word_ids[k]][0]
+            start, end = encoding["offset_mapping"][index][k]
+            spans.append((chunk_start + start, chunk_start + end))
+        pieces.append(([ids[k] for k in kept], spans))
+    return pieces
+
+
+def merges_characters(tokenizer, text: str = CHARACTER_PROBE_TEXT) -> bool:
+    """Whether the tokenizer's raw tokenization of `text` has a piece spanning more than one CJK character."""
+    offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    return any(sum(map(is_cjk_character, text[start:end])) > 1 for start, end in offsets)
+
+
+def character_pieces_wanted(tokenizer) -> bool:
+    """The rule for `character_pieces` (`LearConfig.character_pieces`): on when the tokenizer merges CJK characters
+    into multi-character pieces (`merges_characters`) and is a SentencePiece one (it has a bare "▁" to leave out, so
+    each character keeps one piece of the vocabulary). Off for WordPiece tokenizers, which split CJK characters
+    already (BERT's Chinese models), and for byte-level BPE."""
+    return sentencepiece_marker_id(tokenizer) is not None and merges_characters(tokenizer)
+
+
+def _special_tokens_around(tokenizer) -> tuple[list[int], list[int], list[int] | None]:
+    """The special tokens the tokenizer puts before and after one text's pieces, and the token type ids of a window
+    laid out as prefix + one piece + suffix (None when the tokenizer gives none)."""
+    encoding = tokenizer("a", return_special_tokens_mask=True)
+    ids, special = encoding["input_ids"], encoding["special_tokens_mask"]
+    content = [position for position, is_special in enumerate(special) if not is_special]
+    first, last = (content[0], content[-1]) if content else (len(ids), len(ids) - 1)
+    types = encoding.get("token_type_ids")
+    layout = None if types is None else types[:first] + types[first : first + 1] + types[last + 1 :]
+    return ids[:first], ids[last + 1 :], layout
+
+
+def _character_windows(tokenizer, texts, word_offsets, boundaries, capacity: int, stride: int) -> list[TextWindow]:
+    """`encode_windows` with character pieces: the windows the tokenizer's overflow would cut (`capacity` pieces each,
+    `stride` shared by neighbours), over the pieces of `character_piece_ids`, with the tokenizer's special tokens."""
+    chunks = [character_chunks(text, word_offsets[index] if word_offsets else None) for index, text in enumerate(texts)]
+    prefix, suffix, layout = _special_tokens_around(tokenizer)
+    step = capacity - stride
+    windows = []
+    for text_index, (ids, spans) in enumerate(character_piece_ids(tokenizer, texts, chunks)):
+        starts = [0]
+        while starts[-1] + capacity < len(ids):
+            starts.append(starts[-1] + step)
+        content_lengths = [min(capacity, len(ids) - start) for start in starts]
+        owned_ranges = _owned_ranges(content_lengths, step)
+        for window_index, (start, length) in enumerate(zip(starts, content_lengths)):
+            special = [1] * len(prefix) + [0] * length + [1] * len(suffix)
+            token_type_ids = None
+            if layout is not None:
+                token_type_ids = layout[: len(prefix)] + layout[len(prefix) : len(prefix) + 1] * length
+                token_type_ids += layout[len(prefix) + 1 :]
+            windows.append(
+                _window(
+                    texts[text_index], text_index, window_index, prefix + ids[start : start + length] + suffix,
+                    special, [NO_SPAN] * len(prefix) + spans[start : start + length] + [NO_SPAN] * len(suffix),
+                    token_type_ids, owned_ranges[window_index], start, boundaries[text_index],
+                )
+            )  # fmt: skip
+    return windows
+
+
 def _window_ranges(sample_of_window: Sequence[int]) -> list[tuple[int, int]]:
     """Consecutive runs of windows that belong to the same text, as [first, last) index pairs."""
     ranges, first = [], 0
@@ -275,22 +423,35 @@ def _owned_ranges(content_lengths: list[int], step: int) -> list[tuple[int, int]
 def _build_window(
     encoding, k, text, text_index, window_index, owned_range, global_offset, word_offsets, boundaries
 ) -> TextWindow:
-    special = encoding["special_tokens_mask"][k]
     offsets = encoding["offset_mapping"][k]
     word_ids = encoding.word_ids(k)
+    spans = []
+    for position, is_special in enumerate(encoding["special_tokens_mask"][k]):
+        start, end = NO_SPAN if is_special else offsets[position]
+        if not is_special and word_offsets is not None:  # offsets are relative to the word when the input is pre-split
+            word_start = word_offsets[word_ids[position]][0]
+            start, end = word_start + start, word_start + end
+        spans.append((start, end))
+    token_type_ids = encoding["token_type_ids"][k] if "token_type_ids" in encoding else None
+    return _window(
+        text, text_index, window_index, encoding["input_ids"][k], encoding["special_tokens_mask"][k], spans,
+        token_type_ids, owned_range, global_offset, boundaries,
+    )  # fmt: skip
+
+
+def _window(
+    text, text_index, window_index, input_ids, special, spans, token_type_ids, owned_range, global_offset, boundaries
+) -> TextWindow:
+    """A window from its pieces: ids, special-token mask and each piece's character span in `text`."""
     token_spans, start_allowed, end_allowed, owned = [], [], [], []
     content_position = 0
-    for position, is_special in enumerate(special):
+    for is_special, (start, end) in zip(special, spans, strict=True):
         if is_special:
             token_spans.append(NO_SPAN)
             start_allowed.append(False)
             end_allowed.append(False)
             owned.append(False)
             continue
-        start, end = offsets[position]
-        if word_offsets is not None:  # offsets are relative to the word when the input is pre-split
-            word_start = word_offsets[word_ids[position]][0]
-            start, end = word_start + start, word_start + end
         start, end = strip_whitespace(text, start, end)
         # Empty pieces (a lone SentencePiece "▁") and pieces inside a unit can neither start nor end a span.
         start_allowed.append(end > start and boundaries.starts[start])
@@ -300,16 +461,15 @@ def _build_window(
         owned.append(owned_range[0] <= global_position < owned_range[1])
         content_position += 1
     _keep_one_boundary_per_character(token_spans, start_allowed, end_allowed)
-    token_type_ids = encoding["token_type_ids"][k] if "token_type_ids" in encoding else None
     return TextWindow(
         text_index=text_index,
         window_index=window_index,
-        input_ids=encoding["input_ids"][k],
+        input_ids=list(input_ids),
         token_spans=token_spans,
         start_allowed=start_allowed,
         end_allowed=end_allowed,
         owned=owned,
-        token_type_ids=token_type_ids,
+        token_type_ids=list(token_type_ids) if token_type_ids is not None else None,
     )
 
 
@@ -497,4 +657,10 @@ __all__ = [
     "stride_fits",
     "window_capacity",
     "strip_whitespace",
+    "character_chunks",
+    "character_piece_ids",
+    "character_pieces_wanted",
+    "is_lone_marker",
+    "merges_characters",
+    "sentencepiece_marker_id",
 ]
