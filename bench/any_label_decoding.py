@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import datasets
 import torch
 
 from bench.common import RESULTS_DIR, check_result_name_free, git_commit, metadata_line, run_metadata, write_result
+from bench.threshold_policies import scoring_job
 from lear.decoding_lear import any_label_spans, decode_spans
 from lear.evaluation import THRESHOLD_CANDIDATES, EvaluationSplit
 from lear.metrics import seen_unseen_scores, training_mentions
-from lear.training import DECODING_MASKS, LearDataCollator, model_inputs
+from lear.training import DECODING_MASKS, model_inputs
 from lear.windowing import text_char_spans
 
 
@@ -64,16 +64,8 @@ def as_triples(predictions) -> list[list[tuple[int, int, int]]]:
 
 
 def compare(model_dir: str, dataset_dir: str, max_seq_length: int, batch_size: int = 32) -> dict:
-    import run_lear  # the script's own data, windowing and model loading, so the splits are read as in training
-
-    with tempfile.TemporaryDirectory() as scratch:
-        job = run_lear.prepare_job([
-            "--model_name_or_path", model_dir, "--dataset_dir", dataset_dir, "--output_dir", scratch,
-            "--do_eval", "--do_predict", "--max_seq_length", str(max_seq_length),
-            "--per_device_eval_batch_size", str(batch_size), "--report_to", "none", "--log_level", "warning",
-        ])  # fmt: skip
+    job, collator = scoring_job(model_dir, dataset_dir, max_seq_length, batch_size)
     model = job.model.eval()
-    collator = LearDataCollator(job.tokenizer, model.config.num_labels, nested=False)
     dev, test = job.evaluation["eval"], job.evaluation["predict"]
     dev_batches = window_logits(model, dev, collator, batch_size)
     test_batches = window_logits(model, test, collator, batch_size)

@@ -20,9 +20,11 @@ from lear.metrics import span_scores
 from lear.training import LearDataCollator
 
 
-def policy_scores(model_dir: str, dataset_dir: str, max_seq_length: int, batch_size: int = 32) -> dict:
-    """`{policy: {"thresholds": {label: t}, "dev_f1", "test_f1", "test_precision", "test_recall"}}`."""
-    import run_lear  # the script's own data, windowing and model loading, so the splits are read as in training
+def scoring_job(model_dir: str, dataset_dir: str, max_seq_length: int, batch_size: int = 32):
+    """A trained flat run's model, tokenizer and validation / test `EvaluationSplit`s (`job.evaluation["eval"]`,
+    `["predict"]`), read by run_lear.py's own data, windowing and model loading, so the splits are as in training;
+    and a collator for them. Returns `(job, collator)`."""
+    import run_lear
 
     with tempfile.TemporaryDirectory() as scratch:
         job = run_lear.prepare_job([
@@ -30,8 +32,13 @@ def policy_scores(model_dir: str, dataset_dir: str, max_seq_length: int, batch_s
             "--do_eval", "--do_predict", "--max_seq_length", str(max_seq_length),
             "--per_device_eval_batch_size", str(batch_size), "--report_to", "none", "--log_level", "warning",
         ])  # fmt: skip
+    return job, LearDataCollator(job.tokenizer, job.model.config.num_labels, nested=False)
+
+
+def policy_scores(model_dir: str, dataset_dir: str, max_seq_length: int, batch_size: int = 32) -> dict:
+    """`{policy: {"thresholds": {label: t}, "dev_f1", "test_f1", "test_precision", "test_recall"}}`."""
+    job, collator = scoring_job(model_dir, dataset_dir, max_seq_length, batch_size)
     model, names = job.model, job.model.config.label_names
-    collator = LearDataCollator(job.tokenizer, model.config.num_labels, nested=False)
     dev = predictions_by_threshold(model, job.evaluation["eval"], collator, batch_size)
     test = predictions_by_threshold(model, job.evaluation["predict"], collator, batch_size)
     dev_gold, test_gold = job.evaluation["eval"].gold, job.evaluation["predict"].gold
