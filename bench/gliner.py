@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import datasets
-import torch
 from gliner import __version__ as GLINER_VERSION
 from gliner.config import UniEncoderSpanConfig
 from gliner.model import UniEncoderSpanGLiNER
@@ -39,9 +38,13 @@ from gliner.training import Trainer as GlinerTrainer
 from gliner.training import TrainingArguments as GlinerTrainingArguments
 from transformers import set_seed
 from transformers.trainer_utils import get_last_checkpoint
-from transformers.utils import logging as hf_logging
 
-from bench.tagger import write_prediction_records
+from bench.tagger import (
+    baseline_parser,
+    set_threads_and_logging,
+    shared_training_arguments,
+    write_prediction_records,
+)
 from lear.metrics import span_scores
 from lear.training_args import train_at_least_min_steps
 from lear.windowing import word_char_offsets
@@ -220,33 +223,15 @@ def dev_split(corpus: datasets.DatasetDict, size: int) -> datasets.Dataset:
 
 def training_arguments(args: argparse.Namespace, train_samples: int) -> GlinerTrainingArguments:
     """gliner's TrainingArguments for the run, with LEAR's step floor (`--min_train_steps`) on a small split."""
-    selection = (
-        {"eval_strategy": "epoch", "save_strategy": "epoch", "save_total_limit": 2, "load_best_model_at_end": True,
-         "metric_for_best_model": "f1"}
-        if args.select_on_dev
-        else {"eval_strategy": "no", "save_strategy": "no"}
-    )  # fmt: skip
     training_args = GlinerTrainingArguments(
-        output_dir=args.output_dir,
-        per_device_train_batch_size=args.batch_size,
-        per_device_eval_batch_size=args.eval_batch_size,
-        learning_rate=args.learning_rate,  # the encoder's ("token_rep_layer", its projection included)
+        **shared_training_arguments(args),  # learning_rate: the encoder's ("token_rep_layer", its projection included)
         others_lr=args.learning_rate * args.head_lr_multiplier,  # span, prompt and LSTM layers
-        weight_decay=args.weight_decay,
         others_weight_decay=args.weight_decay,
         focal_loss_alpha=args.focal_alpha,
         focal_loss_gamma=args.focal_gamma,
         loss_reduction=args.loss_reduction,
-        num_train_epochs=args.num_train_epochs,
-        warmup_steps=args.warmup,
-        max_grad_norm=1.0,
-        seed=args.seed,
         logging_steps=10,
-        report_to="none",
-        use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,  # gliner's default of 1 forks a worker per epoch: no gain for in-memory lists
-        disable_tqdm=True,
-        **selection,
     )
     train_at_least_min_steps(training_args, args.min_train_steps, math.ceil(train_samples / args.batch_size))
     return training_args
@@ -362,12 +347,7 @@ def train_and_score(args: argparse.Namespace) -> dict:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--encoder", required=True, help="encoder folder (AutoModel loads it; GLiNER's layers are new)")
-    parser.add_argument("--dataset_dir", required=True, help="a corpus converted by data_scripts (with labels.json)")
-    parser.add_argument("--output_dir", required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--num_train_epochs", type=float, default=3.0)
+    parser = baseline_parser(__doc__, "encoder folder (AutoModel loads it; GLiNER's layers are new)")
     parser.add_argument("--min_train_steps", type=int, default=0,
                         help="train at least this many steps, as run_lear.py's --min_train_steps (0: epochs only)")  # fmt: skip
     parser.add_argument("--learning_rate", type=float, default=2e-4, help="encoder learning rate")
@@ -403,9 +383,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    hf_logging.set_verbosity_warning()
+    set_threads_and_logging(args.threads)
     results = train_and_score(args)
     print(json.dumps({key: results[key] for key in ("predict_precision", "predict_recall", "predict_f1",
                                                      "best_dev_f1", "threshold")}))  # fmt: skip

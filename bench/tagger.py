@@ -158,6 +158,34 @@ def write_prediction_records(path: Path, texts: Sequence[str], gold: Sequence, p
             writer.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
+def shared_training_arguments(args: argparse.Namespace) -> dict:
+    """The TrainingArguments the tagger and GLiNER (`bench.gliner`) share: the run's batch sizes, (encoder)
+    learning rate, epochs, warm-up, weight decay and seed, gradients clipped at 1.0, no reports or progress bars, the
+    GPU when there is one; with `--select_on_dev` the validation split is scored every epoch and the best checkpoint
+    by span F1 is kept, without it there is no evaluation and no checkpoint."""
+    selection = (
+        {"eval_strategy": "epoch", "save_strategy": "epoch", "save_total_limit": 2, "load_best_model_at_end": True,
+         "metric_for_best_model": "f1"}
+        if args.select_on_dev
+        else {"eval_strategy": "no", "save_strategy": "no"}
+    )  # fmt: skip
+    return dict(
+        output_dir=args.output_dir,
+        per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=args.eval_batch_size,
+        learning_rate=args.learning_rate,
+        weight_decay=args.weight_decay,
+        num_train_epochs=args.num_train_epochs,
+        warmup_steps=args.warmup,
+        max_grad_norm=1.0,
+        seed=args.seed,
+        report_to="none",
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=True,
+        **selection,
+    )
+
+
 def train_and_score(args: argparse.Namespace) -> dict:
     set_seed(args.seed)
     dataset_dir = Path(args.dataset_dir)
@@ -182,29 +210,11 @@ def train_and_score(args: argparse.Namespace) -> dict:
         gold, predicted, _, _ = span_predictions(output.predictions, output.label_ids, corpus["validation"], tag_names)
         return span_scores(gold, predicted)
 
-    selection = (
-        {"eval_strategy": "epoch", "save_strategy": "epoch", "save_total_limit": 2, "load_best_model_at_end": True,
-         "metric_for_best_model": "f1"}
-        if args.select_on_dev
-        else {"eval_strategy": "no", "save_strategy": "no"}
-    )  # fmt: skip
     training_args = LearTrainingArguments(  # LEAR's argument class, for its --min_train_steps rule only
         min_train_steps=args.min_train_steps,
         keep_checkpoints=True,
-        output_dir=args.output_dir,
-        per_device_train_batch_size=args.batch_size,
-        per_device_eval_batch_size=args.eval_batch_size,
-        learning_rate=args.learning_rate,
-        num_train_epochs=args.num_train_epochs,
-        warmup_steps=args.warmup,
-        weight_decay=args.weight_decay,
-        max_grad_norm=1.0,
-        seed=args.seed,
         logging_steps=50,
-        report_to="none",
-        use_cpu=not torch.cuda.is_available(),
-        disable_tqdm=True,
-        **selection,
+        **shared_training_arguments(args),
     )
     steps_per_epoch = math.ceil(len(train) / (args.batch_size * training_args.world_size))
     training_args.train_at_least_min_steps(steps_per_epoch)  # the step budget LEAR gets on the same data
@@ -252,13 +262,20 @@ def train_and_score(args: argparse.Namespace) -> dict:
     return results
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--encoder", required=True, help="encoder folder (AutoModelForTokenClassification loads it)")
+def baseline_parser(description: str, encoder_help: str) -> argparse.ArgumentParser:
+    """The command line a baseline trainer starts with (shared with `bench.gliner`): the encoder, the converted
+    corpus, the output folder, the seed and the epochs."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--encoder", required=True, help=encoder_help)
     parser.add_argument("--dataset_dir", required=True, help="a corpus converted by data_scripts (with labels.json)")
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--num_train_epochs", type=float, default=3.0)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = baseline_parser(__doc__, "encoder folder (AutoModelForTokenClassification loads it)")
     parser.add_argument("--learning_rate", type=float, default=5e-5, help="encoder learning rate")
     parser.add_argument("--head_lr_multiplier", type=float, default=10.0,
                         help="classifier learning rate = learning_rate x this (LEAR's task_layer_lr)")  # fmt: skip
@@ -279,11 +296,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def set_threads_and_logging(threads: int) -> None:
+    """A baseline run's process settings (shared with `bench.gliner`): `--threads` torch threads (0: torch's
+    default) and transformers' logging at warnings."""
+    if threads:
+        torch.set_num_threads(threads)
+    hf_logging.set_verbosity_warning()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    hf_logging.set_verbosity_warning()
+    set_threads_and_logging(args.threads)
     results = train_and_score(args)
     print(json.dumps(results))
 

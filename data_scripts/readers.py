@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from data_scripts.errors import CorpusFormatError, IssueLog
 from data_scripts.schema import Entity, Record, joined_token_offsets, token_char_offsets
-from data_scripts.tags import DECODERS, TokenSpan
+from data_scripts.tags import DECODERS, DecodingState, TokenSpan
 
 
 #: ``token_fn(token, path, line)`` rewrites a token column value (e.g. Weibo's segmentation digit).
@@ -160,7 +160,7 @@ def read_column_file(path: Path, split: str, options: ReadOptions, issues: Issue
     for index, block in enumerate(iter_blocks(path)):
         try:
             tokens, tags, lines = parse_block(block, path, options)
-            spans = decode(tags, lines, path, issues, options.quirks)
+            spans = decode(tags, lines, DecodingState(path, issues, options.quirks))
         except CorpusFormatError as error:
             issues.skip(error, "sentence")
             continue

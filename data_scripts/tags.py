@@ -37,10 +37,11 @@ def parse_tag(tag: str, scheme: str, path: str | Path, line: int) -> tuple[str, 
     return prefix, label
 
 
-class _Decoder:
-    """State of one sentence's decoding: the open entity and the spans found so far."""
+class DecodingState:
+    """State of one sentence's decoding: where its tags come from (for errors), how problems are handled, the open
+    entity and the spans found so far. Every decoder of :data:`DECODERS` takes a fresh one per sentence."""
 
-    def __init__(self, path: str | Path, issues: IssueLog, quirks: frozenset[str]) -> None:
+    def __init__(self, path: str | Path, issues: IssueLog, quirks: frozenset[str] = frozenset()) -> None:
         self.path = path
         self.issues = issues
         self.quirks = quirks
@@ -61,22 +62,15 @@ class _Decoder:
         self.issues.repair(error, kind, quirk=kind in self.quirks)
 
 
-def decode_bio(
-    tags: list[str],
-    lines: list[int],
-    path: str | Path,
-    issues: IssueLog,
-    quirks: frozenset[str] = frozenset(),
-) -> list[TokenSpan]:
+def decode_bio(tags: list[str], lines: list[int], state: DecodingState) -> list[TokenSpan]:
     """Decode IOB2 tags (every entity starts with ``B-``) into token spans.
 
     ``lines`` gives each tag's line number for error messages.  Repair (lenient mode, or the quirk
     :data:`ORPHAN_INSIDE`): an ``I-X`` that does not continue an ``X`` entity starts a new one, as
     conlleval does.
     """
-    state = _Decoder(path, issues, quirks)
     for index, (tag, line) in enumerate(zip(tags, lines)):
-        prefix, label = parse_tag(tag, "bio", path, line)
+        prefix, label = parse_tag(tag, "bio", state.path, line)
         if prefix == "I" and state.open_start is not None and state.open_label == label:
             continue
         state.close(index)
@@ -88,22 +82,15 @@ def decode_bio(
     return state.spans
 
 
-def decode_bmes(
-    tags: list[str],
-    lines: list[int],
-    path: str | Path,
-    issues: IssueLog,
-    quirks: frozenset[str] = frozenset(),
-) -> list[TokenSpan]:
+def decode_bmes(tags: list[str], lines: list[int], state: DecodingState) -> list[TokenSpan]:
     """Decode BMES tags (``B-``/``M-``/``E-``/``S-``/``O``; ``I-`` = ``M-``) into token spans.
 
     Repairs in lenient mode: an entity left open (``B- M-`` followed by ``O``, ``B-``, ``S-``, another
     type, or the sentence end) is closed after its last tag; an ``M-X``/``E-X`` that does not continue
     an ``X`` entity starts a new one (an orphan ``E-X`` becomes a one-token entity).
     """
-    state = _Decoder(path, issues, quirks)
     for index, (tag, line) in enumerate(zip(tags, lines)):
-        prefix, label = parse_tag(tag, "bmes", path, line)
+        prefix, label = parse_tag(tag, "bmes", state.path, line)
         continues = state.open_start is not None and state.open_label == label
         if prefix in "MIE" and continues:
             if prefix == "E":
@@ -129,13 +116,7 @@ def decode_bmes(
     return state.spans
 
 
-def decode_single(
-    tags: list[str],
-    lines: list[int],
-    path: str | Path,
-    issues: IssueLog,
-    quirks: frozenset[str] = frozenset(),
-) -> list[TokenSpan]:
+def decode_single(tags: list[str], lines: list[int], state: DecodingState) -> list[TokenSpan]:
     """Decode prefix-less tags where every tagged token is its own span (``EVENT``/``O``, as LitBank's event
     triggers): two adjacent ``EVENT`` tokens are two triggers, never one. A tag with a BIO-style prefix is an error
     (the file is not in this scheme)."""
@@ -144,7 +125,7 @@ def decode_single(
         if tag == "O":
             continue
         if not tag or (len(tag) > 2 and tag[1] == "-" and tag[0] in "BIMES"):
-            raise CorpusFormatError(path, line, f"unknown tag {tag!r} (expected O or a bare TYPE, one per token)")
+            raise CorpusFormatError(state.path, line, f"unknown tag {tag!r} (expected O or a bare TYPE, one per token)")
         spans.append((index, index + 1, tag))
     return spans
 

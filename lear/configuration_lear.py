@@ -212,12 +212,16 @@ class LearConfig(PretrainedConfig):
 
     def validate_lear_settings(self) -> None:
         """Raise a `ValueError` naming the field when LEAR's settings do not fit together."""
-        if self.fusion_type not in FUSION_TYPES:
-            raise ValueError(f"LearConfig.fusion_type must be one of {FUSION_TYPES}, got {self.fusion_type!r}")
-        if self.decode_strategy not in DECODE_STRATEGIES:
-            raise ValueError(
-                f"LearConfig.decode_strategy must be one of {DECODE_STRATEGIES}, got {self.decode_strategy!r}"
-            )
+        for name, choices in (
+            ("fusion_type", FUSION_TYPES),
+            ("decode_strategy", DECODE_STRATEGIES),
+            ("span_loss_normalization", SPAN_LOSS_NORMALIZATIONS),
+            ("boundary_activation", BOUNDARY_ACTIVATIONS),
+            ("boundary_classifier", BOUNDARY_CLASSIFIERS),
+        ):
+            value = getattr(self, name)
+            if value not in choices:
+                raise ValueError(f"LearConfig.{name} must be one of {choices}, got {value!r}")
         for name in ("start_threshold", "end_threshold", "span_threshold"):
             value = getattr(self, name)
             if not 0.0 < value < 1.0:
@@ -234,17 +238,6 @@ class LearConfig(PretrainedConfig):
                 )
         if self.max_span_length is not None and (not isinstance(self.max_span_length, int) or self.max_span_length < 1):
             raise ValueError(f"LearConfig.max_span_length must be a positive int or None, got {self.max_span_length!r}")
-        if self.span_loss_normalization not in SPAN_LOSS_NORMALIZATIONS:
-            raise ValueError(
-                f"LearConfig.span_loss_normalization must be one of {SPAN_LOSS_NORMALIZATIONS}, "
-                f"got {self.span_loss_normalization!r}"
-            )
-        for name, choices in (
-            ("boundary_activation", BOUNDARY_ACTIVATIONS),
-            ("boundary_classifier", BOUNDARY_CLASSIFIERS),
-        ):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"LearConfig.{name} must be one of {choices}, got {getattr(self, name)!r}")
         if self.boundary_activation == "softmax" and self.nested:
             raise ValueError(
                 "LearConfig.boundary_activation='softmax' is for flat models: nested spans of several labels may "
