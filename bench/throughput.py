@@ -153,7 +153,7 @@ def memory_worker(spec: Mapping) -> dict:
     result = {"variant": spec["variant"]}
     if spec["variant"] == "lear" and spec.get("boundary_rate"):
         result["boundary_rate"] = calibrate_boundary_rate(model, batch, spec["boundary_rate"])
-    # one tiny call first, so that one-time runtime set-up (thread pools, kernel caches; for LEAR the label cache,
+    # one tiny call first, so that one-time runtime set-up (thread pools, kernel caches; for LEAR the label states,
     # a [C, Lq, H] tensor) is not counted as the batch's working memory
     tiny = {k: v[:1, : min(16, spec["length"])].clone() for k, v in batch.items() if k != "span_labels"}
     tiny["input_ids"][:, -1] = batch["input_ids"][0, -1]
