@@ -172,7 +172,8 @@ class ModelArguments:
         default="per_label",
         metadata={
             "help": f"How --calibrate_thresholds chooses: one of {CALIBRATION_POLICIES} ('per_label': each label its "
-            "best threshold on the validation split; 'global': one threshold for all labels)."
+            "best threshold on the validation split; 'global': one threshold for all labels; 'per_label_1se': each label "
+            "the threshold nearest 0.5 among those within one bootstrap standard error of its best)."
         },
     )
     base_model_id: str | None = field(
