@@ -6,6 +6,9 @@ F1 and recall on unseen mentions, recall on seen ones, the unseen share, the dev
 F1 under each threshold policy chosen on dev (`bench/threshold_policies.py`).
 
     python -m bench.generalisation_table              # markdown, to paste into docs/benchmarks.md
+
+A second table compares the threshold policies on every saved run scored by `bench.threshold_policies`
+(`bench/results/thresholds-*.json`): test F1 per policy, and the mean over the runs.
 """
 
 from __future__ import annotations
@@ -59,5 +62,29 @@ def table() -> str:
     return "\n".join(lines)
 
 
+POLICY_COLUMNS = ("0.5", "per_label", "global", "per_label_1se", "test_oracle_global")
+
+
+def policy_table() -> str:
+    header = ["run"] + [f"test F1 @ {policy}" for policy in POLICY_COLUMNS] + ["thresholds (per_label → 1se)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    columns = defaultdict(list)
+    for path in sorted(RESULTS_DIR.glob("thresholds-*.json")):
+        policies = json.loads(path.read_text())["policies"]
+        cells = [path.stem.removeprefix("thresholds-")]
+        for policy in POLICY_COLUMNS:
+            columns[policy].append(policies[policy]["test_f1"])
+            cells.append(f"{100 * policies[policy]['test_f1']:.2f}")
+        per_label, one_se = (policies[p]["thresholds"].values() for p in ("per_label", "per_label_1se"))
+        cells.append(" ".join(f"{a:g}→{b:g}" for a, b in zip(per_label, one_se)))
+        lines.append("| " + " | ".join(cells) + " |")
+    if columns:
+        means = [f"**{100 * statistics.mean(columns[policy]):.2f}**" for policy in POLICY_COLUMNS]
+        lines.append("| " + " | ".join([f"mean of {len(columns['0.5'])} runs", *means, ""]) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(table())
+    print()
+    print(policy_table())
