@@ -13,13 +13,12 @@ training (`lear.metrics.seen_unseen_scores`). Writes `bench/results/anylabel-<ru
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import datasets
 import torch
 
-from bench.common import RESULTS_DIR, check_result_name_free, git_commit, metadata_line, run_metadata, write_result
+from bench.common import RESULTS_DIR, check_result_name_free, provenance, write_result
 from bench.threshold_policies import scoring_job
 from lear.decoding_lear import any_label_spans, decode_spans
 from lear.evaluation import THRESHOLD_CANDIDATES, EvaluationSplit
@@ -104,8 +103,7 @@ def main(argv=None) -> None:
     result = compare(str(args.model_dir), args.dataset_dir, args.max_seq_length, args.batch_size)
     result.update(
         run=str(args.model_dir), dataset_dir=args.dataset_dir,
-        command="python -m bench.any_label_decoding " + " ".join(sys.argv[1:] if argv is None else argv),
-        commit=git_commit(), machine=metadata_line(run_metadata()),
+        **provenance("bench.any_label_decoding", argv),
     )  # fmt: skip
     write_result(output, result, "another --output")
     for name in ("per_label", "any_label"):

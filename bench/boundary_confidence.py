@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-from bench.common import RESULTS_DIR, check_result_name_free, git_commit, metadata_line, run_metadata, write_result
+from bench.common import RESULTS_DIR, check_result_name_free, provenance, write_result
 from lear import LearForSpanExtraction
 from lear.metrics import mention_key, training_mentions
 from lear.windowing import word_char_offsets
@@ -222,8 +221,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     result = probe(args.lear, args.tagger, args.dataset_dir, args.max_length)
     result.update(
         lear_run=str(args.lear), tagger_run=str(args.tagger), dataset_dir=str(args.dataset_dir),
-        command="python -m bench.boundary_confidence " + " ".join(sys.argv[1:] if argv is None else argv),
-        commit=git_commit(), machine=metadata_line(run_metadata()),
+        **provenance("bench.boundary_confidence", argv),
     )  # fmt: skip
     write_result(output, result, "another --output")
     header = f"{'model':<7} {'group':<7} {'n':>5} {'detected':>9} {'start p50':>10} {'end p50':>8} {'AUC':>6} {'AP':>6}"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import datasets
 import numpy as np
 from transformers import AutoTokenizer
 
-from bench.common import RESULTS_DIR, git_commit, metadata_line, run_metadata, write_result
+from bench.common import RESULTS_DIR, provenance, write_result
 from bench.quality import ME5_DIR, converted_corpus
 from lear.training import LearFeatureBuilder, alignment_summary
 from lear.windowing import character_chunks, character_piece_ids
@@ -100,8 +99,7 @@ def main(argv=None) -> None:
             result["counts"][f"{corpus}/{split_name}"] = row = measure(tokenizer, corpus, split_name)
             print(corpus, split_name, json.dumps(row), flush=True)
     result.update(
-        command="python -m bench.character_pieces " + " ".join(sys.argv[1:] if argv is None else argv),
-        commit=git_commit(), machine=metadata_line(run_metadata()),
+        **provenance("bench.character_pieces", argv),
     )  # fmt: skip
     write_result(args.output, result, rename="--output")
 

@@ -9,8 +9,9 @@ import platform
 import resource
 import statistics
 import subprocess
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -334,6 +335,17 @@ def metadata_line(meta: Mapping[str, str | int]) -> str:
         f"{meta['date']}, commit {meta['commit']}, {meta['cpu']} ({meta['cores']} cores, {meta['torch_threads']} "
         f"torch threads), GPU: {meta['gpu']}, torch {meta['torch']}, transformers {meta['transformers']}"
     )
+
+
+def provenance(module: str, argv: Sequence[str] | None = None) -> dict[str, str]:
+    """`command`, `commit` and `machine` of a result file written by `python -m <module>` run with `argv` (the
+    process's own arguments when `None`)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    return {
+        "command": f"python -m {module} " + " ".join(arguments),
+        "commit": git_commit(),
+        "machine": metadata_line(run_metadata()),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------------

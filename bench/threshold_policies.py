@@ -15,14 +15,13 @@ writes `bench/results/thresholds-<run>.json` (`bench.seed_rows` records the same
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from bench.common import RESULTS_DIR, check_result_name_free, git_commit, metadata_line, run_metadata, write_result
+from bench.common import RESULTS_DIR, check_result_name_free, provenance, write_result
 from lear.evaluation import choose_thresholds, predictions_at, predictions_by_threshold
 from lear.metrics import span_scores
 from lear.training import LearDataCollator
@@ -90,8 +89,7 @@ def main(argv=None) -> None:
     result = {"policies": policy_scores(str(args.model_dir), args.dataset_dir, args.max_seq_length, args.batch_size)}
     result.update(
         run=str(args.model_dir), dataset_dir=args.dataset_dir, wall_seconds=time.perf_counter() - started,
-        command="python -m bench.threshold_policies " + " ".join(sys.argv[1:] if argv is None else argv),
-        commit=git_commit(), machine=metadata_line(run_metadata()),
+        **provenance("bench.threshold_policies", argv),
     )  # fmt: skip
     write_result(output, result, "another --output")
     for policy, scores in result["policies"].items():

@@ -314,8 +314,9 @@ def predictions_at(table: Mapping[float, list[list[CharSpan]]], thresholds: Sequ
 def choose_thresholds(
     table: Mapping[float, list[list[CharSpan]]], gold, label_names: Sequence[str], policy: str = "per_label"
 ) -> list[float]:
-    """Thresholds (one per label, id order) that maximise F1 on the split behind `table`: each label's own F1
-    (`"per_label"`) or the micro F1 with one threshold for all labels (`"global"`). Ties keep the higher threshold."""
+    """Thresholds (one per label, id order) chosen on the split behind `table`: each label's best F1
+    (`"per_label"`), the best micro F1 with one threshold for all labels (`"global"`), or each label's by the
+    one-standard-error rule (`"per_label_1se"`, `one_standard_error_thresholds`). Ties keep the higher threshold."""
     check_calibration_policy(policy)
     if policy == "per_label_1se":
         return one_standard_error_thresholds(table, gold, len(label_names))
