@@ -23,7 +23,6 @@ mis-calibrated (its threshold is the problem); one that ranks them worse does no
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from transformers import AutoModelForTokenClassification, AutoTokenizer
 from bench.common import RESULTS_DIR, check_result_name_free, provenance, write_result
 from lear import LearForSpanExtraction
 from lear.metrics import mention_key, training_mentions
+from lear.run_outputs import read_prediction_spans
 from lear.windowing import word_char_offsets
 
 
@@ -135,13 +135,10 @@ def miss_kinds(run_dir: Path, seen: set[str]) -> dict[str, dict[str, float]]:
     """Share of each `miss_kind` among the gold test mentions seen / unseen in training, from a run's
     `predictions.jsonl` (LEAR's and the tagger's share its form): over the whole test split, as scored."""
     counts = {group: dict.fromkeys(MISS_KINDS, 0) for group in GROUPS}
-    with (run_dir / "predictions.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            record = json.loads(line)
-            predicted = [(span["start"], span["end"], span["label"]) for span in record["predicted"]]
-            for span in record["gold"]:
-                group = "seen" if mention_key(record["text"][span["start"] : span["end"]]) in seen else "unseen"
-                counts[group][miss_kind((span["start"], span["end"], span["label"]), predicted)] += 1
+    for text, gold, predicted in zip(*read_prediction_spans(run_dir / "predictions.jsonl")):
+        for span in gold:
+            group = "seen" if mention_key(text[span[0] : span[1]]) in seen else "unseen"
+            counts[group][miss_kind(span, predicted)] += 1
     return {
         group: {kind: count / max(1, sum(kinds.values())) for kind, count in kinds.items()}
         for group, kinds in counts.items()

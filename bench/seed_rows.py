@@ -48,6 +48,7 @@ from bench.prune_encoder_vocab import prune as prune_vocab
 from bench.quality import ME5_DIR, converted_corpus, make_subset, subprocess_env, test_per_label
 from bench.tagger import lone_marker_mode
 from lear.metrics import seen_unseen_scores, training_mentions
+from lear.run_outputs import read_prediction_spans
 from lear.training_args import LearTrainingArguments
 
 
@@ -194,14 +195,7 @@ def generalisation_scores(output_dir: Path, dataset_dir: Path) -> dict:
     run's `predictions.jsonl` (LEAR's and the tagger's share its form), under `test_` names."""
     train = datasets.load_from_disk(str(dataset_dir))["train"]
     seen = training_mentions(train["text"], train["entities"])
-    texts, gold, predicted = [], [], []
-    with (output_dir / "predictions.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            record = json.loads(line)
-            texts.append(record["text"])
-            gold.append([(span["start"], span["end"], span["label"]) for span in record["gold"]])
-            predicted.append([(span["start"], span["end"], span["label"]) for span in record["predicted"]])
-    scores = seen_unseen_scores(texts, gold, predicted, seen)
+    scores = seen_unseen_scores(*read_prediction_spans(output_dir / "predictions.jsonl"), seen)
     return {("unseen_share" if key == "unseen_share" else f"test_{key}"): value for key, value in scores.items()}
 
 

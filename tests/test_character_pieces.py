@@ -200,6 +200,20 @@ def test_training_labels_sit_on_the_characters(tokenizer):
     assert pre_split == [(window, targets)]  # the words (characters) change nothing
 
 
+def test_the_step_time_benchmark_steps_the_same_texts_both_ways(tokenizer):
+    """`bench.character_pieces --step_time` compares like with like: each round's two batches hold the same texts
+    and the same gold entities; only the lengths differ."""
+    from bench.character_pieces import training_batches
+
+    examples = rows([(TEXT, [(*LOC, "LOC"), (*ORG, "ORG")]), ("李明在上海工作", [(0, 2, "PER"), (3, 5, "LOC")])] * 3)
+    label2id = {name: index for index, name in enumerate(LABELS)}
+    raw, characters = (training_batches(tokenizer, examples, label2id, on, batch_size=4) for on in (False, True))
+    assert [len(batch["input_ids"]) for batch in raw] == [len(batch["input_ids"]) for batch in characters] == [4, 2]
+    assert all(c["input_ids"].shape[1] > r["input_ids"].shape[1] for r, c in zip(raw, characters))
+    for way in (raw, characters):  # two entities in each of the first batch's four texts, two in the second's
+        assert [int((batch["start_labels"] == 1).sum()) for batch in way] == [8, 4]
+
+
 @pytest.mark.parametrize("overrides, unreachable", [([], 0), (["--config_overrides", "character_pieces=false"], 8)])
 def test_run_lear_states_the_rule_in_the_config_and_reaches_every_entity(tokenizer, tmp_path, overrides, unreachable):
     encoder_dir = tmp_path / "encoder"

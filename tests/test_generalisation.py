@@ -80,6 +80,33 @@ def test_seed_rows_reads_the_generalisation_split_from_a_runs_predictions(tmp_pa
     assert scores["test_recall_seen"] == 1.0 and scores["test_recall_unseen"] == 0.0 and scores["test_f1_unseen"] == 0.0
 
 
+def test_make_demo_prints_the_split_against_the_training_sentences_it_used(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    import datasets
+
+    spec = importlib.util.spec_from_file_location("demo", seed_rows.REPO_ROOT / "scripts" / "demo.py")
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    rows = [("Alice is here", 0, 5), ("Zoe is here", 0, 3)]
+    train = datasets.Dataset.from_list(
+        [{"text": t, "tokens": t.split(), "entities": [{"start": s, "end": e, "label": "PER"}]} for t, s, e in rows]
+    )
+    datasets.DatasetDict({"train": train}).save_to_disk(str(tmp_path / "corpus"))
+    record = {
+        "text": "Alice and Zoe",
+        "gold": [{"start": 0, "end": 5, "label": "PER"}, {"start": 10, "end": 13, "label": "PER"}],
+        "predicted": [{"start": 10, "end": 13, "label": "PER", "score": 0.9}],
+    }
+    (tmp_path / "predictions.jsonl").write_text(json.dumps(record) + "\n")
+    monkeypatch.setattr(demo, "OUTPUT_DIR", tmp_path)
+    demo.print_seen_unseen(tmp_path / "corpus", train_samples=1)  # the demo trained on "Alice is here" only
+    lines = capsys.readouterr().out.splitlines()
+    assert "unseen in those 1 training sentences: 50%" in lines[0]
+    assert lines[1].split() == ["seen", "0.0000", "0.0000", "0.0000", "1"]  # Alice missed
+    assert lines[2].split() == ["unseen", "1.0000", "1.0000", "1.0000", "1"]  # Zoe found
+
+
 # -- softmax and shared boundaries ---------------------------------------------------------------------------------
 
 
