@@ -8,7 +8,9 @@ F1 under each threshold policy chosen on dev (`bench/threshold_policies.py`).
     python -m bench.generalisation_table              # markdown, to paste into docs/benchmarks.md
 
 A second table compares the threshold policies on every saved run scored by `bench.threshold_policies`
-(`bench/results/thresholds-*.json`): test F1 per policy, and the mean over the runs.
+(`bench/results/thresholds-*.json`): test F1 per policy, and the mean over the runs. A third puts LEAR, the tagger
+and GLiNER side by side under run_lear.py's default recipe (tag `steps200`) per corpus and training fraction, and
+says whether LEAR's mean test F1 and mean unseen F1 are at least the tagger's.
 """
 
 from __future__ import annotations
@@ -84,7 +86,41 @@ def policy_table() -> str:
     return "\n".join(lines)
 
 
+RECIPE_TAG = "steps200"  # run_lear.py's defaults (bench/results/README.md): the rows the comparison is made on
+COMPARED = ("lear", "tagger", "gliner")
+
+
+def mean(results: list[dict], key: str) -> float | None:
+    return statistics.mean(r[key] for r in results) if results else None
+
+
+def comparison_table(rows: dict[tuple, list[dict]] | None = None) -> str:
+    """LEAR against the baselines under the default recipe, one line per corpus and training fraction."""
+    rows = load_rows() if rows is None else rows
+    header = ["corpus", "train %", "seeds (LEAR / tagger / GLiNER)"]
+    header += [f"{name} {model}" for name in ("test F1", "unseen F1") for model in ("LEAR", "tagger", "GLiNER")]
+    header.append("LEAR >= tagger (test F1, unseen F1)")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    settings = sorted(
+        {(corpus, fraction) for corpus, fraction, model, tag in rows if (model, tag) == ("lear", RECIPE_TAG)}
+    )
+    for corpus, fraction in settings:
+        runs = {model: rows.get((corpus, fraction, model, RECIPE_TAG), []) for model in COMPARED}
+        cells = [corpus, f"{100 * fraction:g}", " / ".join(str(len(runs[model])) for model in COMPARED)]
+        for key in ("test_f1", "test_f1_unseen"):
+            cells += [mean_std([r[key] for r in runs[model]]) if runs[model] else "" for model in COMPARED]
+        if runs["tagger"]:
+            met = [mean(runs["lear"], key) >= mean(runs["tagger"], key) for key in ("test_f1", "test_f1_unseen")]
+            cells.append(", ".join("yes" if ok else "no" for ok in met))
+        else:
+            cells.append("no tagger run")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(table())
     print()
     print(policy_table())
+    print()
+    print(comparison_table())

@@ -107,6 +107,34 @@ def test_make_demo_prints_the_split_against_the_training_sentences_it_used(tmp_p
     assert lines[2].split() == ["unseen", "1.0000", "1.0000", "1.0000", "1"]  # Zoe found
 
 
+def test_the_comparison_table_says_where_lear_meets_the_tagger_under_the_default_recipe():
+    from bench.generalisation_table import RECIPE_TAG, comparison_table
+
+    def run(seed, f1, unseen):
+        return {"seed": seed, "test_f1": f1, "test_f1_unseen": unseen, "unseen_share": 0.5}
+
+    rows = {
+        ("a", 1.0, "lear", RECIPE_TAG): [run(0, 0.70, 0.50), run(1, 0.72, 0.52)],
+        ("a", 1.0, "tagger", RECIPE_TAG): [run(0, 0.69, 0.55), run(1, 0.70, 0.56)],
+        ("a", 1.0, "gliner", RECIPE_TAG): [run(0, 0.40, 0.30)],
+        ("a", 1.0, "lear", "softmax"): [run(0, 0.99, 0.99)],  # an ablation: not the default recipe, not compared
+        ("b", 0.05, "lear", RECIPE_TAG): [run(0, 0.60, 0.40)],
+    }
+    header, _, a, b = comparison_table(rows).splitlines()
+    assert a.split(" | ")[1:] == [
+        "100",
+        "2 / 2 / 1",
+        "71.0 ± 1.4",
+        "69.5 ± 0.7",
+        "40.0",
+        "51.0 ± 1.4",
+        "55.5 ± 0.7",
+        "30.0",
+        "yes, no |",
+    ]
+    assert b.endswith("| no tagger run |") and "| 5 |" in b
+
+
 # -- softmax and shared boundaries ---------------------------------------------------------------------------------
 
 
