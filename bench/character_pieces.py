@@ -129,6 +129,7 @@ def step_time(corpus: str, rounds: int, seed: int = 0) -> dict:
     model.train()
     optimizer = make_optimizer("lear", model)
 
+    # not bench.models.training_timer: that binds one batch to a fresh optimiser; here one AdamW steps every batch
     def train_step(batch) -> float:
         started = now()
         optimizer.zero_grad(set_to_none=True)

@@ -35,6 +35,7 @@ from bench.quality import (
     subprocess_env,
     subset_name,
 )
+from lear.run_outputs import read_prediction_spans
 
 
 NEW_LABEL_DIR = OUTPUT_DIR / "new_label"
@@ -63,14 +64,13 @@ def held_out_analysis(predictions_file: Path, held_out: str) -> dict:
     exact span under another label, or missed; and how many predictions of the held-out label there were."""
     outcome: Counter[str] = Counter()
     predicted_as_held_out = 0
-    for line in predictions_file.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        predicted = {(p["start"], p["end"]): p["label"] for p in record["predicted"]}
-        predicted_as_held_out += sum(p["label"] == held_out for p in record["predicted"])
-        for gold in record["gold"]:
-            if gold["label"] != held_out:
+    for _, gold_spans, predicted_spans in zip(*read_prediction_spans(predictions_file)):
+        predicted = {(start, end): label for start, end, label in predicted_spans}
+        predicted_as_held_out += sum(label == held_out for _, _, label in predicted_spans)
+        for start, end, gold_label in gold_spans:
+            if gold_label != held_out:
                 continue
-            label = predicted.get((gold["start"], gold["end"]))
+            label = predicted.get((start, end))
             outcome[
                 "exact, held-out label" if label == held_out else f"exact span as {label}" if label else "missed"
             ] += 1

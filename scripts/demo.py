@@ -128,6 +128,10 @@ def run_lear_command(encoder: Path, dataset: Path, args: argparse.Namespace) -> 
     return command
 
 
+def print_score_row(name: str, precision: float, recall: float, f1: float, n_gold: int) -> None:
+    print(f"  {name:6} {precision:9.4f} {recall:9.4f} {f1:9.4f} {n_gold:6d}")
+
+
 def print_seen_unseen(dataset: Path, train_samples: int) -> None:
     """Test scores on mentions seen / never seen in the training sentences the demo used (the first N)."""
     import datasets
@@ -141,10 +145,7 @@ def print_seen_unseen(dataset: Path, train_samples: int) -> None:
     scores = seen_unseen_scores(*read_prediction_spans(OUTPUT_DIR / "predictions.jsonl"), seen)
     print(f"test entities unseen in those {len(train)} training sentences: {scores['unseen_share']:.0%}")
     for group in ("seen", "unseen"):
-        print(
-            f"  {group:6} {scores[f'precision_{group}']:9.4f} {scores[f'recall_{group}']:9.4f} "
-            f"{scores[f'f1_{group}']:9.4f} {scores[f'n_gold_{group}']:6d}"
-        )
+        print_score_row(group, *(scores[f"{score}_{group}"] for score in ("precision", "recall", "f1", "n_gold")))
 
 
 def print_report(seconds: float, examples: int, dataset: Path) -> None:
@@ -159,15 +160,8 @@ def print_report(seconds: float, examples: int, dataset: Path) -> None:
     )
     print(f"test ({results['predict_samples']} sentences, {results['predict_n_gold']} entities), exact-match spans:")
     print(f"  {'':6} {'precision':>9} {'recall':>9} {'F1':>9} {'gold':>6}")
-    print(
-        f"  {'all':6} {results['predict_precision']:9.4f} {results['predict_recall']:9.4f} "
-        f"{results['predict_f1']:9.4f} {results['predict_n_gold']:6d}"
-    )
-    for label in labels.values():
-        print(
-            f"  {label:6} {results[f'predict_{label}_precision']:9.4f} {results[f'predict_{label}_recall']:9.4f} "
-            f"{results[f'predict_{label}_f1']:9.4f} {results[f'predict_{label}_n_gold']:6d}"
-        )
+    for name, prefix in [("all", "predict")] + [(label, f"predict_{label}") for label in labels.values()]:
+        print_score_row(name, *(results[f"{prefix}_{score}"] for score in ("precision", "recall", "f1", "n_gold")))
     print_seen_unseen(dataset, train["train_samples"])
     print(f"dev F1 {dev['eval_f1']:.4f} ({dev['eval_samples']} sentences; the decoding thresholds were chosen there)")
     print("\nA few test sentences (gold | predicted):")
