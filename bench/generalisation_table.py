@@ -3,14 +3,15 @@ result JSONs in bench/results/ that carry the split (`bench/seed_rows.py` writes
 
 One row per corpus, training fraction, model and tag (the ablation's name), averaged over the seeds found: test F1,
 F1 and recall on unseen mentions, recall on seen ones, the unseen share, the dev -> test drop, and for LEAR the test
-F1 under each threshold policy chosen on dev (`bench/threshold_policies.py`).
+F1 under each threshold policy chosen on dev (`bench/threshold_policies.py`), each row as its runs were calibrated.
 
     python -m bench.generalisation_table              # markdown, to paste into docs/benchmarks.md
 
 A second table compares the threshold policies on every saved run scored by `bench.threshold_policies`
 (`bench/results/thresholds-*.json`): test F1 per policy, and the mean over the runs. A third puts LEAR, the tagger
-and GLiNER side by side under run_lear.py's default recipe (tag `steps200`) per corpus and training fraction, and
-says whether LEAR's mean test F1 and mean unseen F1 are at least the tagger's.
+and GLiNER side by side under run_lear.py's default recipe (tag `steps200`) per corpus and training fraction, LEAR
+under the default calibration policy, and says whether LEAR's mean test F1 and mean unseen F1 are at least the
+tagger's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import statistics
 from collections import defaultdict
 
 from bench.common import RESULTS_DIR
+from lear.evaluation import DEFAULT_CALIBRATION_POLICY
 
 
 COLUMNS = (
@@ -90,12 +92,34 @@ RECIPE_TAG = "steps200"  # run_lear.py's defaults (bench/results/README.md): the
 COMPARED = ("lear", "tagger", "gliner")
 
 
-def mean(results: list[dict], key: str) -> float | None:
-    return statistics.mean(r[key] for r in results) if results else None
+def at_default_policy(result: dict, key: str) -> tuple[float, bool]:
+    """A LEAR run's score `key` under run_lear.py's default calibration policy, read from the run's
+    `threshold_policies` (every policy decoded from the same logits), and whether it had to fall back to the run's
+    own calibration instead (runs older than the per-policy seen / unseen scores). A baseline's own score, as is."""
+    policy = result.get("threshold_policies", {}).get(DEFAULT_CALIBRATION_POLICY, {})
+    return (policy[key], False) if key in policy else (result[key], "threshold_policies" in result)
+
+
+def scores(results: list[dict], key: str) -> tuple[list[float], bool]:
+    read = [at_default_policy(result, key) for result in results]
+    return [value for value, _ in read], any(fallback for _, fallback in read)
+
+
+def cell(results: list[dict], key: str) -> str:
+    if not results:
+        return ""
+    values, fallback = scores(results, key)
+    return mean_std(values) + (" †" if fallback else "")
+
+
+def mean(results: list[dict], key: str) -> float:
+    return statistics.mean(scores(results, key)[0])
 
 
 def comparison_table(rows: dict[tuple, list[dict]] | None = None) -> str:
-    """LEAR against the baselines under the default recipe, one line per corpus and training fraction."""
+    """LEAR against the baselines under the default recipe, one line per corpus and training fraction; LEAR's
+    scores under the default calibration policy (`at_default_policy`; † where some run's unseen F1 is only known
+    under the calibration it ran with)."""
     rows = load_rows() if rows is None else rows
     header = ["corpus", "train %", "seeds (LEAR / tagger / GLiNER)"]
     header += [f"{name} {model}" for name in ("test F1", "unseen F1") for model in ("LEAR", "tagger", "GLiNER")]
@@ -108,7 +132,7 @@ def comparison_table(rows: dict[tuple, list[dict]] | None = None) -> str:
         runs = {model: rows.get((corpus, fraction, model, RECIPE_TAG), []) for model in COMPARED}
         cells = [corpus, f"{100 * fraction:g}", " / ".join(str(len(runs[model])) for model in COMPARED)]
         for key in ("test_f1", "test_f1_unseen"):
-            cells += [mean_std([r[key] for r in runs[model]]) if runs[model] else "" for model in COMPARED]
+            cells += [cell(runs[model], key) for model in COMPARED]
         if runs["tagger"]:
             met = [mean(runs["lear"], key) >= mean(runs["tagger"], key) for key in ("test_f1", "test_f1_unseen")]
             cells.append(", ".join("yes" if ok else "no" for ok in met))

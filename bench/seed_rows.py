@@ -47,7 +47,8 @@ from bench.prune_encoder_vocab import check as check_pruned_vocab
 from bench.prune_encoder_vocab import prune as prune_vocab
 from bench.quality import ME5_DIR, converted_corpus, make_subset, subprocess_env, test_per_label
 from bench.tagger import lone_marker_mode
-from lear.metrics import seen_unseen_scores, training_mentions
+from bench.threshold_policies import dataset_mentions, policy_scores
+from lear.metrics import seen_unseen_scores
 from lear.run_outputs import read_prediction_spans
 from lear.training_args import LearTrainingArguments
 
@@ -193,8 +194,7 @@ def test_scores(test: dict) -> dict:
 def generalisation_scores(output_dir: Path, dataset_dir: Path) -> dict:
     """Test scores on mentions seen and unseen in the training split (`lear.metrics.seen_unseen_scores`), from the
     run's `predictions.jsonl` (LEAR's and the tagger's share its form), under `test_` names."""
-    train = datasets.load_from_disk(str(dataset_dir))["train"]
-    seen = training_mentions(train["text"], train["entities"])
+    seen = dataset_mentions(str(dataset_dir))
     scores = seen_unseen_scores(*read_prediction_spans(output_dir / "predictions.jsonl"), seen)
     return {("unseen_share" if key == "unseen_share" else f"test_{key}"): value for key, value in scores.items()}
 
@@ -289,8 +289,6 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Vari
         **generalisation_scores(output_dir, dataset_dir),
     }
     if model == "lear" and not (recipe.nested or variant.nested):
-        from bench.threshold_policies import policy_scores
-
         result["threshold_policies"] = policy_scores(str(output_dir), str(dataset_dir), recipe.max_seq_length)
     tagged = f" --tag {variant.tag}" if variant.tag else ""
     options = "".join(

@@ -1,29 +1,38 @@
 """Decoding-threshold policies compared on one trained flat LEAR model: which thresholds carry from dev to test.
 
 The model's logits on the validation and test splits are computed once each; every policy then only decodes:
-`0.5` (the paper's), `per_label` (each label its best threshold on dev, `run_lear.py`'s calibration), `global` (one
-threshold for all labels, best micro F1 on dev), `per_label_1se` (each label the threshold nearest 0.5 within one
+`0.5` (the paper's), `per_label` (each label its best threshold on dev), `global` (one threshold for all labels,
+best micro F1 on dev: `run_lear.py`'s default calibration), `per_label_1se` (each label the threshold nearest 0.5 within one
 bootstrap standard error of its best on dev), `saved` (the thresholds in the checkpoint's config) and
 `test_oracle_global` (the best single threshold on test: an upper bound, not a result, that tells a detector that
-misses entities from thresholds that do not carry).
+misses entities from thresholds that do not carry). Test scores on mentions seen / unseen in training are recorded
+for each policy.
 
     python -m bench.threshold_policies outputs/seed_rows/conll2003-lear-0.05-seed0 --dataset_dir DIR --max_seq_length 192
+    python -m bench.threshold_policies RUN --dataset_dir DIR --small_dev 100 300 --draws 20
 
 writes `bench/results/thresholds-<run>.json` (`bench.seed_rows` records the same policies in each LEAR result).
+`--small_dev` asks how each policy carries from a small validation split, as a user with few annotated sentences
+has: every policy chooses on random parts of the validation split of that many texts and is scored on all of test.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+import statistics
 import tempfile
 import time
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
+import datasets
 import torch
 
 from bench.common import RESULTS_DIR, check_result_name_free, provenance, write_result
-from lear.evaluation import choose_thresholds, predictions_at, predictions_by_threshold
-from lear.metrics import span_scores
+from lear.evaluation import CALIBRATION_POLICIES, choose_thresholds, predictions_at, predictions_by_threshold
+from lear.metrics import seen_unseen_scores, span_scores, training_mentions
 from lear.training import LearDataCollator
 
 
@@ -42,26 +51,68 @@ def scoring_job(model_dir: str, dataset_dir: str, max_seq_length: int, batch_siz
     return job, LearDataCollator(job.tokenizer, job.model.config.num_labels, nested=False)
 
 
-def policy_scores(model_dir: str, dataset_dir: str, max_seq_length: int, batch_size: int = 32) -> dict:
-    """`{policy: {"thresholds": {label: t}, "dev_f1", "test_f1", "test_precision", "test_recall"}}`."""
+@dataclass
+class DecodedSplits:
+    """A trained run's validation and test spans at every candidate threshold (`predictions_by_threshold`), with
+    the gold spans and test texts: what every policy decodes from, computed once."""
+
+    label_names: list[str]
+    saved_thresholds: list[float] | None
+    dev: dict[float, list]
+    dev_gold: list
+    test: dict[float, list]
+    test_gold: list
+    test_texts: list[str]
+
+
+def decode_splits(model_dir: str, dataset_dir: str, max_seq_length: int, batch_size: int = 32) -> DecodedSplits:
     job, collator = scoring_job(model_dir, dataset_dir, max_seq_length, batch_size)
-    model, names = job.model, job.model.config.label_names
-    dev = predictions_by_threshold(model, job.evaluation["eval"], collator, batch_size)
-    test = predictions_by_threshold(model, job.evaluation["predict"], collator, batch_size)
-    dev_gold, test_gold = job.evaluation["eval"].gold, job.evaluation["predict"].gold
-    policies = {
+    model, dev_split, test_split = job.model, job.evaluation["eval"], job.evaluation["predict"]
+    return DecodedSplits(
+        label_names=list(model.config.label_names),
+        saved_thresholds=model.config.label_thresholds,
+        dev=predictions_by_threshold(model, dev_split, collator, batch_size),
+        dev_gold=dev_split.gold,
+        test=predictions_by_threshold(model, test_split, collator, batch_size),
+        test_gold=test_split.gold,
+        test_texts=test_split.texts,
+    )
+
+
+def chosen_thresholds(splits: DecodedSplits, dev: dict[float, list], dev_gold: list) -> dict[str, list[float]]:
+    """Each policy's thresholds chosen on `dev` (the whole validation split, or a part of it)."""
+    names = splits.label_names
+    return {
         "0.5": [0.5] * len(names),
-        "per_label": choose_thresholds(dev, dev_gold, names, "per_label"),
-        "global": choose_thresholds(dev, dev_gold, names, "global"),
-        "per_label_1se": choose_thresholds(dev, dev_gold, names, "per_label_1se"),
-        "test_oracle_global": choose_thresholds(test, test_gold, names, "global"),
+        **{policy: choose_thresholds(dev, dev_gold, names, policy) for policy in CALIBRATION_POLICIES},
+        "test_oracle_global": choose_thresholds(splits.test, splits.test_gold, names, "global"),
     }
-    if model.config.label_thresholds is not None and set(model.config.label_thresholds) <= set(test):
-        policies["saved"] = list(model.config.label_thresholds)
+
+
+def policy_scores(model_dir: str, dataset_dir: str, max_seq_length: int, batch_size: int = 32) -> dict:
+    """`scores_by_policy` of a trained run, with the seen / unseen split against `dataset_dir`'s training split."""
+    splits = decode_splits(model_dir, dataset_dir, max_seq_length, batch_size)
+    return scores_by_policy(splits, dataset_mentions(dataset_dir))
+
+
+def dataset_mentions(dataset_dir: str) -> set[str]:
+    train = datasets.load_from_disk(dataset_dir)["train"]
+    return training_mentions(train["text"], train["entities"])
+
+
+def scores_by_policy(splits: DecodedSplits, seen_mentions: set[str] | None = None) -> dict:
+    """`{policy: {"thresholds": {label: t}, "dev_f1", "test_f1", "test_precision", "test_recall"}}`, and with
+    `seen_mentions` (`lear.metrics.training_mentions` of the training split) each policy's test scores on mentions
+    seen / unseen in training too (`test_f1_unseen`, `test_recall_unseen`, `test_recall_seen`)."""
+    names = splits.label_names
+    policies = chosen_thresholds(splits, splits.dev, splits.dev_gold)
+    if splits.saved_thresholds is not None and set(splits.saved_thresholds) <= set(splits.test):
+        policies["saved"] = list(splits.saved_thresholds)
     results = {}
     for policy, thresholds in policies.items():
-        dev_scores = span_scores(dev_gold, predictions_at(dev, thresholds), names)
-        test_scores = span_scores(test_gold, predictions_at(test, thresholds), names)
+        test_spans = predictions_at(splits.test, thresholds)
+        dev_scores = span_scores(splits.dev_gold, predictions_at(splits.dev, thresholds), names)
+        test_scores = span_scores(splits.test_gold, test_spans, names)
         results[policy] = {
             "thresholds": dict(zip(names, thresholds)),
             "dev_f1": dev_scores["f1"],
@@ -69,7 +120,37 @@ def policy_scores(model_dir: str, dataset_dir: str, max_seq_length: int, batch_s
             "test_precision": test_scores["precision"],
             "test_recall": test_scores["recall"],
         }
+        if seen_mentions is not None:
+            split = seen_unseen_scores(splits.test_texts, splits.test_gold, test_spans, seen_mentions)
+            results[policy].update({f"test_{key}": split[key] for key in SPLIT_KEYS})
     return results
+
+
+SPLIT_KEYS = ("f1_unseen", "recall_unseen", "recall_seen")
+
+
+def small_dev_scores(splits: DecodedSplits, dev_texts: int, draws: int, seed: int = 0) -> dict:
+    """How each policy carries when the validation split is small: `draws` random parts of `dev_texts` validation
+    texts, each policy's thresholds chosen on each part, every choice scored on the whole test split. Returns
+    `{policy: {"test_f1_mean", "test_f1_std", "test_f1": [one per draw]}}` (`test_oracle_global` is left out: it
+    never sees the validation split)."""
+    rng = random.Random(seed)
+    total = len(splits.dev_gold)
+    if not 0 < dev_texts < total:
+        raise ValueError(f"dev_texts must be between 1 and the validation split's {total - 1} texts, got {dev_texts}")
+    scores = defaultdict(list)
+    for _ in range(draws):
+        part = sorted(rng.sample(range(total), dev_texts))
+        dev = {threshold: [spans[i] for i in part] for threshold, spans in splits.dev.items()}
+        chosen = chosen_thresholds(splits, dev, [splits.dev_gold[i] for i in part])
+        for policy, thresholds in chosen.items():
+            if policy != "test_oracle_global":
+                test_spans = predictions_at(splits.test, thresholds)
+                scores[policy].append(span_scores(splits.test_gold, test_spans, splits.label_names)["f1"])
+    return {
+        policy: {"test_f1_mean": statistics.mean(f1), "test_f1_std": statistics.pstdev(f1), "test_f1": f1}
+        for policy, f1 in scores.items()
+    }
 
 
 def main(argv=None) -> None:
@@ -79,6 +160,15 @@ def main(argv=None) -> None:
     parser.add_argument("--max_seq_length", type=int, default=192, help="the training run's")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--small_dev",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="TEXTS",
+        help="also choose on random parts of the validation split of these sizes (small_dev_scores)",
+    )
+    parser.add_argument("--draws", type=int, default=20, help="random parts per --small_dev size")
     parser.add_argument("--output", type=Path, default=None, help="default: bench/results/thresholds-<run>.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -86,7 +176,11 @@ def main(argv=None) -> None:
         args.output or RESULTS_DIR / f"thresholds-{args.model_dir.name}.json", "another --output"
     )
     started = time.perf_counter()
-    result = {"policies": policy_scores(str(args.model_dir), args.dataset_dir, args.max_seq_length, args.batch_size)}
+    splits = decode_splits(str(args.model_dir), args.dataset_dir, args.max_seq_length, args.batch_size)
+    result = {"policies": scores_by_policy(splits, dataset_mentions(args.dataset_dir))}
+    if args.small_dev:
+        result["small_dev"] = {str(texts): small_dev_scores(splits, texts, args.draws) for texts in args.small_dev}
+        result["dev_texts"] = len(splits.dev_gold)
     result.update(
         run=str(args.model_dir), dataset_dir=args.dataset_dir, wall_seconds=time.perf_counter() - started,
         **provenance("bench.threshold_policies", argv),
@@ -94,6 +188,11 @@ def main(argv=None) -> None:
     write_result(output, result, "another --output")
     for policy, scores in result["policies"].items():
         print(f"{policy:20s} dev F1 {scores['dev_f1']:.4f}  test F1 {scores['test_f1']:.4f}  {scores['thresholds']}")
+    for texts, by_policy in result.get("small_dev", {}).items():
+        for policy, scores in by_policy.items():
+            print(
+                f"dev of {texts:>5s} texts  {policy:15s} test F1 {scores['test_f1_mean']:.4f} ± {scores['test_f1_std']:.4f}"
+            )
 
 
 if __name__ == "__main__":

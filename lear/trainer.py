@@ -17,7 +17,13 @@ import time
 from transformers import Trainer, TrainingArguments
 from transformers.trainer_utils import PredictionOutput, speed_metrics
 
-from .evaluation import EvaluationSplit, SpanEvaluation, calibrate_label_thresholds, evaluate_spans
+from .evaluation import (
+    DEFAULT_CALIBRATION_POLICY,
+    EvaluationSplit,
+    SpanEvaluation,
+    calibrate_label_thresholds,
+    evaluate_spans,
+)
 from .training import model_inputs, optimizer_param_groups
 
 
@@ -114,7 +120,9 @@ class LearTrainer(Trainer):
         self.control = self.callback_handler.on_predict(self.args, self.state, self.control, metrics)
         return PredictionOutput(predictions=self.last_evaluation.predictions, label_ids=None, metrics=metrics)
 
-    def calibrate_thresholds(self, split: EvaluationSplit, policy: str = "per_label") -> dict[str, float]:
+    def calibrate_thresholds(
+        self, split: EvaluationSplit, policy: str = DEFAULT_CALIBRATION_POLICY
+    ) -> dict[str, float]:
         """`calibrate_label_thresholds` on this Trainer's model (each process a share of the texts)."""
         return calibrate_label_thresholds(
             self.model,

@@ -3,6 +3,7 @@ classifiers, and threshold policies chosen on one split and applied to another."
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import pytest
@@ -10,11 +11,14 @@ import torch
 from conftest import TOY_LABELS
 from toy_batches import predicted_char_spans, toy_batch, training_targets
 
+import run_lear
 from bench import seed_rows
+from bench.threshold_policies import DecodedSplits, scores_by_policy, small_dev_scores
 from lear import LearConfig
-from lear.evaluation import choose_thresholds, predictions_at
+from lear.evaluation import DEFAULT_CALIBRATION_POLICY, choose_thresholds, predictions_at
 from lear.metrics import mention_key, seen_unseen_scores, span_scores, training_mentions
 from lear.modeling_lear import exclusive_logits, softmax_boundary_loss
+from lear.trainer import LearTrainer
 from lear.training import optimizer_param_groups
 from lear.windowing import CharSpan
 
@@ -120,7 +124,7 @@ def test_the_comparison_table_says_where_lear_meets_the_tagger_under_the_default
         ("a", 1.0, "lear", "softmax"): [run(0, 0.99, 0.99)],  # an ablation: not the default recipe, not compared
         ("b", 0.05, "lear", RECIPE_TAG): [run(0, 0.60, 0.40)],
     }
-    header, _, a, b = comparison_table(rows).splitlines()
+    header, _, a, b, c = comparison_table(rows | default_policy_rows()).splitlines()
     assert a.split(" | ")[1:] == [
         "100",
         "2 / 2 / 1",
@@ -133,6 +137,17 @@ def test_the_comparison_table_says_where_lear_meets_the_tagger_under_the_default
         "yes, no |",
     ]
     assert b.endswith("| no tagger run |") and "| 5 |" in b
+    # LEAR at the default policy, as its runs recorded it; † where a run's unseen F1 is only known as it was calibrated
+    assert c.split(" | ")[3:] == ["80.0", "60.0", "", "50.0 †", "55.0", "", "yes, no |"]
+
+
+def default_policy_rows() -> dict:
+    from bench.generalisation_table import RECIPE_TAG
+
+    calibrated_otherwise = {"seed": 0, "test_f1": 0.5, "test_f1_unseen": 0.5, "unseen_share": 0.5}
+    calibrated_otherwise["threshold_policies"] = {"global": {"test_f1": 0.8}, "per_label": {"test_f1": 0.5}}
+    tagger = {"seed": 0, "test_f1": 0.6, "test_f1_unseen": 0.55, "unseen_share": 0.5}
+    return {("c", 1.0, "lear", RECIPE_TAG): [calibrated_otherwise], ("c", 1.0, "tagger", RECIPE_TAG): [tagger]}
 
 
 # -- softmax and shared boundaries ---------------------------------------------------------------------------------
@@ -235,6 +250,44 @@ def test_per_label_thresholds_take_each_labels_best_and_global_the_best_micro_f1
     assert choose_thresholds(TABLE, GOLD, ["A", "B"], "global") == [0.1, 0.1]  # micro F1 6/7 against 1/2
     with pytest.raises(ValueError, match="policy"):
         choose_thresholds(TABLE, GOLD, ["A", "B"], "median")
+
+
+def test_the_default_policy_is_one_threshold_for_all_labels_everywhere_it_is_used():
+    # the function default, the Trainer's and run_lear.py's --calibration_policy all read one constant
+    assert DEFAULT_CALIBRATION_POLICY == "global"
+    assert choose_thresholds(TABLE, GOLD, ["A", "B"]) == [0.1, 0.1]
+    assert inspect.signature(LearTrainer.calibrate_thresholds).parameters["policy"].default == "global"
+    assert run_lear.ModelArguments.__dataclass_fields__["calibration_policy"].default == "global"
+
+
+def decoded(dev, dev_gold, test, test_gold, test_texts) -> DecodedSplits:
+    return DecodedSplits(["A", "B"], None, dev, dev_gold, test, test_gold, test_texts)
+
+
+def test_each_policy_is_scored_on_test_mentions_seen_and_unseen_in_training():
+    # test text "ab cd ef": label A's (0, 2) "ab" was seen in training; label B's "cd" and "ef" were not
+    splits = decoded(TABLE, GOLD, TABLE, GOLD, ["ab cd ef"])
+    splits.test = {0.5: [spans((0, 2, 0))], 0.1: [spans((0, 2, 0), (3, 5, 1), (6, 8, 1))]}
+    splits.test_gold = [[(0, 2, 0), (3, 5, 1), (6, 8, 1)]]
+    scores = scores_by_policy(splits, seen_mentions={"ab"})
+    assert scores["per_label"]["thresholds"] == {"A": 0.5, "B": 0.1}
+    assert scores["0.5"]["test_recall_seen"] == 1.0 and scores["0.5"]["test_recall_unseen"] == 0.0
+    assert scores["global"]["test_f1_unseen"] == 1.0 and scores["global"]["test_f1"] == 1.0
+    assert "test_f1_unseen" not in scores_by_policy(splits)["global"]
+
+
+def test_small_dev_parts_keep_each_texts_predictions_with_its_own_gold():
+    # 10 dev texts, each with its own gold span, found exactly at 0.5 and with a false extra span at 0.1: a part of
+    # the split whose predictions were shuffled against its gold would choose 0.1 or score nothing
+    dev_gold = [[(index, index + 1, 0)] for index in range(10)]
+    dev = {0.5: [spans(gold[0]) for gold in dev_gold], 0.1: [spans(gold[0], (20, 21, 0)) for gold in dev_gold]}
+    splits = decoded(dev, dev_gold, dev, dev_gold, ["x" * 30] * 10)
+    result = small_dev_scores(splits, dev_texts=3, draws=5)
+    assert set(result) == {"0.5", "per_label", "global", "per_label_1se"}
+    for scores in result.values():
+        assert scores["test_f1"] == [1.0] * 5 and scores["test_f1_std"] == 0.0
+    with pytest.raises(ValueError, match="dev_texts"):
+        small_dev_scores(splits, dev_texts=10, draws=1)
 
 
 def test_one_standard_error_rule_keeps_0_5_on_a_flat_curve_and_moves_on_a_clear_gain():

@@ -209,8 +209,10 @@ def test_train_eval_predict_writes_all_outputs(tiny_encoder_dir, toy_corpus_dir,
     assert TOY_LABELS["LOC"] in card and "| Validation |" in card and "| Test |" in card
     model = LearForSpanExtraction.from_pretrained(output_dir)
     assert model.config.label_names == list(TOY_LABELS)
-    # trained with a validation split: per-label thresholds calibrated there, span length from the training entities
+    # trained with a validation split: thresholds calibrated there (by default one for all labels), span length from
+    # the training entities
     assert len(model.config.label_thresholds) == 3 and set(model.config.label_thresholds) <= set(THRESHOLD_CANDIDATES)
+    assert len(set(model.config.label_thresholds)) == 1
     assert model.config.max_span_length >= 9  # headroom over the longest entity (a warning: only 192 of them)
     assert AutoTokenizer.from_pretrained(output_dir).is_fast
     state = json.loads((output_dir / "trainer_state.json").read_text())
