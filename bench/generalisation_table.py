@@ -11,7 +11,8 @@ A second table compares the threshold policies on every saved run scored by `ben
 (`bench/results/thresholds-*.json`): test F1 per policy, and the mean over the runs. A third puts LEAR, the tagger
 and GLiNER side by side under run_lear.py's default recipe (tag `steps200`) per corpus and training fraction, LEAR
 under the default calibration policy, and says whether LEAR's mean test F1 and mean unseen F1 are at least the
-tagger's.
+tagger's. A fourth gives the default recipe's test F1 per corpus under each threshold policy: the evidence for the
+default calibration policy.
 """
 
 from __future__ import annotations
@@ -142,9 +143,39 @@ def comparison_table(rows: dict[tuple, list[dict]] | None = None) -> str:
     return "\n".join(lines)
 
 
+def policy_by_corpus_table(rows: dict[tuple, list[dict]] | None = None) -> str:
+    """Test F1 of LEAR's default-recipe runs under each threshold policy chosen on dev, per corpus and training
+    fraction (mean over seeds), then the mean over those settings, each weighing one: the evidence behind
+    `DEFAULT_CALIBRATION_POLICY` (a policy must carry across corpora, not win on one)."""
+    rows = load_rows() if rows is None else rows
+    policies = ("0.5", "per_label", "global")
+    header = ["corpus", "train %", "seeds"] + [f"test F1 @ {policy}" for policy in policies] + ["global - per_label"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    per_setting = defaultdict(list)
+    for (corpus, fraction, model, tag), results in sorted(rows.items()):
+        results = [r for r in results if r.get("threshold_policies")]
+        if (model, tag) != ("lear", RECIPE_TAG) or not results:
+            continue
+        means = {p: statistics.mean(r["threshold_policies"][p]["test_f1"] for r in results) for p in policies}
+        for policy, value in means.items():
+            per_setting[policy].append(value)
+        cells = [corpus, f"{100 * fraction:g}", str(len(results))] + [f"{100 * means[p]:.2f}" for p in policies]
+        cells.append(f"{100 * (means['global'] - means['per_label']):+.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    if per_setting:
+        means = {p: statistics.mean(per_setting[p]) for p in policies}
+        cells = [f"**mean of {len(per_setting['0.5'])} settings**", "", ""]
+        cells += [f"**{100 * means[p]:.2f}**" for p in policies]
+        cells.append(f"**{100 * (means['global'] - means['per_label']):+.2f}**")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(table())
     print()
     print(policy_table())
     print()
     print(comparison_table())
+    print()
+    print(policy_by_corpus_table())

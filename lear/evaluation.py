@@ -263,8 +263,9 @@ def evaluate_spans(
 #: Thresholds tried by `calibrate_label_thresholds`.
 THRESHOLD_CANDIDATES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 #: How `calibrate_label_thresholds` chooses: each label its own best threshold, one threshold for all labels, or
-#: each label the threshold nearest the uncalibrated 0.5 among those within one standard error of its best.
-CALIBRATION_POLICIES = ("per_label", "global", "per_label_1se")
+#: each label the threshold nearest an anchor among those within one standard error of its best, the anchor being
+#: the uncalibrated 0.5 (`per_label_1se`) or the `global` choice (`global_1se`).
+CALIBRATION_POLICIES = ("per_label", "global", "per_label_1se", "global_1se")
 #: run_lear.py's `--calibration_policy` default. One threshold for all labels: it measured best across corpora (mean
 #: test F1 over CoNLL-2003 1/5/100 %, LitBank, PHEE and Weibo; docs/benchmarks.md, "Threshold policies"), because a
 #: per-label best fitted on a few dozen validation mentions of a rare label follows the split's noise.
@@ -323,16 +324,19 @@ def choose_thresholds(
 ) -> list[float]:
     """Thresholds (one per label, id order) chosen on the split behind `table`: each label's best F1
     (`"per_label"`), the best micro F1 with one threshold for all labels (`"global"`), or each label's by the
-    one-standard-error rule (`"per_label_1se"`, `one_standard_error_thresholds`). Ties keep the higher threshold."""
+    one-standard-error rule (`one_standard_error_thresholds`) towards 0.5 (`"per_label_1se"`) or towards the global
+    choice (`"global_1se"`: a label leaves the shared threshold only where its own best is better by more than the
+    split's noise). Ties keep the higher threshold."""
     check_calibration_policy(policy)
-    if policy == "per_label_1se":
-        return one_standard_error_thresholds(table, gold, len(label_names))
     scores = {threshold: span_scores(gold, spans, label_names) for threshold, spans in table.items()}
     ordered = sorted(scores, reverse=True)  # max() keeps the first of equal scores: the higher threshold
+    best_global = max(ordered, key=lambda threshold: scores[threshold]["f1"])
     if policy == "global":
-        best = max(ordered, key=lambda threshold: scores[threshold]["f1"])
-        return [best] * len(label_names)
-    return [max(ordered, key=lambda threshold: scores[threshold][f"{name}_f1"]) for name in label_names]
+        return [best_global] * len(label_names)
+    if policy == "per_label":
+        return [max(ordered, key=lambda threshold: scores[threshold][f"{name}_f1"]) for name in label_names]
+    anchor = UNCALIBRATED_THRESHOLD if policy == "per_label_1se" else best_global
+    return one_standard_error_thresholds(table, gold, len(label_names), anchor=anchor)
 
 
 def per_text_label_counts(
@@ -363,10 +367,11 @@ def one_standard_error_thresholds(
     num_labels: int,
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = 0,
+    anchor: float = UNCALIBRATED_THRESHOLD,
 ) -> list[float]:
     """Each label's threshold by the one-standard-error rule (Breiman et al. 1984; Hastie et al., *Elements of
     Statistical Learning* 7.10): among the candidates whose validation F1 for the label is within one standard error
-    of the label's best, the one nearest `UNCALIBRATED_THRESHOLD` (ties: the higher).
+    of the label's best, the one nearest `anchor` (ties: the higher), the simpler model the rule falls back to.
 
     Why: a per-label best threshold fitted on a few hundred validation mentions follows the split's noise where the
     F1 curve is flat (PHEE: 0.45 / 0.25 chosen, 0.5 better on test), yet it is worth several points where the
@@ -386,7 +391,7 @@ def one_standard_error_thresholds(
         best = int(np.argmax(full[:, label]))
         standard_error = boot[:, best, label].std()
         within = [t for t in range(len(thresholds)) if full[t, label] >= full[best, label] - standard_error]
-        nearest = min(within, key=lambda t: (abs(thresholds[t] - UNCALIBRATED_THRESHOLD), -thresholds[t]))
+        nearest = min(within, key=lambda t: (abs(thresholds[t] - anchor), -thresholds[t]))
         chosen.append(thresholds[nearest])
     return chosen
 

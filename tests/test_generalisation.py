@@ -283,7 +283,7 @@ def test_small_dev_parts_keep_each_texts_predictions_with_its_own_gold():
     dev = {0.5: [spans(gold[0]) for gold in dev_gold], 0.1: [spans(gold[0], (20, 21, 0)) for gold in dev_gold]}
     splits = decoded(dev, dev_gold, dev, dev_gold, ["x" * 30] * 10)
     result = small_dev_scores(splits, dev_texts=3, draws=5)
-    assert set(result) == {"0.5", "per_label", "global", "per_label_1se"}
+    assert set(result) == {"0.5", "per_label", "global", "per_label_1se", "global_1se"}
     for scores in result.values():
         assert scores["test_f1"] == [1.0] * 5 and scores["test_f1_std"] == 0.0
     with pytest.raises(ValueError, match="dev_texts"):
@@ -303,6 +303,21 @@ def test_one_standard_error_rule_keeps_0_5_on_a_flat_curve_and_moves_on_a_clear_
     }
     assert choose_thresholds(table, gold, ["A", "B"], "per_label") == [0.3, 0.1]
     assert choose_thresholds(table, gold, ["A", "B"], "per_label_1se") == [0.5, 0.1]
+    # anchored at the global choice (0.1: label B is found nowhere else) label A's flat curve stays there too
+    assert choose_thresholds(table, gold, ["A", "B"], "global") == [0.1, 0.1]
+    assert choose_thresholds(table, gold, ["A", "B"], "global_1se") == [0.1, 0.1]
+
+
+def test_global_1se_lets_a_label_leave_the_shared_threshold_only_on_a_clear_gain():
+    # 40 texts: label A (one mention each) is perfect at 0.5 and doubles its spans with false ones at 0.1; label B
+    # (10 mentions) is found only at 0.1. Micro F1 picks 0.5 for all; B's gain at 0.1 is far beyond the noise.
+    gold = [[(0, 1, 0)] + ([(4, 5, 1)] if index < 10 else []) for index in range(40)]
+    table = {
+        0.5: [spans((0, 1, 0)) for _ in range(40)],
+        0.1: [spans((0, 1, 0), (2, 3, 0)) + (spans((4, 5, 1)) if index < 10 else []) for index in range(40)],
+    }
+    assert choose_thresholds(table, gold, ["A", "B"], "global") == [0.5, 0.5]
+    assert choose_thresholds(table, gold, ["A", "B"], "global_1se") == [0.5, 0.1]
 
 
 def test_predictions_at_assembles_each_labels_spans_from_its_threshold():
@@ -337,3 +352,22 @@ def test_a_span_head_without_overlaps_decodes_flat_spans(make_tiny_model, toy_to
     for spans, candidates in zip(flat_spans, nested_spans):
         assert set(spans) <= set(candidates) and spans
         assert all(a.end < b.start for a, b in zip(spans, spans[1:]))  # sorted and disjoint
+
+
+def test_the_policy_table_weighs_each_corpus_once_and_skips_ablations():
+    from bench.generalisation_table import RECIPE_TAG, policy_by_corpus_table
+
+    def run(half, per_label, global_):
+        policies = {"0.5": half, "per_label": per_label, "global": global_}
+        return {"threshold_policies": {name: {"test_f1": f1} for name, f1 in policies.items()}}
+
+    rows = {
+        ("a", 1.0, "lear", RECIPE_TAG): [run(0.5, 0.6, 0.7), run(0.5, 0.8, 0.7)],  # per_label 0.70, global 0.70
+        ("b", 0.05, "lear", RECIPE_TAG): [run(0.4, 0.4, 0.5)],
+        ("b", 0.05, "lear", "softmax"): [run(0.0, 0.0, 0.0)],  # an ablation: not the default recipe
+        ("b", 0.05, "tagger", RECIPE_TAG): [{"test_f1": 0.9}],
+    }
+    lines = policy_by_corpus_table(rows).splitlines()
+    assert len(lines) == 5
+    assert lines[2].split(" | ")[1:] == ["100", "2", "50.00", "70.00", "70.00", "+0.00 |"]
+    assert lines[4].split(" | ")[3:] == ["**45.00**", "**55.00**", "**60.00**", "**+5.00** |"]
