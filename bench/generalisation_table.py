@@ -11,8 +11,9 @@ A second table compares the threshold policies on every saved run scored by `ben
 (`bench/results/thresholds-*.json`): test F1 per policy, and the mean over the runs. A third puts LEAR, the tagger
 and GLiNER side by side under run_lear.py's default recipe (tag `steps200`) per corpus and training fraction, LEAR
 under the default calibration policy, and says whether LEAR's mean test F1 and mean unseen F1 are at least the
-tagger's. A fourth gives the default recipe's test F1 per corpus under each threshold policy: the evidence for the
-default calibration policy.
+tagger's. A fourth gives the default recipe's test F1 per corpus under each threshold policy, and a fifth each policy chosen
+on small parts of the validation split (`bench.threshold_policies --small_dev`): the evidence for the default
+calibration policy.
 """
 
 from __future__ import annotations
@@ -143,30 +144,74 @@ def comparison_table(rows: dict[tuple, list[dict]] | None = None) -> str:
     return "\n".join(lines)
 
 
+SETTING_POLICIES = ("0.5", "per_label", "global", "per_label_1se", "global_1se")
+
+
 def policy_by_corpus_table(rows: dict[tuple, list[dict]] | None = None) -> str:
     """Test F1 of LEAR's default-recipe runs under each threshold policy chosen on dev, per corpus and training
     fraction (mean over seeds), then the mean over those settings, each weighing one: the evidence behind
-    `DEFAULT_CALIBRATION_POLICY` (a policy must carry across corpora, not win on one)."""
+    `DEFAULT_CALIBRATION_POLICY` (a policy must carry across corpora, not win on one). A policy that some run of a
+    setting did not record (runs older than the policy) is left blank there, and out of the mean."""
     rows = load_rows() if rows is None else rows
-    policies = ("0.5", "per_label", "global")
-    header = ["corpus", "train %", "seeds"] + [f"test F1 @ {policy}" for policy in policies] + ["global - per_label"]
+    header = ["corpus", "train %", "seeds"] + [f"test F1 @ {policy}" for policy in SETTING_POLICIES]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    per_setting = defaultdict(list)
+    per_setting = []
     for (corpus, fraction, model, tag), results in sorted(rows.items()):
         results = [r for r in results if r.get("threshold_policies")]
         if (model, tag) != ("lear", RECIPE_TAG) or not results:
             continue
-        means = {p: statistics.mean(r["threshold_policies"][p]["test_f1"] for r in results) for p in policies}
-        for policy, value in means.items():
-            per_setting[policy].append(value)
-        cells = [corpus, f"{100 * fraction:g}", str(len(results))] + [f"{100 * means[p]:.2f}" for p in policies]
-        cells.append(f"{100 * (means['global'] - means['per_label']):+.2f}")
+        means = {
+            policy: statistics.mean(r["threshold_policies"][policy]["test_f1"] for r in results)
+            for policy in SETTING_POLICIES
+            if all(policy in r["threshold_policies"] for r in results)
+        }
+        per_setting.append(means)
+        cells = [corpus, f"{100 * fraction:g}", str(len(results))]
+        lines.append("| " + " | ".join(cells + [percent(means.get(policy)) for policy in SETTING_POLICIES]) + " |")
+    complete = [policy for policy in SETTING_POLICIES if per_setting and all(policy in m for m in per_setting)]
+    if complete:
+        cells = [f"**mean of {len(per_setting)} settings**", "", ""]
+        cells += [
+            f"**{percent(statistics.mean(m[p] for m in per_setting))}**" if p in complete else ""
+            for p in SETTING_POLICIES
+        ]
         lines.append("| " + " | ".join(cells) + " |")
-    if per_setting:
-        means = {p: statistics.mean(per_setting[p]) for p in policies}
-        cells = [f"**mean of {len(per_setting['0.5'])} settings**", "", ""]
-        cells += [f"**{100 * means[p]:.2f}**" for p in policies]
-        cells.append(f"**{100 * (means['global'] - means['per_label']):+.2f}**")
+    return "\n".join(lines)
+
+
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.2f}"
+
+
+def small_dev_table() -> str:
+    """Each policy chosen on small random parts of the validation split (`bench.threshold_policies --small_dev`),
+    scored on the whole test split: mean ± std over the draws per saved run and part size, then the mean over runs
+    per part size (and on the whole validation split)."""
+    header = ["run", "validation texts"] + [f"test F1 @ {policy}" for policy in SETTING_POLICIES]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    by_size = defaultdict(lambda: defaultdict(list))
+    for path in sorted(RESULTS_DIR.glob("thresholds-*.json")):
+        result = json.loads(path.read_text())
+        if "small_dev" not in result:
+            continue
+        run = path.stem.removeprefix("thresholds-")
+        whole = {
+            policy: {"test_f1_mean": scores["test_f1"], "test_f1_std": 0.0}
+            for policy, scores in result["policies"].items()
+        }
+        for size, scores in [*result["small_dev"].items(), (f"all {result['dev_texts']}", whole)]:
+            size_key = "all" if size.startswith("all") else size
+            cells = [run, size]
+            for policy in SETTING_POLICIES:
+                mean_f1, std = scores[policy]["test_f1_mean"], scores[policy]["test_f1_std"]
+                by_size[size_key][policy].append(mean_f1)
+                cells.append(f"{100 * mean_f1:.2f}" + (f" ± {100 * std:.2f}" if std else ""))
+            lines.append("| " + " | ".join(cells) + " |")
+    for size, policies in sorted(by_size.items(), key=lambda item: (item[0] == "all", item[0].zfill(9))):
+        runs = len(policies["0.5"])
+        cells = [f"**mean of {runs} runs**", size] + [
+            f"**{percent(statistics.mean(policies[p]))}**" for p in SETTING_POLICIES
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -179,3 +224,5 @@ if __name__ == "__main__":
     print(comparison_table())
     print()
     print(policy_by_corpus_table())
+    print()
+    print(small_dev_table())

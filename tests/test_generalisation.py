@@ -367,7 +367,29 @@ def test_the_policy_table_weighs_each_corpus_once_and_skips_ablations():
         ("b", 0.05, "lear", "softmax"): [run(0.0, 0.0, 0.0)],  # an ablation: not the default recipe
         ("b", 0.05, "tagger", RECIPE_TAG): [{"test_f1": 0.9}],
     }
+    rows[("b", 0.05, "lear", RECIPE_TAG)][0]["threshold_policies"]["global_1se"] = {"test_f1": 0.55}
     lines = policy_by_corpus_table(rows).splitlines()
     assert len(lines) == 5
-    assert lines[2].split(" | ")[1:] == ["100", "2", "50.00", "70.00", "70.00", "+0.00 |"]
-    assert lines[4].split(" | ")[3:] == ["**45.00**", "**55.00**", "**60.00**", "**+5.00** |"]
+    assert lines[2].split(" | ")[1:] == ["100", "2", "50.00", "70.00", "70.00", "", " |"]
+    assert lines[3].split(" | ")[1:] == ["5", "1", "40.00", "40.00", "50.00", "", "55.00 |"]
+    # the mean weighs each setting once, and leaves out a policy that a setting lacks
+    assert lines[4].split(" | ")[3:] == ["**45.00**", "**55.00**", "**60.00**", "", " |"]
+
+
+def test_the_small_dev_table_reads_each_saved_runs_draws_and_its_whole_split(tmp_path, monkeypatch):
+    from bench import generalisation_table
+
+    policies = ("0.5", "per_label", "global", "per_label_1se", "global_1se")
+    result = {
+        "policies": {policy: {"test_f1": 0.7} for policy in policies},
+        "small_dev": {"100": {policy: {"test_f1_mean": 0.6, "test_f1_std": 0.01} for policy in policies}},
+        "dev_texts": 500,
+    }
+    (tmp_path / "thresholds-run.json").write_text(json.dumps(result))
+    (tmp_path / "thresholds-old.json").write_text(json.dumps({"policies": result["policies"]}))  # no draws: left out
+    monkeypatch.setattr(generalisation_table, "RESULTS_DIR", tmp_path)
+    lines = generalisation_table.small_dev_table().splitlines()
+    assert lines[2].split(" | ")[:3] == ["| run", "100", "60.00 ± 1.00"]
+    assert lines[3].split(" | ")[:3] == ["| run", "all 500", "70.00"]
+    assert lines[4].split(" | ")[:3] == ["| **mean of 1 runs**", "100", "**60.00**"]
+    assert len(lines) == 6
