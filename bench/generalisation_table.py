@@ -90,7 +90,24 @@ def policy_table() -> str:
     return "\n".join(lines)
 
 
-RECIPE_TAG = "steps200"  # run_lear.py's defaults (bench/results/README.md): the rows the comparison is made on
+#: The tags of runs under run_lear.py's default recipe (bench/results/README.md), newest first: `global` rows are
+#: `steps200` training with the current default calibration (every policy is recorded in both, from the same logits).
+RECIPE_TAGS = ("global", "steps200")
+RECIPE_TAG = RECIPE_TAGS[-1]  # the tag every default-recipe row has or had; older scripts name it
+
+
+def default_recipe_runs(rows: dict[tuple, list[dict]], corpus: str, fraction: float, model: str) -> list[dict]:
+    """One run per seed of `model` on the setting under the default recipe: the newest tag's where a seed has two."""
+    by_seed = {}
+    for tag in reversed(RECIPE_TAGS):
+        by_seed.update({run["seed"]: run for run in rows.get((corpus, fraction, model, tag), [])})
+    return [by_seed[seed] for seed in sorted(by_seed)]
+
+
+def default_recipe_settings(rows: dict[tuple, list[dict]]) -> list[tuple[str, float]]:
+    return sorted({(c, f) for c, f, model, tag in rows if model == "lear" and tag in RECIPE_TAGS})
+
+
 COMPARED = ("lear", "tagger", "gliner")
 
 
@@ -127,11 +144,8 @@ def comparison_table(rows: dict[tuple, list[dict]] | None = None) -> str:
     header += [f"{name} {model}" for name in ("test F1", "unseen F1") for model in ("LEAR", "tagger", "GLiNER")]
     header.append("LEAR >= tagger (test F1, unseen F1)")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    settings = sorted(
-        {(corpus, fraction) for corpus, fraction, model, tag in rows if (model, tag) == ("lear", RECIPE_TAG)}
-    )
-    for corpus, fraction in settings:
-        runs = {model: rows.get((corpus, fraction, model, RECIPE_TAG), []) for model in COMPARED}
+    for corpus, fraction in default_recipe_settings(rows):
+        runs = {model: default_recipe_runs(rows, corpus, fraction, model) for model in COMPARED}
         cells = [corpus, f"{100 * fraction:g}", " / ".join(str(len(runs[model])) for model in COMPARED)]
         for key in ("test_f1", "test_f1_unseen"):
             cells += [cell(runs[model], key) for model in COMPARED]
@@ -156,9 +170,9 @@ def policy_by_corpus_table(rows: dict[tuple, list[dict]] | None = None) -> str:
     header = ["corpus", "train %", "seeds"] + [f"test F1 @ {policy}" for policy in SETTING_POLICIES]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     per_setting = []
-    for (corpus, fraction, model, tag), results in sorted(rows.items()):
-        results = [r for r in results if r.get("threshold_policies")]
-        if (model, tag) != ("lear", RECIPE_TAG) or not results:
+    for corpus, fraction in default_recipe_settings(rows):
+        results = [r for r in default_recipe_runs(rows, corpus, fraction, "lear") if r.get("threshold_policies")]
+        if not results:
             continue
         means = {
             policy: statistics.mean(r["threshold_policies"][policy]["test_f1"] for r in results)

@@ -141,6 +141,17 @@ def test_the_comparison_table_says_where_lear_meets_the_tagger_under_the_default
     assert c.split(" | ")[3:] == ["80.0", "60.0", "", "50.0 †", "55.0", "", "yes, no |"]
 
 
+def test_a_seed_run_under_both_default_recipe_tags_counts_once_with_the_newest():
+    from bench.generalisation_table import default_recipe_runs
+
+    rows = {
+        ("a", 1.0, "lear", "steps200"): [{"seed": 0, "test_f1": 0.1}, {"seed": 1, "test_f1": 0.2}],
+        ("a", 1.0, "lear", "global"): [{"seed": 0, "test_f1": 0.3}],
+        ("a", 1.0, "lear", "shared"): [{"seed": 2, "test_f1": 0.9}],  # an ablation
+    }
+    assert [r["test_f1"] for r in default_recipe_runs(rows, "a", 1.0, "lear")] == [0.3, 0.2]
+
+
 def default_policy_rows() -> dict:
     from bench.generalisation_table import RECIPE_TAG
 
@@ -357,15 +368,15 @@ def test_a_span_head_without_overlaps_decodes_flat_spans(make_tiny_model, toy_to
 def test_the_policy_table_weighs_each_corpus_once_and_skips_ablations():
     from bench.generalisation_table import RECIPE_TAG, policy_by_corpus_table
 
-    def run(half, per_label, global_):
+    def run(seed, half, per_label, global_):
         policies = {"0.5": half, "per_label": per_label, "global": global_}
-        return {"threshold_policies": {name: {"test_f1": f1} for name, f1 in policies.items()}}
+        return {"seed": seed, "threshold_policies": {name: {"test_f1": f1} for name, f1 in policies.items()}}
 
     rows = {
-        ("a", 1.0, "lear", RECIPE_TAG): [run(0.5, 0.6, 0.7), run(0.5, 0.8, 0.7)],  # per_label 0.70, global 0.70
-        ("b", 0.05, "lear", RECIPE_TAG): [run(0.4, 0.4, 0.5)],
-        ("b", 0.05, "lear", "softmax"): [run(0.0, 0.0, 0.0)],  # an ablation: not the default recipe
-        ("b", 0.05, "tagger", RECIPE_TAG): [{"test_f1": 0.9}],
+        ("a", 1.0, "lear", RECIPE_TAG): [run(0, 0.5, 0.6, 0.7), run(1, 0.5, 0.8, 0.7)],  # per_label 0.70, global 0.70
+        ("b", 0.05, "lear", RECIPE_TAG): [run(0, 0.4, 0.4, 0.5)],
+        ("b", 0.05, "lear", "softmax"): [run(0, 0.0, 0.0, 0.0)],  # an ablation: not the default recipe
+        ("b", 0.05, "tagger", RECIPE_TAG): [{"seed": 0, "test_f1": 0.9}],
     }
     rows[("b", 0.05, "lear", RECIPE_TAG)][0]["threshold_policies"]["global_1se"] = {"test_f1": 0.55}
     lines = policy_by_corpus_table(rows).splitlines()
