@@ -12,8 +12,8 @@ A second table compares the threshold policies on every saved run scored by `ben
 and GLiNER side by side under run_lear.py's default recipe (tag `steps200`) per corpus and training fraction, LEAR
 under the default calibration policy, and says whether LEAR's mean test F1 and mean unseen F1 are at least the
 tagger's. A fourth gives the default recipe's test F1 per corpus under each threshold policy, and a fifth each policy chosen
-on small parts of the validation split (`bench.threshold_policies --small_dev`): the evidence for the default
-calibration policy.
+on small parts of the validation split (`bench.threshold_policies --small_dev`), and a sixth each policy paired
+with the default on the same models: the evidence for the default calibration policy.
 """
 
 from __future__ import annotations
@@ -230,6 +230,43 @@ def small_dev_table() -> str:
     return "\n".join(lines)
 
 
+def paired_policy_table(rows: dict[tuple, list[dict]] | None = None) -> str:
+    """Each policy against `DEFAULT_CALIBRATION_POLICY`, paired on the same trained model: every default-recipe LEAR
+    run that recorded both (whole validation split), and every small-validation-split size of the saved runs'
+    draws (`thresholds-*.json` with `small_dev`, mean over the draws): mean test F1 difference, and runs better /
+    level (within 0.05) / worse."""
+    rows = load_rows() if rows is None else rows
+    pairs = defaultdict(list)  # (policy, validation texts) -> [test F1 of the policy - the default's]
+    for corpus, fraction in default_recipe_settings(rows):
+        for run in default_recipe_runs(rows, corpus, fraction, "lear"):
+            policies = run.get("threshold_policies", {})
+            for policy in SETTING_POLICIES:
+                if policy in policies and DEFAULT_CALIBRATION_POLICY in policies:
+                    difference = policies[policy]["test_f1"] - policies[DEFAULT_CALIBRATION_POLICY]["test_f1"]
+                    pairs[(policy, "all")].append(difference)
+    for path in sorted(RESULTS_DIR.glob("thresholds-*.json")):
+        for size, scores in json.loads(path.read_text()).get("small_dev", {}).items():
+            for policy in SETTING_POLICIES:
+                difference = scores[policy]["test_f1_mean"] - scores[DEFAULT_CALIBRATION_POLICY]["test_f1_mean"]
+                pairs[(policy, size)].append(difference)
+    header = [
+        "policy",
+        "validation texts",
+        "runs",
+        f"mean test F1 - {DEFAULT_CALIBRATION_POLICY}'s",
+        "better / level / worse",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (policy, size), differences in sorted(pairs.items(), key=lambda item: (item[0][0], item[0][1].zfill(9))):
+        if policy == DEFAULT_CALIBRATION_POLICY:
+            continue
+        counts = [sum(d > 0.0005 for d in differences), sum(abs(d) <= 0.0005 for d in differences)]
+        counts.append(len(differences) - sum(counts))
+        cells = [policy, size, str(len(differences)), f"{100 * statistics.mean(differences):+.2f}"]
+        lines.append("| " + " | ".join(cells + [" / ".join(map(str, counts))]) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(table())
     print()
@@ -240,3 +277,5 @@ if __name__ == "__main__":
     print(policy_by_corpus_table())
     print()
     print(small_dev_table())
+    print()
+    print(paired_policy_table())

@@ -404,3 +404,21 @@ def test_the_small_dev_table_reads_each_saved_runs_draws_and_its_whole_split(tmp
     assert lines[3].split(" | ")[:3] == ["| run", "all 500", "70.00"]
     assert lines[4].split(" | ")[:3] == ["| **mean of 1 runs**", "100", "**60.00**"]
     assert len(lines) == 6
+
+
+def test_the_paired_table_compares_each_policy_with_the_default_on_the_same_models(tmp_path, monkeypatch):
+    from bench import generalisation_table
+
+    def run(seed, per_label):
+        policies = {"global": {"test_f1": 0.70}, "per_label": {"test_f1": per_label}}
+        return {"seed": seed, "threshold_policies": policies}
+
+    rows = {("a", 1.0, "lear", "global"): [run(0, 0.72), run(1, 0.70), run(2, 0.65)]}
+    draws = {policy: {"test_f1_mean": 0.5, "test_f1_std": 0.0} for policy in generalisation_table.SETTING_POLICIES}
+    draws["per_label_1se"]["test_f1_mean"] = 0.51
+    (tmp_path / "thresholds-a.json").write_text(json.dumps({"policies": {}, "small_dev": {"100": draws}}))
+    monkeypatch.setattr(generalisation_table, "RESULTS_DIR", tmp_path)
+    lines = generalisation_table.paired_policy_table(rows).splitlines()[2:]
+    assert "| per_label | all | 3 | -1.00 | 1 / 1 / 1 |" in lines  # +2, 0, -5 points
+    assert "| per_label_1se | 100 | 1 | +1.00 | 1 / 0 / 0 |" in lines
+    assert not any(line.startswith("| global |") for line in lines)
