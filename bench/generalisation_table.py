@@ -114,9 +114,14 @@ COMPARED = ("lear", "tagger", "gliner")
 def at_default_policy(result: dict, key: str) -> tuple[float, bool]:
     """A LEAR run's score `key` under run_lear.py's default calibration policy, read from the run's
     `threshold_policies` (every policy decoded from the same logits), and whether it had to fall back to the run's
-    own calibration instead (runs older than the per-policy seen / unseen scores). A baseline's own score, as is."""
+    own calibration instead (runs older than the per-policy seen / unseen scores, unless their thresholds are the
+    default policy's). A baseline's own score, as is."""
     policy = result.get("threshold_policies", {}).get(DEFAULT_CALIBRATION_POLICY, {})
-    return (policy[key], False) if key in policy else (result[key], "threshold_policies" in result)
+    if key in policy:
+        return policy[key], False
+    # a run calibrated otherwise whose thresholds equal the default's (one label: per_label is global) decoded alike
+    same_thresholds = policy.get("thresholds") is not None and policy["thresholds"] == result.get("label_thresholds")
+    return result[key], bool(policy) and not same_thresholds
 
 
 def scores(results: list[dict], key: str) -> tuple[list[float], bool]:

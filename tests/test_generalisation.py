@@ -156,9 +156,24 @@ def default_policy_rows() -> dict:
     from bench.generalisation_table import RECIPE_TAG
 
     calibrated_otherwise = {"seed": 0, "test_f1": 0.5, "test_f1_unseen": 0.5, "unseen_share": 0.5}
-    calibrated_otherwise["threshold_policies"] = {"global": {"test_f1": 0.8}, "per_label": {"test_f1": 0.5}}
+    calibrated_otherwise["label_thresholds"] = {"A": 0.1, "B": 0.5}
+    calibrated_otherwise["threshold_policies"] = {
+        "global": {"test_f1": 0.8, "thresholds": {"A": 0.3, "B": 0.3}},
+        "per_label": {"test_f1": 0.5, "thresholds": {"A": 0.1, "B": 0.5}},
+    }
     tagger = {"seed": 0, "test_f1": 0.6, "test_f1_unseen": 0.55, "unseen_share": 0.5}
     return {("c", 1.0, "lear", RECIPE_TAG): [calibrated_otherwise], ("c", 1.0, "tagger", RECIPE_TAG): [tagger]}
+
+
+def test_a_run_whose_thresholds_are_the_defaults_needs_no_fallback_mark():
+    from bench.generalisation_table import at_default_policy
+
+    one_label = {"test_f1_unseen": 0.4, "label_thresholds": {"EVENT": 0.3}}
+    one_label["threshold_policies"] = {"global": {"thresholds": {"EVENT": 0.3}, "test_f1": 0.6}}
+    assert at_default_policy(one_label, "test_f1_unseen") == (0.4, False)
+    one_label["label_thresholds"] = {"EVENT": 0.1}
+    assert at_default_policy(one_label, "test_f1_unseen") == (0.4, True)
+    assert at_default_policy({"test_f1_unseen": 0.2}, "test_f1_unseen") == (0.2, False)  # a baseline
 
 
 # -- softmax and shared boundaries ---------------------------------------------------------------------------------
