@@ -267,12 +267,13 @@ THRESHOLD_CANDIDATES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 #: the uncalibrated 0.5 (`per_label_1se`) or the `global` choice (`global_1se`).
 CALIBRATION_POLICIES = ("per_label", "global", "per_label_1se", "global_1se")
 #: run_lear.py's `--calibration_policy` default. One threshold for all labels: it measured best across corpora (mean
-#: test F1 over CoNLL-2003 1/5/100 %, LitBank, PHEE and Weibo; docs/benchmarks.md, "Threshold policies"), because a
-#: per-label best fitted on a few dozen validation mentions of a rare label follows the split's noise.
+#: test F1 over CoNLL-2003 1/5/100 %, LitBank, PHEE and Weibo; docs/benchmarks.md, "Threshold policies across
+#: corpora"), because a per-label best fitted on a few dozen validation mentions of a rare label follows the
+#: split's noise.
 DEFAULT_CALIBRATION_POLICY = "global"
 #: The threshold an uncalibrated model decodes at (the paper's); `per_label_1se` moves from it only on evidence.
 UNCALIBRATED_THRESHOLD = 0.5
-#: Bootstrap resamples of the validation texts behind `per_label_1se`'s standard errors (seeded: reproducible).
+#: Bootstrap resamples of the validation texts behind the 1se policies' standard errors (seeded: reproducible).
 BOOTSTRAP_RESAMPLES = 200
 
 
