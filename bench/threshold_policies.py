@@ -79,13 +79,11 @@ def decode_splits(model_dir: str, dataset_dir: str, max_seq_length: int, batch_s
     )
 
 
-def chosen_thresholds(splits: DecodedSplits, dev: dict[float, list], dev_gold: list) -> dict[str, list[float]]:
+def chosen_thresholds(names: list[str], dev: dict[float, list], dev_gold: list) -> dict[str, list[float]]:
     """Each policy's thresholds chosen on `dev` (the whole validation split, or a part of it)."""
-    names = splits.label_names
     return {
         "0.5": [0.5] * len(names),
         **{policy: choose_thresholds(dev, dev_gold, names, policy) for policy in CALIBRATION_POLICIES},
-        "test_oracle_global": choose_thresholds(splits.test, splits.test_gold, names, "global"),
     }
 
 
@@ -105,7 +103,8 @@ def scores_by_policy(splits: DecodedSplits, seen_mentions: set[str] | None = Non
     `seen_mentions` (`lear.metrics.training_mentions` of the training split) each policy's test scores on mentions
     seen / unseen in training too (`test_f1_unseen`, `test_recall_unseen`, `test_recall_seen`)."""
     names = splits.label_names
-    policies = chosen_thresholds(splits, splits.dev, splits.dev_gold)
+    policies = chosen_thresholds(names, splits.dev, splits.dev_gold)
+    policies["test_oracle_global"] = choose_thresholds(splits.test, splits.test_gold, names, "global")
     if splits.saved_thresholds is not None and set(splits.saved_thresholds) <= set(splits.test):
         policies["saved"] = list(splits.saved_thresholds)
     results = {}
@@ -142,11 +141,10 @@ def small_dev_scores(splits: DecodedSplits, dev_texts: int, draws: int, seed: in
     for _ in range(draws):
         part = sorted(rng.sample(range(total), dev_texts))
         dev = {threshold: [spans[i] for i in part] for threshold, spans in splits.dev.items()}
-        chosen = chosen_thresholds(splits, dev, [splits.dev_gold[i] for i in part])
+        chosen = chosen_thresholds(splits.label_names, dev, [splits.dev_gold[i] for i in part])
         for policy, thresholds in chosen.items():
-            if policy != "test_oracle_global":
-                test_spans = predictions_at(splits.test, thresholds)
-                scores[policy].append(span_scores(splits.test_gold, test_spans, splits.label_names)["f1"])
+            test_spans = predictions_at(splits.test, thresholds)
+            scores[policy].append(span_scores(splits.test_gold, test_spans, splits.label_names)["f1"])
     return {
         policy: {"test_f1_mean": statistics.mean(f1), "test_f1_std": statistics.pstdev(f1), "test_f1": f1}
         for policy, f1 in scores.items()
