@@ -53,11 +53,18 @@ def mean_std(values: list[float]) -> str:
     return f"{100 * statistics.mean(values):.1f} ± {100 * statistics.stdev(values):.1f}"
 
 
-def table() -> str:
+def load_threshold_results() -> dict[str, dict]:
+    """The saved runs' `bench/results/thresholds-<run>.json` (`bench.threshold_policies`), by run name."""
+    paths = sorted(RESULTS_DIR.glob("thresholds-*.json"))
+    return {path.stem.removeprefix("thresholds-"): json.loads(path.read_text()) for path in paths}
+
+
+def table(rows: dict[tuple, list[dict]] | None = None) -> str:
     header = ["corpus", "train %", "model", "variant", "seeds", "unseen share"] + [name for name, _ in COLUMNS]
     header += [f"test F1 @ {policy}" for policy in POLICIES]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for (corpus, fraction, model, tag), results in sorted(load_rows().items()):
+    rows = load_rows() if rows is None else rows
+    for (corpus, fraction, model, tag), results in sorted(rows.items()):
         cells = [corpus, f"{100 * fraction:g}", model, tag, ",".join(str(r["seed"]) for r in results)]
         cells.append(f"{100 * results[0]['unseen_share']:.0f} %")
         cells += [mean_std([r[key] for r in results]) for _, key in COLUMNS]
@@ -71,13 +78,14 @@ def table() -> str:
 POLICY_COLUMNS = ("0.5", "per_label", "global", "per_label_1se", "test_oracle_global")
 
 
-def policy_table() -> str:
+def policy_table(thresholds: dict[str, dict] | None = None) -> str:
     header = ["run"] + [f"test F1 @ {policy}" for policy in POLICY_COLUMNS] + ["thresholds (per_label → 1se)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     columns = defaultdict(list)
-    for path in sorted(RESULTS_DIR.glob("thresholds-*.json")):
-        policies = json.loads(path.read_text())["policies"]
-        cells = [path.stem.removeprefix("thresholds-")]
+    thresholds = load_threshold_results() if thresholds is None else thresholds
+    for run, result in thresholds.items():
+        policies = result["policies"]
+        cells = [run]
         for policy in POLICY_COLUMNS:
             columns[policy].append(policies[policy]["test_f1"])
             cells.append(f"{100 * policies[policy]['test_f1']:.2f}")
@@ -202,18 +210,17 @@ def percent(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.2f}"
 
 
-def small_dev_table() -> str:
+def small_dev_table(thresholds: dict[str, dict] | None = None) -> str:
     """Each policy chosen on small random parts of the validation split (`bench.threshold_policies --small_dev`),
     scored on the whole test split: mean ± std over the draws per saved run and part size, then the mean over runs
     per part size (and on the whole validation split)."""
     header = ["run", "validation texts"] + [f"test F1 @ {policy}" for policy in SETTING_POLICIES]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     by_size = defaultdict(lambda: defaultdict(list))
-    for path in sorted(RESULTS_DIR.glob("thresholds-*.json")):
-        result = json.loads(path.read_text())
+    thresholds = load_threshold_results() if thresholds is None else thresholds
+    for run, result in thresholds.items():
         if "small_dev" not in result:
             continue
-        run = path.stem.removeprefix("thresholds-")
         whole = {
             policy: {"test_f1_mean": scores["test_f1"], "test_f1_std": 0.0}
             for policy, scores in result["policies"].items()
@@ -235,12 +242,13 @@ def small_dev_table() -> str:
     return "\n".join(lines)
 
 
-def paired_policy_table(rows: dict[tuple, list[dict]] | None = None) -> str:
+def paired_policy_table(rows: dict[tuple, list[dict]] | None = None, thresholds: dict[str, dict] | None = None) -> str:
     """Each policy against `DEFAULT_CALIBRATION_POLICY`, paired on the same trained model: every default-recipe LEAR
     run that recorded both (whole validation split), and every small-validation-split size of the saved runs'
     draws (`thresholds-*.json` with `small_dev`, mean over the draws): mean test F1 difference, and runs better /
     level (within 0.05) / worse."""
     rows = load_rows() if rows is None else rows
+    thresholds = load_threshold_results() if thresholds is None else thresholds
     pairs = defaultdict(list)  # (policy, validation texts) -> [test F1 of the policy - the default's]
     for corpus, fraction in default_recipe_settings(rows):
         for run in default_recipe_runs(rows, corpus, fraction, "lear"):
@@ -249,8 +257,8 @@ def paired_policy_table(rows: dict[tuple, list[dict]] | None = None) -> str:
                 if policy in policies and DEFAULT_CALIBRATION_POLICY in policies:
                     difference = policies[policy]["test_f1"] - policies[DEFAULT_CALIBRATION_POLICY]["test_f1"]
                     pairs[(policy, "all")].append(difference)
-    for path in sorted(RESULTS_DIR.glob("thresholds-*.json")):
-        for size, scores in json.loads(path.read_text()).get("small_dev", {}).items():
+    for result in thresholds.values():
+        for size, scores in result.get("small_dev", {}).items():
             for policy in SETTING_POLICIES:
                 difference = scores[policy]["test_f1_mean"] - scores[DEFAULT_CALIBRATION_POLICY]["test_f1_mean"]
                 pairs[(policy, size)].append(difference)
@@ -272,15 +280,18 @@ def paired_policy_table(rows: dict[tuple, list[dict]] | None = None) -> str:
     return "\n".join(lines)
 
 
+def main() -> None:
+    rows, thresholds = load_rows(), load_threshold_results()  # each file read once, for all six tables
+    tables = [
+        table(rows),
+        policy_table(thresholds),
+        comparison_table(rows),
+        policy_by_corpus_table(rows),
+        small_dev_table(thresholds),
+        paired_policy_table(rows, thresholds),
+    ]
+    print("\n\n".join(tables))
+
+
 if __name__ == "__main__":
-    print(table())
-    print()
-    print(policy_table())
-    print()
-    print(comparison_table())
-    print()
-    print(policy_by_corpus_table())
-    print()
-    print(small_dev_table())
-    print()
-    print(paired_policy_table())
+    main()

@@ -191,10 +191,9 @@ def test_scores(test: dict) -> dict:
     }
 
 
-def generalisation_scores(output_dir: Path, dataset_dir: Path) -> dict:
-    """Test scores on mentions seen and unseen in the training split (`lear.metrics.seen_unseen_scores`), from the
+def generalisation_scores(output_dir: Path, seen: set[str]) -> dict:
+    """Test scores on mentions `seen` and unseen in the training split (`lear.metrics.seen_unseen_scores`), from the
     run's `predictions.jsonl` (LEAR's and the tagger's share its form), under `test_` names."""
-    seen = dataset_mentions(str(dataset_dir))
     scores = seen_unseen_scores(*read_prediction_spans(output_dir / "predictions.jsonl"), seen)
     return {("unseen_share" if key == "unseen_share" else f"test_{key}"): value for key, value in scores.items()}
 
@@ -277,6 +276,7 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Vari
         )
     if completed.returncode != 0:
         raise SystemExit(f"{name} failed; see {log_file}")
+    seen = dataset_mentions(str(dataset_dir))  # the training split's mentions, lower-cased
     result = {
         "corpus": corpus,
         "model": model,
@@ -286,10 +286,10 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Vari
         "tag": variant.tag or None,
         "lear_arguments": variant.lear_arguments() if model == "lear" else None,
         **RESULTS[model](output_dir),
-        **generalisation_scores(output_dir, dataset_dir),
+        **generalisation_scores(output_dir, seen),
     }
     if model == "lear" and not (recipe.nested or variant.nested):
-        result["threshold_policies"] = policy_scores(str(output_dir), str(dataset_dir), recipe.max_seq_length)
+        result["threshold_policies"] = policy_scores(str(output_dir), str(dataset_dir), seen, recipe.max_seq_length)
     tagged = f" --tag {variant.tag}" if variant.tag else ""
     options = "".join(
         f" --{key}" + ("" if value is True else f" {value}") for key, value in variant.lear_arguments().items()

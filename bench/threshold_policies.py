@@ -87,10 +87,13 @@ def chosen_thresholds(names: list[str], dev: dict[float, list], dev_gold: list) 
     }
 
 
-def policy_scores(model_dir: str, dataset_dir: str, max_seq_length: int, batch_size: int = 32) -> dict:
-    """`scores_by_policy` of a trained run, with the seen / unseen split against `dataset_dir`'s training split."""
+def policy_scores(
+    model_dir: str, dataset_dir: str, seen_mentions: set[str], max_seq_length: int, batch_size: int = 32
+) -> dict:
+    """`scores_by_policy` of a trained run on `dataset_dir`, with the seen / unseen split against `seen_mentions`
+    (`dataset_mentions` of its training split)."""
     splits = decode_splits(model_dir, dataset_dir, max_seq_length, batch_size)
-    return scores_by_policy(splits, dataset_mentions(dataset_dir))
+    return scores_by_policy(splits, seen_mentions)
 
 
 def dataset_mentions(dataset_dir: str) -> set[str]:

@@ -13,7 +13,7 @@ from toy_batches import predicted_char_spans, toy_batch, training_targets
 
 import run_lear
 from bench import seed_rows
-from bench.threshold_policies import DecodedSplits, scores_by_policy, small_dev_scores
+from bench.threshold_policies import DecodedSplits, dataset_mentions, scores_by_policy, small_dev_scores
 from lear import LearConfig
 from lear.evaluation import DEFAULT_CALIBRATION_POLICY, choose_thresholds, predictions_at
 from lear.metrics import mention_key, seen_unseen_scores, span_scores, training_mentions
@@ -79,7 +79,7 @@ def test_seed_rows_reads_the_generalisation_split_from_a_runs_predictions(tmp_pa
         "predicted": [{"start": 0, "end": 5, "label": "PER", "score": 0.9}],
     }
     (tmp_path / "predictions.jsonl").write_text(json.dumps(record) + "\n")
-    scores = seed_rows.generalisation_scores(tmp_path, dataset_dir)
+    scores = seed_rows.generalisation_scores(tmp_path, dataset_mentions(str(dataset_dir)))
     assert scores["unseen_share"] == 0.5
     assert scores["test_recall_seen"] == 1.0 and scores["test_recall_unseen"] == 0.0 and scores["test_f1_unseen"] == 0.0
 
