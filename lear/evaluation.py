@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from .decoding_lear import decode_spans
+from .distributed import gather_objects
 from .metrics import span_scores
 from .training import DECODING_MASKS, LearFeatureBuilder, alignment_summary, model_inputs
 from .windowing import CharSpan, TextWindow, text_char_spans, window_row
@@ -213,7 +214,7 @@ def predict_text_spans(
         loss_sum,
         loss_windows,
     )
-    shards = _gather_objects(local, num_processes)
+    shards = gather_objects(local, num_processes)
     by_threshold = {
         threshold: [
             [span for shard in shards for span in shard[0][threshold][text]] for text in range(len(split.texts))
@@ -223,15 +224,6 @@ def predict_text_spans(
     total_windows = sum(shard[2] for shard in shards)
     loss = sum(shard[1] for shard in shards) / total_windows if total_windows else None
     return TextPredictions(by_threshold, loss)
-
-
-def _gather_objects(local: Any, num_processes: int) -> list[Any]:
-    """`local` of every process (all of them must call this), in process order."""
-    if num_processes == 1:
-        return [local]
-    gathered = [None] * num_processes
-    torch.distributed.all_gather_object(gathered, local)
-    return gathered
 
 
 def evaluate_spans(
