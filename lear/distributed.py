@@ -40,11 +40,12 @@ def gather_objects(local: Any, num_processes: int) -> list[Any]:
     size = torch.tensor([payload.numel()])
     sizes = [torch.zeros_like(size) for _ in range(num_processes)]
     _all_gather_and_wait_for_release(sizes, size)
-    padded = torch.zeros(int(max(sizes)), dtype=torch.uint8)
+    lengths = [int(length) for length in sizes]
+    padded = torch.zeros(max(lengths), dtype=torch.uint8)  # all_gather takes tensors of one shape
     padded[: payload.numel()] = payload
     shards = [torch.empty_like(padded) for _ in range(num_processes)]
     _all_gather_and_wait_for_release(shards, padded)
-    return [pickle.loads(shard[: int(shard_size)].numpy().tobytes()) for shard, shard_size in zip(shards, sizes)]
+    return [pickle.loads(shard[:length].numpy().tobytes()) for shard, length in zip(shards, lengths)]
 
 
 def _all_gather_and_wait_for_release(outputs: list[torch.Tensor], tensor: torch.Tensor) -> None:
