@@ -43,6 +43,7 @@ def test_gather_objects_returns_each_process_object_in_order_and_the_processes_e
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)}
     # Before the fix, about half of such launches aborted on a loaded 2-core machine; 6 clean ones in a row is then
     # a 1-in-60 chance.
+    expected = [{"rank": rank, "round": 4, "text": "é" * (rank * 3000 + 1)} for rank in (0, 1)]
     for attempt in range(6):
         output_dir = tmp_path / f"attempt{attempt}"
         output_dir.mkdir()
@@ -50,7 +51,6 @@ def test_gather_objects_returns_each_process_object_in_order_and_the_processes_e
             [*launcher, str(script), str(output_dir)], capture_output=True, text=True, timeout=120, env=environment
         )
         assert completed.returncode == 0, completed.stderr[-3000:]
-        expected = [{"rank": rank, "round": 4, "text": "é" * (rank * 3000 + 1)} for rank in (0, 1)]
         for rank in (0, 1):
             assert json.loads((output_dir / f"rank{rank}.json").read_text()) == expected
 
