@@ -299,16 +299,24 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def git_commit() -> str:
-    """The checked-out commit (`+uncommitted` when the tree differs), or `$LEAR_COMMIT` where it is set (a copy of
-    the working tree on a lent GPU machine, whose .git may not match the code it carries)."""
+def git_commit(repo: Path = REPO_ROOT) -> str:
+    """The checked-out commit (`+uncommitted` when the code differs from it), or `$LEAR_COMMIT` where it is set (a
+    copy of the working tree on a lent GPU machine, whose .git may not match the code it carries).
+
+    Files under bench/results/ do not count as a difference: they are what runs write, and a result file waiting
+    to be committed does not change the code the next run uses."""
     if os.environ.get("LEAR_COMMIT"):
         return os.environ["LEAR_COMMIT"]
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=repo
         )
-        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, cwd=REPO_ROOT)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", ".", f":(exclude){RESULTS_DIR.relative_to(REPO_ROOT).as_posix()}"],
+            capture_output=True,
+            text=True,
+            cwd=repo,
+        )
         return out.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

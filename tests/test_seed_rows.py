@@ -68,3 +68,32 @@ def test_a_run_whose_result_exists_stops_before_training(tmp_path, monkeypatch):
     monkeypatch.setattr(seed_rows, "training_data", lambda *_: pytest.fail("a taken name must fail before the run"))
     with pytest.raises(FileExistsError, match="phee-lear-1.0-seed0.json exists"):
         seed_rows.run("phee", "lear", 0)
+
+
+def test_the_recorded_commit_ignores_waiting_results_but_not_code(tmp_path, monkeypatch):
+    """A result file not yet committed leaves the recorded commit clean; a changed or new source file marks it."""
+    import subprocess
+
+    from bench import common
+
+    monkeypatch.delenv("LEAR_COMMIT", raising=False)
+    for name, value in {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@t"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "model.py").write_text("x = 1\n")
+    git("add", "model.py")
+    git("commit", "-q", "-m", "first")
+    head = git("rev-parse", "--short", "HEAD")
+    (tmp_path / "bench" / "results").mkdir(parents=True)
+    (tmp_path / "bench" / "results" / "conll2003-lear-1.0-seed0.json").write_text("{}")
+    assert common.git_commit(tmp_path) == head
+    (tmp_path / "helper.py").write_text("y = 2\n")
+    assert common.git_commit(tmp_path) == head + "+uncommitted"
+    (tmp_path / "helper.py").unlink()
+    (tmp_path / "model.py").write_text("x = 2\n")
+    assert common.git_commit(tmp_path) == head + "+uncommitted"
