@@ -22,7 +22,8 @@ from data_scripts.label_descriptions import CONLL2003_LABELS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = REPO_ROOT / "outputs" / "bench"
-RESULTS_DIR = REPO_ROOT / "bench" / "results"  # one JSON per run, committed (no weights); its README names them
+RESULTS_IN_REPO = Path("bench") / "results"  # one JSON per run, committed (no weights); its README names them
+RESULTS_DIR = REPO_ROOT / RESULTS_IN_REPO
 IMG_DIR = REPO_ROOT / "docs" / "img"
 
 # ACE-style (7 labels) and OntoNotes-5-style (18 labels) descriptions, written in the style of LEAR's label
@@ -312,7 +313,7 @@ def git_commit(repo: Path = REPO_ROOT) -> str:
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=repo
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", ".", f":(exclude){RESULTS_DIR.relative_to(REPO_ROOT).as_posix()}"],
+            ["git", "status", "--porcelain", "--", ".", f":(exclude){RESULTS_IN_REPO.as_posix()}"],
             capture_output=True,
             text=True,
             cwd=repo,
