@@ -5,8 +5,9 @@ Usage::
     python -m data_scripts.convert CORPUS RAW_DIR OUT_DIR [--labels FILE] [--lenient] [--lang en|zh]
 
 CORPUS is a named corpus (conll2003, zh_msra, zh_onto4, resume_zh, weibo_zh, ace2004, ace2005,
-genia: RAW_DIR is the data root or the corpus's folder) or a generic format (conll-bio, bmes,
-lear-json, jsonl: RAW_DIR holds train/dev/test files, see ``readers.find_split_files``).
+genia, litbank_events, phee, ontonotes5_en, pile_ner, bionlp13cg, bc5cdr, ncbi_disease, mit_movie,
+mit_restaurant: RAW_DIR is the data root or the corpus's folder) or a generic format (conll-bio, bmes,
+lear-json, jsonl, lear-event-json: RAW_DIR holds train/dev/test files, see ``readers.find_split_files``).
 OUT_DIR receives the ``DatasetDict`` (``save_to_disk``), ``labels.json`` and a dataset card.
 See docs/data.md.
 """

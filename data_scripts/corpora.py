@@ -17,19 +17,22 @@ from pathlib import Path
 from data_scripts import label_descriptions as descriptions
 from data_scripts.errors import CorpusFormatError, IssueLog
 from data_scripts.readers import (
+    RELOCATED_ENTITY,
     SPLIT_ALIASES,
     WIDENED_TRIGGER,
     ReadOptions,
     find_split_files,
+    load_label_list,
     load_labels_file,
     read_column_file,
     read_jsonl,
     read_lear_event_json,
     read_lear_json,
+    read_mit_json,
     read_phee,
 )
 from data_scripts.schema import SPLITS, Record
-from data_scripts.tags import ORPHAN_INSIDE, UNCLOSED
+from data_scripts.tags import NESTED_REMNANT, ORPHAN_INSIDE, UNCLOSED
 
 
 #: A reader of one split file (see :mod:`data_scripts.readers`).
@@ -318,6 +321,91 @@ def read_litbank_events(raw_dir: Path, settings: Settings) -> Corpus:
     return Corpus("litbank_events", "LitBank events", "en", splits, labels, issues, sources, notes)
 
 
+#: Pile-NER (SLIMER's slice): the BIO file and the definitions, in ``pile_ner_slice/``.
+PILE_NER_FILE = "pile_ner_391types.bio.txt"
+PILE_NER_DEFINITIONS = "definitions_top391.json"
+
+#: Pile-NER has no official split: passage n (0-based, file order) goes to ``PILE_NER_SPLIT_RULE[n % 20]``, else train.
+PILE_NER_SPLIT_RULE = {0: "test", 1: "validation"}
+PILE_NER_NOTES = (
+    "split: Pile-NER has no official split; passage n (0-based, in file order) is test when n % 20 == 0, validation "
+    "when n % 20 == 1, train otherwise; ids are `<split>-<n>`",
+    "each passage (about 208 tokens) is one text; the training code windows long texts",
+    "labels: the label types used in the file (368 of SLIMER's 391), sorted; descriptions: the 'Definition' of "
+    f"SLIMER's GPT-written {PILE_NER_DEFINITIONS}, as given (not the 'Guidelines')",
+    "licence: Pile-NER (Zhou et al., UniversalNER, 2023) is CC BY-NC 4.0: research and non-commercial use only",
+    "silver annotation (made by ChatGPT), and generic: the same span may be a `concept` in one passage and nothing in "
+    "the next",
+    "known quirk: nested entities were flattened upstream by writing the inner entity's tags over the outer's, so "
+    "156 runs of I- tags (240 tags) follow a B- of another type; the outer entity's start is lost, so they are read "
+    "as O (the counts equal SOURCES.md's 30,822 entities)",
+)
+
+
+def pile_ner_split(index: int) -> str:
+    """The split of Pile-NER passage ``index`` (0-based, file order): see :data:`PILE_NER_SPLIT_RULE`."""
+    return PILE_NER_SPLIT_RULE.get(index % 20, "train")
+
+
+def read_pile_ner(raw_dir: Path, settings: Settings) -> Corpus:
+    """SLIMER's slice of Pile-NER: one BIO file of passages (labels lower case, may contain spaces), split by
+    :func:`pile_ner_split`; labels = the types used, described by SLIMER's definitions (a used label without one is an
+    error)."""
+    source = corpus_dir(raw_dir, "pile_ner_slice")
+    issues = IssueLog(lenient=settings.lenient)
+    options = ReadOptions(separator=" ", quirks=frozenset({NESTED_REMNANT}))
+    passages = read_split_files(source, {"passage": PILE_NER_FILE}, read_column_file, options, issues)["passage"]
+    splits: dict[str, list[Record]] = {split: [] for split in SPLITS}
+    for record in passages:
+        index = int(record["id"].rsplit("-", 1)[1])
+        split = pile_ner_split(index)
+        record["id"] = f"{split}-{index}"
+        splits[split].append(record)
+    used = labels_from_names(splits)
+    labels = choose_descriptions(descriptions.slimer_definitions(used, source / PILE_NER_DEFINITIONS), settings)
+    sources = [str(source / PILE_NER_FILE), str(source / PILE_NER_DEFINITIONS)]
+    return Corpus("pile_ner", "Pile-NER (SLIMER slice)", "en", splits, labels, issues, sources, list(PILE_NER_NOTES))
+
+
+#: The MIT corpora's files (GLiNER's release): splits, label names, SLIMER's definitions.
+MIT_FILES = {"train": "train.json", "test": "test.json"}
+MIT_LABELS_FILE = "labels.json"
+MIT_DEFINITIONS = "definitions_slimer.json"
+MIT_NOTES = (
+    "zero-shot test set: never train on it, except in few-shot runs; only train and test (GLiNER's dev.json is "
+    "test.json again), no validation split is made",
+    "text: the query as given (lower case, unpunctuated); tokens: its whitespace split",
+    f"labels: the names of {MIT_LABELS_FILE}, sorted; descriptions: the 'Definition' of SLIMER's GPT-written "
+    f"{MIT_DEFINITIONS} for the label (its `real_name`, matched ignoring case), as given (not the 'Guidelines')",
+    "licence: none stated upstream; the MIT corpora are distributed by MIT CSAIL for research",
+)
+
+
+def _mit_corpus(
+    name: str,
+    pretty_name: str,
+    folder: str,
+    notes: tuple[str, ...] = (),
+    aliases: dict[str, str] | None = None,
+    quirks: frozenset[str] = frozenset(),
+) -> Callable[[Path, Settings], Corpus]:
+    """A reader for MIT Movie / MIT Restaurant (GLiNER's JSON): train and test, labels of ``labels.json`` described
+    by SLIMER's definitions (``aliases``: label -> the definition's name where they differ)."""
+
+    def read(raw_dir: Path, settings: Settings) -> Corpus:
+        source = corpus_dir(raw_dir, folder)
+        issues = IssueLog(lenient=settings.lenient)
+        names = sorted(load_label_list(source / MIT_LABELS_FILE))
+        described = descriptions.slimer_definitions(names, source / MIT_DEFINITIONS, aliases)
+        labels = choose_descriptions(described, settings)
+        options = ReadOptions(separator=" ", labels=set(labels), quirks=quirks)
+        splits = read_split_files(source, MIT_FILES, read_mit_json, options, issues)
+        sources = [str(source / file) for file in (*MIT_FILES.values(), MIT_LABELS_FILE, MIT_DEFINITIONS)]
+        return Corpus(name, pretty_name, "en", splits, labels, issues, sources, list(MIT_NOTES + notes))
+
+    return read
+
+
 # ----------------------------------------------------------------------------- generic formats
 
 
@@ -482,10 +570,84 @@ def _registry() -> dict[str, CorpusSpec]:
             summary="PHEE pharmacovigilance event triggers (2 types), authors' split",
         ),
     ]
+    specs += _many_label_specs()
     specs += [
         CorpusSpec(name, _generic(name), generic=True, summary=f"generic format: {name}") for name in GENERIC_FORMATS
     ]
     return {spec.name: spec for spec in specs}
+
+
+def _many_label_specs() -> list[CorpusSpec]:
+    """The corpora added for training on many labels at once and for zero-shot tests (SOURCES.md, "Many-label
+    corpora")."""
+    mtl_files = {"train": "train.tsv", "validation": "devel.tsv", "test": "test.tsv"}
+    mtl_note = (
+        "source: MTL-Bioinformatics-2016 (Crichton et al. 2017) IOB2 files `{train,devel,test}.tsv`, the usual "
+        "splits; licence: CC BY 4.0 (the repository's licence file, copied beside BioNLP13CG)",
+    )
+    mtl = [
+        ("bionlp13cg", "BioNLP 2013 Cancer Genetics", descriptions.BIONLP13CG_LABELS),
+        ("bc5cdr", "BC5CDR (chemicals and diseases)", descriptions.BC5CDR_LABELS),
+        ("ncbi_disease", "NCBI-disease", descriptions.NCBI_DISEASE_LABELS),
+    ]
+    ontonotes_files = {"train": "train.txt", "validation": "development.txt", "test": "test.txt"}
+    ontonotes_notes = LABELS_HERE + (
+        "source: BIO files derived from the CoNLL-2012 `*.gold_conll` files (Pradhan et al. 2013 split) by the "
+        "script beside them; documents of the six sources without named-entity annotation were dropped there",
+        "`-DOCSTART-<TAB>genre/source/nn/doc` lines separate documents and are not read as sentences",
+        "licence: LDC (LDC2013T19), research use",
+    )
+    movie_notes = (
+        "`average ratings` takes SLIMER's definition of `ratings average` (its name there)",
+        "known quirk: 434 entities (train 339, test 95; nearly all the rating `r`, also `g`, `ok`, `f`) have offsets "
+        "inside a word (the `r` of `rated`) while the name occurs once as whole tokens; each is moved there",
+    )
+    return [
+        CorpusSpec(
+            "ontonotes5_en",
+            _fixed_files(
+                "ontonotes5_en",
+                "OntoNotes 5.0 English",
+                "en",
+                "ontonotes5_en",
+                ontonotes_files,
+                read_column_file,
+                descriptions.ONTONOTES5_LABELS,
+                ontonotes_notes,
+            ),
+            summary="OntoNotes 5.0 English, 18 types, BIO {train,development,test}.txt",
+        ),
+        *(
+            CorpusSpec(
+                name,
+                _fixed_files(name, pretty, "en", name, mtl_files, read_column_file, labels, LABELS_HERE + mtl_note),
+                summary=f"{pretty}, IOB2 {{train,devel,test}}.tsv ({len(labels)} types)",
+            )
+            for name, pretty, labels in mtl
+        ),
+        CorpusSpec(
+            "pile_ner",
+            read_pile_ner,
+            summary="Pile-NER slice (368 types, SLIMER definitions), split by passage index",
+        ),
+        CorpusSpec(
+            "mit_movie",
+            _mit_corpus(
+                "mit_movie",
+                "MIT Movie",
+                "mit_movie",
+                movie_notes,
+                descriptions.MIT_MOVIE_DEFINITION_NAMES,
+                frozenset({RELOCATED_ENTITY}),
+            ),
+            summary="MIT Movie (zero-shot test set), train/test",
+        ),
+        CorpusSpec(
+            "mit_restaurant",
+            _mit_corpus("mit_restaurant", "MIT Restaurant", "mit_restaurant"),
+            summary="MIT Restaurant (zero-shot test set), train/test",
+        ),
+    ]
 
 
 #: Corpus or format name -> how to read it.

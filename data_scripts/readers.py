@@ -55,23 +55,43 @@ class ReadOptions:
 # --------------------------------------------------------------------------------------- lines
 
 
+def read_utf8(path: Path) -> str:
+    """The whole file decoded as UTF-8 (fast); a bad byte is reported with the line it is on."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise CorpusFormatError(path, line, f"not UTF-8: {error.reason} at byte {error.start}") from error
+
+
+def parse_json(path: Path, content: str) -> Any:
+    """``content`` (the text of ``path``) parsed as JSON; invalid JSON is reported with its line."""
+    try:
+        return json.loads(content)
+    except json.JSONDecodeError as error:
+        raise CorpusFormatError(path, error.lineno, f"invalid JSON: {error.msg}") from error
+
+
+def load_json(path: Path) -> Any:
+    """A whole UTF-8 JSON file (a leading BOM is ignored), errors naming the file and line."""
+    return parse_json(path, read_utf8(path).lstrip("\ufeff"))
+
+
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
     """Yield ``(line number, line)`` of a UTF-8 file without line ends and BOMs, with a progress bar.
 
     The file is decoded at once (fast); a bad byte is reported with the line it is on.
     """
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise CorpusFormatError(path, line, f"not UTF-8: {error.reason} at byte {error.start}") from error
-    lines = text.split("\n")
+    lines = read_utf8(path).split("\n")
     if lines[-1] == "":
         lines.pop()  # the final newline does not start a line
     for number, line in enumerate(tqdm(lines, desc=path.name, unit=" lines", leave=False, disable=None), 1):
-        # A BOM may start the file, or a line where files were concatenated.
-        yield number, line.rstrip("\r").lstrip("\ufeff")
+        # A BOM may start the file, or a line where files were concatenated; one that is a whole first column
+        # (followed by a tab or space) is a token and is kept (Pile-NER has four U+FEFF tokens).
+        line = line.rstrip("\r")
+        stripped = line.lstrip("\ufeff")
+        yield number, line if stripped[:1] in ("\t", " ") else stripped
 
 
 def record_from_token_spans(record_id: str, tokens: list[str], spans: list[TokenSpan], separator: str) -> Record:
@@ -81,13 +101,21 @@ def record_from_token_spans(record_id: str, tokens: list[str], spans: list[Token
     return make_record(record_id, separator.join(tokens), tokens, entities)
 
 
+def record_from_offsets(
+    record_id: str, text: str, tokens: list[str], offsets: list[tuple[int, int]], spans: list[TokenSpan]
+) -> Record:
+    """Build a record whose ``text`` is kept as given, from token-index spans and the tokens' ``offsets`` in it."""
+    entities = [Entity(start=offsets[start][0], end=offsets[end - 1][1], label=label) for start, end, label in spans]
+    return make_record(record_id, text, tokens, entities)
+
+
 def make_record(record_id: str, text: str, tokens: list[str], entities: list[Entity]) -> Record:
     """A record with its entities in canonical order (start, end, label)."""
     entities = sorted(entities, key=lambda e: (e["start"], e["end"], e["label"]))
     return Record(id=record_id, text=text, tokens=tokens, entities=entities)
 
 
-def _check_label(label: str, options: ReadOptions, issues: IssueLog, path: Path, line: int) -> str | None:
+def _check_label(label: str, options: ReadOptions, issues: IssueLog, path: Path, line: int | str) -> str | None:
     """The output label, or ``None`` when the entity is skipped for an unknown label (lenient)."""
     label = options.rename.get(label, label)
     if options.labels is not None and label not in options.labels:
@@ -198,7 +226,7 @@ def iter_json_lines(path: Path, issues: IssueLog) -> Iterator[tuple[int, int, di
         yield index - 1, number, value
 
 
-def _get(obj: dict, key: str, kind: type | tuple[type, ...], path: Path, line: int, what: str) -> Any:
+def _get(obj: dict, key: str, kind: type | tuple[type, ...], path: Path, line: int | str, what: str) -> Any:
     """``obj[key]`` checked to be of ``kind``, else a :class:`CorpusFormatError`."""
     value = obj.get(key)
     # bool is an int subclass; an offset of ``true`` is still malformed.
@@ -219,7 +247,7 @@ def _entity_span(
     starts: Mapping[int, int],
     ends: Mapping[int, int],
     path: Path,
-    line: int,
+    line: int | str,
 ) -> tuple[int, int, str]:
     """Validate one JSON entity; return its token start index, token end index (excl.), label.
 
@@ -250,7 +278,7 @@ def _token_spans(
     options: ReadOptions,
     issues: IssueLog,
     path: Path,
-    line: int,
+    line: int | str,
 ) -> list[TokenSpan]:
     """Token spans of a JSON record's valid entities; bad ones are skipped (lenient) and counted."""
     if not isinstance(entities, list):
@@ -352,8 +380,7 @@ def _jsonl_record(obj: dict, default_id: str, options: ReadOptions, issues: Issu
         raise CorpusFormatError(path, line, "the record has no tokens")
     record_id = str(obj["id"]) if "id" in obj else default_id
     spans = _token_spans(obj.get("entities"), ("start", "end"), text, offsets, options, issues, path, line)
-    entities = [Entity(start=offsets[start][0], end=offsets[end - 1][1], label=label) for start, end, label in spans]
-    return make_record(record_id, text, list(tokens), entities)
+    return record_from_offsets(record_id, text, list(tokens), offsets, spans)
 
 
 # ------------------------------------------------------------------------- generic file layout
@@ -391,10 +418,7 @@ def load_labels_file(path: Path) -> dict[str, str]:
     """
     content = path.read_text(encoding="utf-8-sig")
     if content.lstrip().startswith("{"):
-        try:
-            labels = json.loads(content)
-        except json.JSONDecodeError as error:
-            raise CorpusFormatError(path, error.lineno, f"invalid JSON: {error.msg}") from error
+        labels = parse_json(path, content)
         if not all(isinstance(k, str) and isinstance(v, str) and k for k, v in labels.items()):
             raise CorpusFormatError(path, 1, "labels must map label names to description strings")
     else:
@@ -411,6 +435,16 @@ def load_labels_file(path: Path) -> dict[str, str]:
     if not labels:
         raise CorpusFormatError(path, 1, "no labels in the file")
     return {label: labels[label] for label in sorted(labels)}
+
+
+def load_label_list(path: Path) -> list[str]:
+    """The label names of a JSON array of strings (GLiNER's ``labels.json``), in file order."""
+    labels = load_json(path)
+    if not isinstance(labels, list) or not all(isinstance(label, str) and label.strip() for label in labels):
+        raise CorpusFormatError(path, 1, "expected a JSON array of label names (non-empty strings)")
+    if len(set(labels)) != len(labels):
+        raise CorpusFormatError(path, 1, f"a label is listed twice: {labels}")
+    return labels
 
 
 # ---------------------------------------------------------------------------------------- event triggers
@@ -468,11 +502,7 @@ def read_phee(path: Path, split: str, options: ReadOptions, issues: IssueLog) ->
             issues.skip(error, "record")
             continue
         record_id = str(obj.get("id", f"{split}-{index}"))
-        entities = [
-            Entity(start=offsets[start][0], end=offsets[end - 1][1], label=label)
-            for start, end, label in unique_spans(spans)
-        ]
-        records.append(make_record(record_id, text, tokens, entities))
+        records.append(record_from_offsets(record_id, text, tokens, offsets, unique_spans(spans)))
     return records
 
 
@@ -496,3 +526,88 @@ def _phee_trigger(event: object, text: str, offsets, options: ReadOptions, issue
         message = f"trigger {piece!r} [{start}, {end}) widened to {text[word_start:word_end]!r}"
         issues.repair(CorpusFormatError(path, line, message), WIDENED_TRIGGER, quirk=WIDENED_TRIGGER in options.quirks)
     return {"label": label, "start": word_start, "end": word_end}
+
+
+# ---------------------------------------------------------------------------------- JSON arrays
+
+
+#: Repair kind (and MIT Movie quirk): an entity whose offsets fall inside a word, while its name occurs exactly once
+#: as whole tokens of the sentence, is moved there (e.g. rating ``r`` put on the ``r`` of ``rated``).
+RELOCATED_ENTITY = "entity offsets inside a word, moved to the name's only whole-token occurrence"
+
+
+def iter_json_array(path: Path, issues: IssueLog) -> Iterator[tuple[int, str, dict]]:
+    """Yield ``(record index, location, object)`` of a file holding one JSON array of objects.
+
+    The location (``record 12``, 0-based) takes the place of a line number in errors: such files are often one
+    line. An element that is not an object is skipped (lenient) but keeps its index, so ids stay aligned.
+    """
+    value = load_json(path)
+    if not isinstance(value, list):
+        raise CorpusFormatError(path, 1, f"expected a JSON array of records, got a JSON {type(value).__name__}")
+    for index, obj in enumerate(value):
+        location = f"record {index}"
+        if not isinstance(obj, dict):
+            issues.skip(CorpusFormatError(path, location, f"a record must be a JSON object: {obj!r}"), "record")
+            continue
+        yield index, location, obj
+
+
+def read_mit_json(path: Path, split: str, options: ReadOptions, issues: IssueLog) -> list[Record]:
+    """Read GLiNER's MIT Movie / MIT Restaurant files: a JSON array of ``{"sentence", "entities": [{"name", "type",
+    "pos": [start, end]}]}``, character offsets into ``sentence``, end exclusive.
+
+    The sentence is kept as given and its tokens are its whitespace split. An entity must lie on token
+    boundaries; one inside a word whose name occurs exactly once as whole tokens is moved there
+    (:data:`RELOCATED_ENTITY`, a quirk of MIT Movie); any other is reported like every JSON entity.
+    """
+    records: list[Record] = []
+    for index, location, obj in iter_json_array(path, issues):
+        try:
+            text = _get(obj, "sentence", str, path, location, "a record")
+            tokens = text.split()
+            if not tokens:
+                raise CorpusFormatError(path, location, "the sentence has no tokens")
+            offsets = token_char_offsets(text, tokens)
+            raw = _get(obj, "entities", list, path, location, "a record")
+            entities = [_mit_entity(entity, text, offsets, options, issues, path, location) for entity in raw]
+            spans = _token_spans(entities, ("start", "end"), text, offsets, options, issues, path, location)
+        except CorpusFormatError as error:
+            issues.skip(error, "record")
+            continue
+        records.append(record_from_offsets(f"{split}-{index}", text, tokens, offsets, spans))
+    return records
+
+
+def _mit_entity(
+    entity: object,
+    text: str,
+    offsets: list[tuple[int, int]],
+    options: ReadOptions,
+    issues: IssueLog,
+    path: Path,
+    location: str,
+) -> dict:
+    """One MIT entity as an entity-like dict ``{label, text, start, end}``, relocated if it lies inside a word."""
+    if not isinstance(entity, dict):
+        raise CorpusFormatError(path, location, f"an entity must be a JSON object: {entity!r}")
+    name = _get(entity, "name", str, path, location, "an entity")
+    label = _get(entity, "type", str, path, location, "an entity")
+    pos = entity.get("pos")
+    if not (isinstance(pos, list) and len(pos) == 2 and all(type(p) is int for p in pos)):
+        raise CorpusFormatError(path, location, f"an entity needs 'pos' = [start, end] (two integers): {entity}")
+    start, end = pos
+    starts = {s for s, _ in offsets}
+    ends = {e for _, e in offsets}
+    inside_word = 0 <= start < end <= len(text) and not (start in starts and end in ends)
+    if inside_word and text[start:end] == name:
+        whole = [s for s, _ in offsets if text.startswith(name, s) and s + len(name) in ends]
+        if len(whole) == 1:
+            message = (
+                f"entity {name!r} [{start}, {end}) lies inside a word; moved to [{whole[0]}, {whole[0] + len(name)})"
+            )
+            issues.repair(
+                CorpusFormatError(path, location, message), RELOCATED_ENTITY, quirk=RELOCATED_ENTITY in options.quirks
+            )
+            start, end = whole[0], whole[0] + len(name)
+    return {"label": label, "text": name, "start": start, "end": end}

@@ -21,6 +21,10 @@ PREFIXES = {"bio": frozenset("BI"), "bmes": frozenset("BMESI")}
 ORPHAN_INSIDE = "I-/M- tag without a preceding B- of the same type"
 ORPHAN_END = "E- tag without a preceding B- of the same type"
 UNCLOSED = "entity not closed by an E- tag"
+#: A BIO quirk (Pile-NER): nested entities were flattened by writing the inner one's tags over the outer one's, so
+#: the outer entity's B- is lost and only its trailing I- tags remain (``refractory/B-characteristic
+#: symptoms/I-symptom``). Its start is unknown, so such I- tags are read as ``O`` instead of starting an entity.
+NESTED_REMNANT = "I- tag left of an overwritten nested entity, read as O"
 
 
 def parse_tag(tag: str, scheme: str, path: str | Path, line: int) -> tuple[str, str]:
@@ -67,13 +71,16 @@ def decode_bio(tags: list[str], lines: list[int], state: DecodingState) -> list[
 
     ``lines`` gives each tag's line number for error messages.  Repair (lenient mode, or the quirk
     :data:`ORPHAN_INSIDE`): an ``I-X`` that does not continue an ``X`` entity starts a new one, as
-    conlleval does.
+    conlleval does.  Under the quirk :data:`NESTED_REMNANT` such a tag is read as ``O`` instead.
     """
     for index, (tag, line) in enumerate(zip(tags, lines)):
         prefix, label = parse_tag(tag, "bio", state.path, line)
         if prefix == "I" and state.open_start is not None and state.open_label == label:
             continue
         state.close(index)
+        if prefix == "I" and NESTED_REMNANT in state.quirks:
+            state.repair(line, f"{tag} does not continue a B-{label}/I-{label} entity: read as O", NESTED_REMNANT)
+            continue
         if prefix == "I":
             state.repair(line, f"{tag} does not continue a B-{label}/I-{label} entity", ORPHAN_INSIDE)
         if prefix != "O":

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from data_scripts.convert import convert, main
 from data_scripts.corpora import REGISTRY, Settings, drop_dev_block, read_corpus, strip_segmentation_digits
 from data_scripts.errors import CorpusFormatError
-from data_scripts.readers import find_split_files, load_labels_file
+from data_scripts.readers import RELOCATED_ENTITY, find_split_files, load_labels_file
 from data_scripts.schema import FEATURES, load_converted, token_char_offsets, validate_record
+from data_scripts.tags import NESTED_REMNANT
 
 
 # ------------------------------------------------------------------------------ real corpora
@@ -100,6 +101,59 @@ EXPECTED_LABELS = {
     ("ace2005", "train"): {"PER": 13_252, "GPE": 4_766, "ORG": 3_802, "FAC": 880, "LOC": 758, "WEA": 659, "VEH": 586},
     ("phee", "train"): {"Adverse_event": 2_697, "Potential_therapeutic_event": 294},
     ("phee", "test"): {"Adverse_event": 887, "Potential_therapeutic_event": 119},
+    ("ontonotes5_en", "train"): {
+        "ORG": 24_163,
+        "PERSON": 22_035,
+        "GPE": 21_938,
+        "DATE": 18_791,
+        "CARDINAL": 10_901,
+        "NORP": 9_341,
+        "MONEY": 5_217,
+        "PERCENT": 3_802,
+        "ORDINAL": 2_195,
+        "LOC": 2_160,
+        "TIME": 1_703,
+        "WORK_OF_ART": 1_279,
+        "QUANTITY": 1_240,
+        "FAC": 1_158,
+        "EVENT": 1_009,
+        "PRODUCT": 992,
+        "LAW": 459,
+        "LANGUAGE": 355,
+    },
+}
+
+#: SOURCES.md, "Many-label corpora": corpus -> (label count, split -> (sentences or passages, tokens, entities)).
+#: SOURCES.md gives tokens only for OntoNotes (and Pile-NER's total, 461,127); the others are our counts, checked
+#: against an independent reading of the files.  Pile-NER's split is ours (passage n % 20 == 0 test, == 1
+#: validation): 2,217 passages and 30,822 entities in all.
+EXPECTED_MANY_LABEL = {
+    "ontonotes5_en": (
+        18,
+        {
+            "train": (85_148, 1_673_943, 128_738),
+            "validation": (12_738, 250_404, 20_354),
+            "test": (9_204, 174_832, 12_586),
+        },
+    ),
+    "bionlp13cg": (
+        16,
+        {"train": (3_033, 83_467, 10_826), "validation": (1_003, 27_599, 3_616), "test": (1_906, 52_771, 6_881)},
+    ),
+    "bc5cdr": (
+        2,
+        {"train": (4_560, 118_170, 9_385), "validation": (4_581, 117_453, 9_593), "test": (4_797, 124_750, 9_809)},
+    ),
+    "ncbi_disease": (
+        1,
+        {"train": (5_424, 135_701, 5_134), "validation": (923, 23_969, 787), "test": (940, 24_497, 960)},
+    ),
+    "pile_ner": (
+        368,
+        {"train": (1_995, 415_204, 27_745), "validation": (111, 22_752, 1_551), "test": (111, 23_171, 1_526)},
+    ),
+    "mit_movie": (12, {"train": (9_774, 99_479, 21_294), "test": (2_442, 24_675, 5_338)}),
+    "mit_restaurant": (8, {"train": (7_659, 70_517, 15_363), "test": (1_520, 14_248, 3_150)}),
 }
 
 #: SOURCES.md: ACE entities overlapping another (differently bounded) entity.
@@ -117,12 +171,20 @@ LEAR_JSON = {
 }
 
 
+#: Corpora whose folder under the data root is not named after them.
+CORPUS_FOLDERS = {"pile_ner": "pile_ner_slice"}
+
+
 @pytest.fixture(scope="session")
 def converted(shared_data_dir, tmp_path_factory):
-    """``converted(name) -> (Corpus, out_dir)``: each corpus is converted once per session."""
+    """``converted(name) -> (Corpus, out_dir)``: each corpus is converted once per session; skips when the corpus's
+    folder is not in the shared data root."""
     cache = {}
 
     def get(name: str):
+        folder = shared_data_dir / CORPUS_FOLDERS.get(name, name)
+        if not folder.is_dir():
+            pytest.skip(f"{folder} not found (the shared data lacks {name})")
         if name not in cache:
             out_dir = tmp_path_factory.mktemp(name)
             cache[name] = (convert(name, shared_data_dir, out_dir), out_dir)
@@ -260,12 +322,86 @@ def test_label_descriptions_from_label_annotation(converted, shared_data_dir):
     assert list(msra.labels) == ["NR", "NS", "NT"] and msra.labels["NR"] == "人名和虚构的人物形象"
 
 
+@pytest.mark.parametrize("name", list(EXPECTED_MANY_LABEL))
+def test_many_label_corpus_counts(converted, name):
+    corpus, out_dir = converted(name)
+    label_count, expected = EXPECTED_MANY_LABEL[name]
+    dataset, labels = load_converted(out_dir)
+    assert list(dataset) == list(expected) == list(corpus.splits)
+    assert labels == corpus.labels and list(labels) == sorted(labels) and len(labels) == label_count
+    assert all(description.strip() and description != label for label, description in labels.items())
+    for split, (sentences, tokens, entities) in expected.items():
+        records = corpus.splits[split]
+        assert len(records) == len(dataset[split]) == sentences, split
+        assert sum(len(r["tokens"]) for r in records) == tokens, split
+        assert sum(len(r["entities"]) for r in records) == entities, split
+    assert {e["label"] for records in corpus.splits.values() for r in records for e in r["entities"]} == set(labels)
+
+
+def test_ontonotes_documents_are_not_sentences(converted):
+    corpus, _ = converted("ontonotes5_en")
+    assert not any(
+        t.startswith("-DOCSTART-") for records in corpus.splits.values() for r in records for t in r["tokens"]
+    )
+    assert corpus.splits["train"][0]["text"].startswith("What kind of memory ?")
+    assert corpus.issues.empty
+
+
+def test_pile_ner_split_rule_definitions_and_nested_remnants(converted, shared_data_dir):
+    from data_scripts.corpora import pile_ner_split
+    from data_scripts.label_descriptions import read_slimer_definitions
+
+    corpus, out_dir = converted("pile_ner")
+    indices = []
+    for split, records in corpus.splits.items():
+        for record in records:
+            prefix, index = record["id"].rsplit("-", 1)
+            assert prefix == split == pile_ner_split(int(index))
+            indices.append(int(index))
+    assert sorted(indices) == list(range(2_217))
+    totals = Counter(e["label"] for records in corpus.splits.values() for r in records for e in r["entities"])
+    assert totals["person"] == 3_631 and totals["organization"] == 3_086 and totals["medical condition"] == 935
+    definitions = read_slimer_definitions(shared_data_dir / "pile_ner_slice" / "definitions_top391.json")
+    assert len(definitions) == 391 and corpus.labels == {label: definitions[label] for label in corpus.labels}
+    assert corpus.labels["person"].startswith("'person' signifies individuals")
+    # 156 runs of I- tags (240 tags) left of overwritten nested entities are read as O, and counted
+    assert dict(corpus.issues.repaired) == {NESTED_REMNANT: 240} and not corpus.issues.skipped
+    assert "\ufeff" in {t for records in corpus.splits.values() for r in records for t in r["tokens"]}
+    card = (out_dir / "README.md").read_text(encoding="utf-8")
+    assert "CC BY-NC 4.0" in card and "n % 20 == 0" in card
+
+
+@pytest.mark.parametrize("name", ["mit_movie", "mit_restaurant"])
+def test_mit_entities_match_source(converted, shared_data_dir, name):
+    corpus, out_dir = converted(name)
+    for split, records in corpus.splits.items():
+        source = json.loads((shared_data_dir / name / f"{split}.json").read_text(encoding="utf-8"))
+        assert [r["text"] for r in records] == [s["sentence"] for s in source]
+        for record, item in zip(records, source):
+            assert record["tokens"] == item["sentence"].split()
+            assert sorted(entity_texts(record)) == sorted((e["name"], e["type"]) for e in item["entities"])
+    relocated = {"mit_movie": 434, "mit_restaurant": 0}[name]  # train 339 + test 95 ratings such as 'r' in 'rated'
+    assert sum(corpus.issues.repaired.values()) == relocated and not corpus.issues.skipped
+    assert "zero-shot test set" in (out_dir / "README.md").read_text(encoding="utf-8")
+
+
+def test_mit_descriptions_are_slimer_definitions(converted):
+    movie, _ = converted("mit_movie")
+    assert movie.labels["average ratings"].startswith("'ratings average' refers to the average score")
+    restaurant, _ = converted("mit_restaurant")
+    assert list(restaurant.labels)[-1] == "Restaurant Name"
+    assert restaurant.labels["Restaurant Name"] == (
+        "'restaurant name' refers to the specific name of a dining establishment or eatery."
+    )
+
+
 # ----------------------------------------------------------------------------- registry / GENIA
 
 
 def test_registry_names():
     named = ["conll2003", "zh_msra", "zh_onto4", "resume_zh", "weibo_zh", "ace2004", "ace2005", "genia"]
     named += ["litbank_events", "phee"]
+    named += ["ontonotes5_en", "bionlp13cg", "bc5cdr", "ncbi_disease", "pile_ner", "mit_movie", "mit_restaurant"]
     generic = ["conll-bio", "bmes", "lear-json", "jsonl", "lear-event-json"]
     assert set(REGISTRY) == set(named + generic)
     assert all(REGISTRY[name].generic for name in generic)
@@ -540,6 +676,158 @@ def test_labels_file_errors(tmp_path):
     with pytest.raises(CorpusFormatError, match="listed twice"):
         load_labels_file(write(tmp_path, "labels.txt", "PER\tpeople\nPER\tagain\n"))
     assert list(load_labels_file(write(tmp_path, "l.json", '{"b": "x", "a": "y"}'))) == ["a", "b"]
+
+
+def slimer_entry(name: str, definition: str | None, real_name: str | None = None) -> dict:
+    """A SLIMER definitions entry; ``definition=None`` leaves the Definition out of the GPT answer."""
+    answer = {"Guidelines": f"Avoid labeling things that are not {name}."}
+    if definition is not None:
+        answer = {"Definition": definition, **answer}
+    entry = {"named_entity": name.upper().replace(" ", "_"), "gpt_answer": json.dumps(answer), "finish_reason": "stop"}
+    return {**entry, "real_name": real_name} if real_name is not None else entry
+
+
+MIT_DEFINITIONS = [
+    slimer_entry("Cuisine", "'cuisine' refers to styles of food.", real_name="cuisine"),
+    slimer_entry("Rating", "'rating' refers to a score.", real_name="rating"),
+    slimer_entry("Restaurant_Name", "'restaurant name' refers to the name of an eatery.", real_name="restaurant name"),
+    slimer_entry("Hours", "'hours' refers to opening times.", real_name="hours"),  # a label the corpus lacks: ignored
+]
+
+
+def mit_folder(root: Path, train: list[dict], test: list[dict] | None = None) -> Path:
+    """A GLiNER-style MIT folder: train.json, test.json, labels.json, definitions_slimer.json."""
+    root.mkdir()
+    write(root, "train.json", json.dumps(train))
+    write(root, "test.json", json.dumps(test if test is not None else train[:1]))
+    write(root, "labels.json", json.dumps(["Rating", "Restaurant Name", "Cuisine"]))
+    write(root, "definitions_slimer.json", json.dumps(MIT_DEFINITIONS))
+    return root
+
+
+def mit_item(sentence: str, *entities: tuple[str, str, int]) -> dict:
+    """``{"sentence", "entities"}`` from (name, type, start) triples."""
+    return {"sentence": sentence, "entities": [{"name": n, "type": t, "pos": [s, s + len(n)]} for n, t, s in entities]}
+
+
+def test_mit_json_format_and_definitions(tmp_path):
+    train = [
+        mit_item("cheap thai food near olive garden", ("thai", "Cuisine", 6), ("olive garden", "Restaurant Name", 21)),
+        mit_item("any  5 star places", ("5 star", "Rating", 5)),
+        mit_item(
+            "anything",
+        ),
+    ]
+    corpus = convert("mit_restaurant", mit_folder(tmp_path / "raw", train), tmp_path / "out")
+    assert list(corpus.splits) == ["train", "test"]  # no validation split is invented
+    first, second, third = corpus.splits["train"]
+    assert first["id"] == "train-0" and first["tokens"] == ["cheap", "thai", "food", "near", "olive", "garden"]
+    assert entity_texts(first) == [("thai", "Cuisine"), ("olive garden", "Restaurant Name")]
+    assert second["text"] == "any  5 star places" and entity_texts(second) == [("5 star", "Rating")]
+    assert third["entities"] == [] and corpus.issues.empty
+    assert corpus.labels == {
+        "Cuisine": "'cuisine' refers to styles of food.",
+        "Rating": "'rating' refers to a score.",
+        "Restaurant Name": "'restaurant name' refers to the name of an eatery.",
+    }
+    assert json.loads((tmp_path / "out" / "labels.json").read_text(encoding="utf-8")) == corpus.labels
+
+
+def test_mit_entity_inside_a_word_is_moved_only_as_a_quirk(tmp_path):
+    inside = mit_item("are there r rated places", ("r", "Rating", 1))  # the 'r' of 'are'; the token 'r' is at 10
+    raw = mit_folder(tmp_path / "raw", [inside])
+    with pytest.raises(CorpusFormatError, match=r"train.json:record 0: entity 'r' \[1, 2\) lies inside a word"):
+        convert("mit_restaurant", raw, tmp_path / "strict")
+    for name, lenient in (("mit_restaurant", True), ("mit_movie", False)):  # lenient, or MIT Movie's known quirk
+        corpus = convert(name, raw, tmp_path / name, lenient=lenient)
+        assert corpus.splits["train"][0]["entities"] == [{"start": 10, "end": 11, "label": "Rating"}]
+        assert dict(corpus.issues.repaired) == {RELOCATED_ENTITY: 2}  # train and test
+    ambiguous = mit_item("are r or r rated", ("r", "Rating", 1))  # two whole-token 'r': not moved
+    raw = mit_folder(tmp_path / "raw2", [ambiguous])
+    with pytest.raises(CorpusFormatError, match=r"train.json:record 0: entity \[1, 2\) 'r' crosses a token boundary"):
+        convert("mit_movie", raw, tmp_path / "ambiguous")
+
+
+@pytest.mark.parametrize(
+    ("item", "pattern"),
+    [
+        (mit_item("thai food", ("thai", "Dish", 0)), r"record 1: unknown label 'Dish'"),
+        (mit_item("thai food", ("thai", "Cuisine", 5)), r"record 1: entity text 'thai' != text\[5:9\] = 'food'"),
+        ({"sentence": "thai food", "entities": [{"name": "thai", "type": "Cuisine", "pos": 0}]}, r"record 1: .*'pos'"),
+        ({"sentence": "   ", "entities": []}, r"record 1: the sentence has no tokens"),
+        ({"text": "thai food", "entities": []}, r"record 1: a record needs 'sentence'"),
+    ],
+)
+def test_mit_bad_input_names_file_and_record(tmp_path, item, pattern):
+    raw = mit_folder(tmp_path / "raw", [mit_item("thai food"), item])
+    with pytest.raises(CorpusFormatError, match=r"train\.json:" + pattern):
+        convert("mit_restaurant", raw, tmp_path / "out")
+    corpus = convert("mit_restaurant", raw, tmp_path / "lenient", lenient=True)
+    assert corpus.splits["train"][0]["id"] == "train-0" and sum(corpus.issues.skipped.values()) == 1
+
+
+def test_slimer_definitions_file(tmp_path):
+    from data_scripts.label_descriptions import read_slimer_definitions, slimer_definitions
+
+    pile_style = {
+        "person": slimer_entry("person", "  'person' signifies individuals.  "),
+        "field of study": slimer_entry("field of study", "'field of study' is an academic discipline."),
+    }
+    path = write(tmp_path, "definitions.json", json.dumps(pile_style))
+    assert read_slimer_definitions(path) == {
+        "person": "'person' signifies individuals.",
+        "field of study": "'field of study' is an academic discipline.",
+    }
+    assert list(slimer_definitions(["field of study", "person"], path)) == ["field of study", "person"]
+    with pytest.raises(CorpusFormatError, match=r"definitions.json:1: no definition for 1 label\(s\).*'animal'"):
+        slimer_definitions(["animal", "person"], path)
+    mit_style = write(
+        tmp_path, "mit.json", json.dumps([slimer_entry("RATINGS_AVERAGE", "'x' is y.", "ratings average")])
+    )
+    assert slimer_definitions(["average ratings"], mit_style, {"average ratings": "ratings average"}) == {
+        "average ratings": "'x' is y."
+    }
+    bad = [slimer_entry("A", "'a' is a.", "a"), slimer_entry("B", None, "b")]
+    with pytest.raises(CorpusFormatError, match=r"bad.json:entry 1: 'gpt_answer' is not JSON with a 'Definition'"):
+        read_slimer_definitions(write(tmp_path, "bad.json", json.dumps(bad)))
+    no_name = [{"gpt_answer": json.dumps({"Definition": "d"})}]
+    with pytest.raises(CorpusFormatError, match=r"entry 0: .* needs 'real_name'"):
+        read_slimer_definitions(write(tmp_path, "no_name.json", json.dumps(no_name)))
+    with pytest.raises(CorpusFormatError, match=r"broken.json:2: invalid JSON"):
+        read_slimer_definitions(write(tmp_path, "broken.json", '{"a":\n  {"gpt_answer": }}'))
+
+
+def test_pile_ner_format_split_rule_and_nested_remnants(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    passages = (
+        [
+            "refractory\tB-characteristic\nsymptoms\tI-symptom\nwere\tO\nseen\tO\n",  # a nested remnant: read as O
+            "Ada\tB-person\nstudied\tO\n\ufeff\tO\nlogic\tB-field of study\n",  # a U+FEFF token is kept
+        ]
+        + ["Bob\tB-person\n"] * 19
+        + ["Cy\tB-person\n", "Di\tB-person\n"]
+    )
+    write(raw, "pile_ner_391types.bio.txt", "\n".join(passages))
+    definitions = {name: slimer_entry(name, f"'{name}' is defined.") for name in ("person", "field of study")}
+    definitions["characteristic"] = slimer_entry("characteristic", "'characteristic' is a trait.")
+    write(raw, "definitions_top391.json", json.dumps(definitions))
+    corpus = convert("pile_ner", raw, tmp_path / "out")
+    assert [r["id"] for r in corpus.splits["test"]] == ["test-0", "test-20"]
+    assert [r["id"] for r in corpus.splits["validation"]] == ["validation-1", "validation-21"]
+    assert len(corpus.splits["train"]) == 19 and corpus.splits["train"][0]["id"] == "train-2"
+    first = corpus.splits["test"][0]
+    assert entity_texts(first) == [("refractory", "characteristic")]
+    second = corpus.splits["validation"][0]
+    assert second["tokens"] == ["Ada", "studied", "\ufeff", "logic"]
+    assert entity_texts(second) == [("Ada", "person"), ("logic", "field of study")]
+    assert list(corpus.labels) == ["characteristic", "field of study", "person"]
+    assert corpus.labels["field of study"] == "'field of study' is defined."
+    assert dict(corpus.issues.repaired) == {NESTED_REMNANT: 1}
+    del definitions["field of study"]  # a used label without a definition is an error
+    write(raw, "definitions_top391.json", json.dumps(definitions))
+    with pytest.raises(CorpusFormatError, match=r"definitions_top391.json:1: no definition .*'field of study'"):
+        convert("pile_ner", raw, tmp_path / "out2")
 
 
 # ------------------------------------------------------------------------------ bad input
