@@ -219,11 +219,13 @@ class ModelArguments:
 class DataTrainingArguments:
     """Which data to train and evaluate on, and how to window it."""
 
-    dataset_dir: str | None = field(
+    dataset_dir: list[str] | None = field(
         default=None,
         metadata={
             "help": "A corpus converted by data_scripts (python -m data_scripts.convert ...): a DatasetDict saved "
-            "with save_to_disk, splits train/validation/test, and labels.json."
+            "with save_to_disk, splits train/validation/test, and labels.json. Several: a mix of corpora with "
+            "their own label sets, each text a negative only for its corpus's labels, the --max_*_samples limits "
+            "applying to each corpus (lear/corpus_mix.py, docs/zero-shot.md)."
         },
     )
     dataset_name: str | None = field(
@@ -278,6 +280,8 @@ class DataTrainingArguments:
     )
 
     def __post_init__(self) -> None:
+        if isinstance(self.dataset_dir, str):  # one folder, as a JSON argument file gives it
+            self.dataset_dir = [self.dataset_dir]
         if (self.dataset_dir is None) == (self.dataset_name is None):
             raise ValueError("give exactly one of --dataset_dir (a converted corpus) or --dataset_name (a Hub dataset)")
         if self.pre_split not in PRE_SPLIT_CHOICES:
@@ -343,6 +347,7 @@ class PreparedJob:
     evaluation: dict[str, EvaluationSplit]  # "eval", "predict"
     calibrate: bool
     last_checkpoint: str | None
+    label_sets: list[list[int]] | None = None  # a mix of corpora: each corpus's label ids
 
 
 def prepare_job(argv: list[str] | None = None) -> PreparedJob:
@@ -363,9 +368,10 @@ def prepare_job(argv: list[str] | None = None) -> PreparedJob:
     set_seed(training_args.seed)
 
     # Data and labels, then everything that can be checked without weights.
-    if data_args.dataset_dir is not None and not Path(data_args.dataset_dir).is_dir():
-        raise ValueError(dataset_dir_missing_message(data_args.dataset_dir))
-    raw_datasets, labels = load_raw_datasets(data_args, model_args)
+    for dataset_dir in data_args.dataset_dir or []:
+        if not Path(dataset_dir).is_dir():
+            raise ValueError(dataset_dir_missing_message(dataset_dir))
+    raw_datasets, labels, label_sets = load_raw_datasets(data_args, model_args)
     fit_stages_to_splits(raw_datasets, training_args)
     splits = check_and_select_splits(raw_datasets, data_args, training_args)
     config = load_model_config(model_args)
@@ -384,14 +390,14 @@ def prepare_job(argv: list[str] | None = None) -> PreparedJob:
     relabel = isinstance(config, LearConfig) and data_args.label_descriptions is not None
     model = load_model(config, model_args, labels, relabel, tokenizer)
 
-    train_features, evaluation = build_features(splits, tokenizer, model, stride, data_args, training_args)
+    train_features, evaluation = build_features(splits, tokenizer, model, stride, data_args, training_args, label_sets)
     if train_features is not None:
         entities = sum(len(row) for row in splits["train"][data_args.entities_column])
         set_max_span_length(model, train_features, entities, model_args.max_span_length)
         train_long_enough(training_args, len(train_features))
     return PreparedJob(
         model_args, data_args, training_args, splits, tokenizer, model, train_features, evaluation, calibrate,
-        last_checkpoint,
+        last_checkpoint, label_sets,
     )  # fmt: skip
 
 
@@ -423,7 +429,13 @@ def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
         train_dataset=job.train_features,
         eval_dataset=evaluation.get("eval"),
         processing_class=tokenizer,
-        data_collator=LearDataCollator(tokenizer, model.config.num_labels, nested=model.config.nested),
+        data_collator=LearDataCollator(
+            tokenizer,
+            model.config.num_labels,
+            nested=model.config.nested,
+            label_sets=job.label_sets,
+            max_labels_per_batch=training_args.max_labels_per_batch,
+        ),
         optimizer_cls_and_kwargs=optimizer_cls_and_kwargs(model, training_args),
     )
 

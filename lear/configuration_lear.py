@@ -22,7 +22,7 @@ FUSION_TYPES = ("attention", "cosine")
 DECODE_STRATEGIES = ("v5", "v1")
 SPAN_LOSS_NORMALIZATIONS = ("original", "mean")
 BOUNDARY_ACTIVATIONS = ("sigmoid", "softmax")
-BOUNDARY_CLASSIFIERS = ("per_label", "shared")
+BOUNDARY_CLASSIFIERS = ("per_label", "shared", "description")
 REMOTE_CODE_KEYS = ("auto_map", "trust_remote_code")
 # The task name under which a saved checkpoint's config.json (`custom_pipelines`) names the pipeline for remote code.
 # It differs from the in-process task, "span-extraction", on purpose: `pipeline(task, model=dir)` asks for
@@ -92,7 +92,10 @@ class LearConfig(PretrainedConfig):
         boundary_classifier (`str`, *optional*, defaults to `"per_label"`):
             `"per_label"`: a separate start (and end) weight vector per label, as the paper. `"shared"`: one vector
             shared by all labels plus a per-label offset that starts at zero, so that the frequent labels' examples
-            train the boundaries of the rare ones.
+            train the boundaries of the rare ones. `"description"`: each label's vectors are generated from its
+            description's encoder states (a shared vector plus a learned map of the description), so a label the
+            model never saw is scored from its description alone: the head of models trained on many labels for
+            zero-shot use (docs/zero-shot.md).
         allow_overlaps (`bool`, *optional*, defaults to `True`):
             Nested models: return overlapping spans (nested NER). `False` keeps the span head's scoring but returns
             flat output, the most probable spans that share no token: a span classifier for flat corpora.

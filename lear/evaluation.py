@@ -54,6 +54,20 @@ class EvaluationSplit:
     targets: list[dict[str, Any]]
     with_token_type_ids: bool = False
     ids: list[str] | None = None
+    # A mix of corpora with different label sets: the label ids each corpus scores, and each text's corpus (an index
+    # into label_sets). None: every text scores every label.
+    label_sets: list[list[int]] | None = None
+    text_label_sets: list[int] | None = None
+
+    def label_groups(self, num_labels: int) -> list[tuple[list[int], set[int]]]:
+        """`(label ids, texts)` pairs: the labels each group of texts is scored on (`label_sets`), or all
+        `num_labels` labels for every text."""
+        if self.label_sets is None:
+            return [(list(range(num_labels)), set(range(len(self.texts))))]
+        texts_of = [set() for _ in self.label_sets]
+        for text, label_set in enumerate(self.text_label_sets):
+            texts_of[label_set].add(text)
+        return [(list(ids), texts) for ids, texts in zip(self.label_sets, texts_of) if texts]
 
     @classmethod
     def from_examples(cls, examples: datasets.Dataset, builder: LearFeatureBuilder) -> EvaluationSplit:
@@ -105,7 +119,7 @@ class EvaluationSplit:
         the original code's scoring: `precision_truncated`, `recall_truncated`, `f1_truncated`,
         `n_gold_truncated` (each text cut after its first window, gold and predictions past the cut dropped;
         comparable with figures the authors' code reports)."""
-        scores = span_scores(self.gold, predictions, self.label_names)
+        scores = span_scores(self.gold, predictions, self.label_names, every_label=self.label_sets is None)
         alignment = self.alignment()
         scores["n_unreachable"] = alignment["inexact"] + alignment["cut"]
         gold, predicted = [], []
@@ -171,32 +185,34 @@ def predict_text_spans(
     """
     device = next(model.parameters()).device
     mine = [index for index, window in enumerate(split.windows) if window.text_index % num_processes == process_index]
-    # Longest windows first, so that batches hold windows of about one length: little padding (decoding masks it, so
-    # the spans do not depend on the batching), and an out-of-memory error shows on the first batch.
-    mine.sort(key=lambda index: -len(split.windows[index].input_ids))
-    window_spans: dict[float | None, list] = {threshold: [] for threshold in thresholds}
+    window_spans: dict[float | None, dict[int, list]] = {threshold: {} for threshold in thresholds}
     loss_sum, loss_windows = 0.0, 0
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            with forward_context():
-                label_states = model.compute_label_states()  # once: they do not depend on the text
-            for first in range(0, len(mine), batch_size):
-                indices = mine[first : first + batch_size]
-                batch = collator(split.rows(indices))
-                start_mask, end_mask = (batch[name].to(device) for name in DECODING_MASKS)
-                inputs = model_inputs(batch, device)
-                if not with_loss:
-                    inputs = {name: value for name, value in inputs.items() if not name.endswith("_labels")}
-                with forward_context():
-                    outputs = model(**inputs, label_states=label_states)
-                if outputs.loss is not None:
-                    loss_sum += float(outputs.loss) * len(indices)
-                    loss_windows += len(indices)
-                for threshold in thresholds:
-                    window_spans[threshold].extend(
-                        decode_spans(
+            for label_ids, texts in split.label_groups(model.config.num_labels):
+                group = [index for index in mine if split.windows[index].text_index in texts]
+                # Longest windows first, so that batches hold windows of about one length: little padding (decoding
+                # masks it, so the spans do not depend on the batching), and an out-of-memory error shows at once.
+                group.sort(key=lambda index: -len(split.windows[index].input_ids))
+                all_labels = split.label_sets is None
+                with forward_context():  # once a label set: they do not depend on the text
+                    label_states = model.compute_label_states(None if all_labels else label_ids)
+                for first in range(0, len(group), batch_size):
+                    indices = group[first : first + batch_size]
+                    batch = collator(split.rows(indices), label_ids=label_ids)
+                    start_mask, end_mask = (batch[name].to(device) for name in DECODING_MASKS)
+                    inputs = model_inputs(batch, device)
+                    if not with_loss:
+                        inputs = {name: value for name, value in inputs.items() if not name.endswith("_labels")}
+                    with forward_context():
+                        outputs = model(**inputs, label_states=label_states)
+                    if outputs.loss is not None:
+                        loss_sum += float(outputs.loss) * len(indices)
+                        loss_windows += len(indices)
+                    for threshold in thresholds:
+                        decoded = decode_spans(
                             model.config,
                             outputs.start_logits,
                             outputs.end_logits,
@@ -204,13 +220,20 @@ def predict_text_spans(
                             start_mask,
                             end_mask,
                             threshold=threshold,
+                            label_ids=None if all_labels else label_ids,
                         )
-                    )
+                        for index, spans in zip(indices, decoded):  # label: column -> the model's label id
+                            window_spans[threshold][index] = [
+                                span._replace(label=label_ids[span.label]) for span in spans
+                            ]
     finally:
         model.train(was_training)
     windows = [split.windows[index] for index in mine]
     local = (
-        {threshold: text_char_spans(windows, spans, len(split.texts)) for threshold, spans in window_spans.items()},
+        {
+            threshold: text_char_spans(windows, [spans[index] for index in mine], len(split.texts))
+            for threshold, spans in window_spans.items()
+        },
         loss_sum,
         loss_windows,
     )

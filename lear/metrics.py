@@ -33,6 +33,7 @@ def span_scores(
     gold: Sequence[Iterable[tuple[int, int, Hashable]]],
     predicted: Sequence[Iterable[tuple[int, int, Hashable]]],
     label_names: Sequence[str] | None = None,
+    every_label: bool = True,
 ) -> dict[str, float]:
     """Score predicted spans against gold spans, text by text.
 
@@ -40,7 +41,9 @@ def span_scores(
         gold: for each text, its gold `(start, end, label)` spans. Duplicates within a text count once.
         predicted: for each text, its predicted spans (extra fields after the label, such as a score, are ignored).
         label_names: names of the labels when `label` is an id (`label_names[label]`); when omitted, labels are used
-            as given. Every listed label gets per-label figures, even with no gold and no predicted span.
+            as given. Every listed label gets per-label figures, even with no gold and no predicted span, unless
+            `every_label=False` (a mix of corpora with hundreds of labels): then only labels with a gold or predicted
+            span do.
 
     Returns:
         A flat dict (ready for `Trainer.log_metrics`): `precision`, `recall`, `f1` (micro), `n_gold`, `n_predicted`,
@@ -77,7 +80,7 @@ def span_scores(
         "n_predicted": total_predicted,
         "n_correct": total_correct,
     }
-    labels = list(range(len(label_names))) if label_names is not None else []
+    labels = list(range(len(label_names))) if label_names is not None and every_label else []
     labels += sorted((set(n_gold) | set(n_predicted)) - set(labels), key=str)
     for label in labels:
         label_precision = _ratio(n_correct[label], n_predicted[label])

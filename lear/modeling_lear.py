@@ -13,6 +13,7 @@ Shape legend: B batch, L text length, C labels, Lq label-description length, H h
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from .configuration_lear import LearConfig
-from .decoding_lear import Span, decode_spans, upper_triangle
+from .decoding_lear import Span, columns_thresholds, decode_spans, upper_triangle
 from .windowing import character_pieces_wanted
 
 
@@ -45,11 +46,24 @@ class LearLabelStates:
     the scores use; `projected_values` is `(W2 l) @ W3^T` `[C, Lq, H]`, the values already through `W3`; `mask_bias` is
     `[C, Lq]`: 0 on description tokens, the dtype's minimum on padding.
     For cosine fusion: `keys` is the projected pooled label vector `[C, H]`; the other two are None.
+    `pooled` `[C, H]` is each description's mean token state, what description-driven classifiers read
+    (`boundary_classifier="description"`). `label_ids` `[C]` says which of the model's labels the C rows are (the rows
+    of per-label classifiers; -1 for a label the model has no row for); None: all the model's labels, in id order.
     """
 
     keys: torch.Tensor
     projected_values: torch.Tensor | None = None
     mask_bias: torch.Tensor | None = None
+    pooled: torch.Tensor | None = None
+    label_ids: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return self.keys.shape[0]
+
+    def select(self, index: slice) -> LearLabelStates:
+        """The states of a slice of the labels (every tensor is label-major)."""
+        values = (getattr(self, field.name) for field in dataclasses.fields(self))
+        return LearLabelStates(*(None if value is None else value[index] for value in values))
 
 
 def _tanh_(x: torch.Tensor) -> torch.Tensor:
@@ -148,33 +162,69 @@ FUSION_CLASSES = {"attention": LearAttentionFusion, "cosine": LearCosineFusion}
 
 
 class LearLabelwiseLinear(nn.Module):
-    """A weight vector and bias per label: `logit[c, b, i] = x[c, b, i] . W[c] + b[c]`.
+    """A weight vector and bias per label: `logit[c, b, i] = x[c, b, i] . W[c] + b[c]`, in one of three forms
+    (`config.boundary_classifier`):
 
-    With `shared=True` each label's vector is a shared one plus a per-label offset, `W[c] = w + D[c]` (the offsets start
-    at zero): every label's examples train `w`, so a rare label, or one added later from its description, starts from
-    boundaries the frequent labels taught, and its identity comes from the fusion, its bias and its offset.
+    - `"per_label"`: `W[c]`, `b[c]` are rows of their own, as in the paper.
+    - `"shared"`: `W[c] = w + D[c]`, a shared vector plus a per-label offset that starts at zero: every label's examples
+      train `w`, so a rare label starts from boundaries the frequent labels taught.
+    - `"description"`: `[W[c]; b[c]] = [w; b] + G q[c] / sqrt(H)`, generated from the label's description (`q[c]`, its
+      mean token state, `LearLabelStates.pooled`) by a matrix `G` that starts at zero. No row belongs to a label, so any
+      label given by a description is scored as the trained ones are: `x . G q` compares the token's fused state with
+      the description's (as GLiNER scores span x label), on top of the fusion's attention over the description.
 
     `LearSpanHead` applies its start and end classifiers together in one matmul; the nested head scores selected
     cells with `score_selected`."""
 
-    def __init__(self, num_labels: int, in_features: int, shared: bool = False):
+    def __init__(self, num_labels: int, in_features: int, kind: str = "per_label", label_size: int | None = None):
         super().__init__()
+        self.kind = kind
+        if kind == "description":
+            self.weight = self.bias = None
+            self.shared_weight = nn.Parameter(torch.empty(in_features))  # w
+            self.shared_bias = nn.Parameter(torch.zeros(1))  # b
+            self.generator = nn.Parameter(torch.empty(in_features + 1, label_size or in_features))  # G
+            return
         self.weight = nn.Parameter(torch.empty(num_labels, in_features))  # W, or the offsets D when shared
         self.bias = nn.Parameter(torch.zeros(num_labels))
-        self.shared_weight = nn.Parameter(torch.empty(in_features)) if shared else None
+        self.shared_weight = nn.Parameter(torch.empty(in_features)) if kind == "shared" else None
 
-    def label_weights(self) -> torch.Tensor:
-        """`[C, in_features]`: each label's effective weight vector."""
-        return self.weight if self.shared_weight is None else self.weight + self.shared_weight
+    def label_weights(self, labels: LearLabelStates | None = None) -> torch.Tensor:
+        """`[C, in_features]`: the effective weight vector of each label of `labels` (per-label rows: all the model's
+        labels when None)."""
+        return self.weights_and_biases(labels)[0]
 
-    def score_selected(self, features: torch.Tensor, label_index: torch.Tensor) -> torch.Tensor:
-        # features: [N, D], label_index: [N] -> logits [N]
-        return (features * self.label_weights()[label_index]).sum(-1) + self.bias[label_index]
+    def weights_and_biases(self, labels: LearLabelStates | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """`[C, in_features]` weight vectors and `[C]` biases of the labels of `labels`. Per-label rows of a label the
+        model does not know (`label_ids` -1) are the mean of the trained rows."""
+        if self.kind == "description":
+            if labels is None or labels.pooled is None:
+                raise ValueError("a description classifier needs the labels' states (compute_label_states())")
+            generated = F.linear(labels.pooled, self.generator) * labels.pooled.shape[-1] ** -0.5  # [C, in + 1]
+            return self.shared_weight + generated[:, :-1], self.shared_bias + generated[:, -1]
+        weight = self.weight if self.shared_weight is None else self.weight + self.shared_weight
+        bias = self.bias
+        label_ids = None if labels is None else labels.label_ids
+        if label_ids is None:
+            return weight, bias
+        known = label_ids >= 0
+        rows = label_ids.clamp(min=0)
+        weight_rows = torch.where(known[:, None], weight[rows], weight.mean(0))
+        return weight_rows, torch.where(known, bias[rows], bias.mean())
+
+    def score_selected(
+        self, features: torch.Tensor, label_index: torch.Tensor, labels: LearLabelStates | None = None
+    ) -> torch.Tensor:
+        # features: [N, D], label_index: [N] (into the labels of `labels`) -> logits [N]
+        weight, bias = self.weights_and_biases(labels)
+        return (features * weight[label_index]).sum(-1) + bias[label_index]
 
     @torch.no_grad()
     def remap_labels(self, old_index_of_new: list[int | None]) -> None:
         """Rebuild the rows for a new label list: kept labels keep their row, new ones start from the mean row (the
-        shared vector, when there is one, is kept as it is)."""
+        shared vector, when there is one, is kept as it is). Description classifiers have no rows: nothing to do."""
+        if self.kind == "description":
+            return
         mean_weight, mean_bias = self.weight.mean(0), self.bias.mean(0)
         weight = [self.weight[i] if i is not None else mean_weight for i in old_index_of_new]
         bias = [self.bias[i] if i is not None else mean_bias for i in old_index_of_new]
@@ -191,28 +241,34 @@ class LearSpanHead(nn.Module):
 
     def __init__(self, config: LearConfig):
         super().__init__()
-        shared = config.boundary_classifier == "shared"
-        self.start_classifier = LearLabelwiseLinear(config.num_labels, config.hidden_size, shared)
-        self.end_classifier = LearLabelwiseLinear(config.num_labels, config.hidden_size, shared)
+        kind, hidden_size = config.boundary_classifier, config.hidden_size
+        self.start_classifier = LearLabelwiseLinear(config.num_labels, hidden_size, kind, hidden_size)
+        self.end_classifier = LearLabelwiseLinear(config.num_labels, hidden_size, kind, hidden_size)
         self.no_boundary = nn.Linear(config.hidden_size, 2) if config.boundary_activation == "softmax" else None
 
-    def forward(self, fused: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, fused: torch.Tensor, labels: LearLabelStates | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         # fused: [C, B, L, H] -> start_logits, end_logits: [B, L, C]
         # Both classifiers in one batched matmul: `fused` (the largest tensor here) is read once instead of twice;
         # the result equals the two separate classifiers. Written as weight @ tokens^T because a GEMM with 2 output
         # columns is about 4x slower on CPU than the same product with 2 output rows.
         num_labels, batch_size, length, hidden_size = fused.shape
-        weight = torch.stack([self.start_classifier.label_weights(), self.end_classifier.label_weights()], dim=1)
-        bias = torch.stack([self.start_classifier.bias, self.end_classifier.bias])  # [2, C]
+        start_weight, start_bias = self.start_classifier.weights_and_biases(labels)
+        end_weight, end_bias = self.end_classifier.weights_and_biases(labels)
+        weight = torch.stack([start_weight, end_weight], dim=1)  # [C, 2, H]
+        bias = torch.stack([start_bias, end_bias])  # [2, C]
         tokens = fused.reshape(num_labels, -1, hidden_size).transpose(1, 2)  # [C, H, B*L]
-        logits = torch.bmm(weight, tokens).view(num_labels, 2, batch_size, length)  # weight: [C, 2, H]
+        logits = torch.bmm(weight, tokens).view(num_labels, 2, batch_size, length)
         logits = logits.permute(1, 2, 3, 0) + bias[:, None, None, :]  # [2, B, L, C]
         return logits[0], logits[1]  # [B, L, C] each
 
-    def token_logits(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def token_logits(
+        self, hidden: torch.Tensor, labels: LearLabelStates | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The classifiers' weights applied to label-independent states, without biases: hidden `[B, L, H]` ->
         start, end `[B, L, C]`. The model adds them to `forward`'s logits for the fusion residual."""
-        weight = torch.cat([self.start_classifier.label_weights(), self.end_classifier.label_weights()])  # [2C, H]
+        weight = torch.cat(
+            [self.start_classifier.label_weights(labels), self.end_classifier.label_weights(labels)]
+        )  # [2C, H]
         logits = hidden @ weight.T  # [B, L, 2C]
         return logits.chunk(2, dim=-1)
 
@@ -243,9 +299,11 @@ class LearNestedHead(nn.Module):
         self.span_proj = nn.Linear(2 * hidden_size, 2 * hidden_size)
         self.activation = nn.GELU()
         self.dropout = nn.Dropout(config.span_dropout_prob)
-        self.span_classifier = LearLabelwiseLinear(config.num_labels, 2 * hidden_size)
+        self.span_classifier = LearLabelwiseLinear(
+            config.num_labels, 2 * hidden_size, config.boundary_classifier, hidden_size
+        )
 
-    def forward(self, fused: torch.Tensor, cells: torch.Tensor) -> torch.Tensor:
+    def forward(self, fused: torch.Tensor, cells: torch.Tensor, labels: LearLabelStates | None = None) -> torch.Tensor:
         # fused: [C, B, L, H]; cells: [N, 4] rows of (batch, start, end, label) -> logits [N]
         hidden_size = fused.shape[-1]
         start_weight, end_weight = self.span_proj.weight.split(hidden_size, dim=1)  # [2H, H] each
@@ -253,7 +311,7 @@ class LearNestedHead(nn.Module):
         start_part = F.linear(fused[label, batch, start], start_weight, self.span_proj.bias)  # [N, 2H]
         end_part = F.linear(fused[label, batch, end], end_weight)  # [N, 2H]
         span_hidden = self.dropout(self.activation(start_part + end_part))
-        return self.span_classifier.score_selected(span_hidden, label)
+        return self.span_classifier.score_selected(span_hidden, label, labels)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -281,6 +339,9 @@ class LearSpanExtractionOutput(ModelOutput):
 
 
 SPECIAL_TOKEN_IDS = ("pad_token_id", "bos_token_id", "eos_token_id")
+#: Labels whose fused states a flat model builds at once at inference (`labelwise_boundary_logits`): a [C, B, L, H]
+#: tensor grows with the labels asked for, and 200 labels of a 32-window batch would need gigabytes.
+LABEL_CHUNK = 64
 POOLER_WEIGHTS = r"(^|\.)pooler\."  # the encoder's pooler, which LEAR never uses
 
 
@@ -334,6 +395,11 @@ class LearPreTrainedModel(PreTrainedModel):
         # The encoder is a PreTrainedModel: transformers dispatches its own `_init_weights` to it.
         super()._init_weights(module)
         if isinstance(module, LearLabelwiseLinear):
+            if module.kind == "description":  # every label starts from the shared vector; G learns to move it
+                init.normal_(module.shared_weight, mean=0.0, std=self.config.initializer_range)
+                init.zeros_(module.shared_bias)
+                init.zeros_(module.generator)
+                return
             if module.shared_weight is None:
                 init.normal_(module.weight, mean=0.0, std=self.config.initializer_range)
             else:  # every label starts from the shared vector
@@ -439,9 +505,11 @@ class LearForSpanExtraction(LearPreTrainedModel):
     def set_labels(self, labels: Mapping[str, str], tokenizer=None) -> None:
         """Replace the label set: names (in id order) with their descriptions.
 
-        Labels already known keep their trained classifier rows; a new label's rows start from the mean of the
-        trained rows: it is scored at once, but from its description alone it is not found (0 F1 in our held-out-label
-        benchmark, docs/inference.md): fine-tune on examples of it. The tokenizer defaults to the one saved with the
+        Labels already known keep their trained classifier rows and calibrated thresholds. With per-label classifiers
+        a new label's rows start from the mean of the trained rows: it is scored at once, but from its description
+        alone it is not found (0 F1 in our held-out-label benchmark): fine-tune on examples of it. A model with
+        `boundary_classifier="description"` has no rows: it scores any label from its description (docs/zero-shot.md).
+        A new label decodes at the median calibrated threshold (`decoding_lear.columns_thresholds`). The tokenizer defaults to the one saved with the
         model (`name_or_path`). Label states computed before (`compute_label_states()`) must be computed again.
         """
         if not labels:
@@ -454,11 +522,10 @@ class LearForSpanExtraction(LearPreTrainedModel):
         old_index_of_new = [old_label2id.get(name) for name in labels]
         for head in self._labelwise_layers():
             head.remap_labels(old_index_of_new)
-        if self.config.label_thresholds is not None:  # a new label starts at the plain threshold
-            calibrated = self.config.label_thresholds
-            self.config.label_thresholds = [
-                calibrated[i] if i is not None else self.config.start_threshold for i in old_index_of_new
-            ]
+        if self.config.label_thresholds is not None:  # a new label decodes as `decode_spans` decodes an unknown one
+            self.config.label_thresholds = columns_thresholds(
+                self.config.label_thresholds, [-1 if i is None else i for i in old_index_of_new]
+            )
         self.config.id2label = dict(enumerate(labels))
         self.config.label2id = {name: i for i, name in enumerate(labels)}
         self.config.label_descriptions = descriptions
@@ -478,14 +545,19 @@ class LearForSpanExtraction(LearPreTrainedModel):
 
     # -- label representations ----------------------------------------------------------------------------------------
 
-    def label_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The tokenized label descriptions as padded `input_ids` and `attention_mask`, both `[C, Lq]`."""
-        ids = self.config.label_input_ids
+    def label_batch(
+        self, label_ids: torch.Tensor | None = None, label_input_ids: list[list[int]] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Tokenized label descriptions as padded `input_ids` and `attention_mask`, both `[C, Lq]`: the model's own
+        (`config.label_input_ids`; only the rows `label_ids` when given), or `label_input_ids` when given."""
+        ids = label_input_ids if label_input_ids is not None else self.config.label_input_ids
         if not ids:
             raise ValueError(
                 "this LEAR model has no tokenized label descriptions: build it with "
                 "LearForSpanExtraction.from_encoder(...) or call model.set_labels({...}, tokenizer)"
             )
+        if label_input_ids is None and label_ids is not None:
+            ids = [ids[label_id] for label_id in label_ids.tolist()]
         longest = max(len(row) for row in ids)
         pad_id = self.config.encoder_config.pad_token_id or 0
         device = self.encoder.get_input_embeddings().weight.device
@@ -496,15 +568,34 @@ class LearForSpanExtraction(LearPreTrainedModel):
             attention_mask[row, : len(row_ids)] = 1
         return input_ids, attention_mask
 
-    def compute_label_states(self) -> LearLabelStates:
-        """Encode the label descriptions (`config.label_input_ids`) and prepare them for fusion.
+    def compute_label_states(
+        self, label_ids: torch.Tensor | list[int] | None = None, label_input_ids: list[list[int]] | None = None
+    ) -> LearLabelStates:
+        """Encode label descriptions and prepare them for fusion.
+
+        By default the model's own labels (`config.label_input_ids`, all of them in id order). `label_ids` (`[C]`)
+        keeps only those labels, in that order (training on many labels samples a subset per batch). `label_input_ids`
+        (tokenized descriptions, `tokenize_label_descriptions`) scores other labels instead, without changing the model;
+        `label_ids` then says which model label each one is (-1: one it does not know), for per-label classifiers:
+        with `boundary_classifier="description"` any description is scored as the trained ones are.
 
         `forward` calls this when it is not given `label_states`, with gradients when they are enabled (training).
         To predict repeatedly, call it once under `torch.no_grad()` and pass the result to each forward; compute them
         again after anything that changes them: `set_labels`, new weights, a move to another device or dtype."""
-        input_ids, attention_mask = self.label_batch()
+        device = self.encoder.get_input_embeddings().weight.device
+        if label_ids is not None:
+            label_ids = torch.as_tensor(label_ids, dtype=torch.long, device=device)
+        elif label_input_ids is not None and self.config.boundary_classifier != "description":
+            label_ids = torch.full((len(label_input_ids),), -1, dtype=torch.long, device=device)
+        if label_input_ids is not None and label_ids is not None and len(label_ids) != len(label_input_ids):
+            raise ValueError(f"{len(label_ids)} label_ids for {len(label_input_ids)} label descriptions")
+        input_ids, attention_mask = self.label_batch(label_ids, label_input_ids)
         label_hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.fusion.prepare_labels(label_hidden, attention_mask)
+        states = self.fusion.prepare_labels(label_hidden, attention_mask)
+        weights = attention_mask.unsqueeze(-1).to(label_hidden.dtype)  # [C, Lq, 1]
+        states.pooled = (label_hidden * weights).sum(1) / weights.sum(1)  # [C, H]
+        states.label_ids = label_ids
+        return states
 
     # -- forward ------------------------------------------------------------------------------------------------------
 
@@ -518,6 +609,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
         start_labels: torch.Tensor | None = None,
         end_labels: torch.Tensor | None = None,
         span_labels: torch.Tensor | None = None,
+        label_ids: torch.Tensor | None = None,
         label_states: LearLabelStates | None = None,
         return_dict: bool | None = None,
     ) -> LearSpanExtractionOutput | tuple:
@@ -526,6 +618,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
         start_labels, end_labels (`[B, L, C]`, 0/1, -100 to ignore a position): gold span boundaries.
         span_labels (`[B, L, L, C]`, 0/1, nested models only): gold spans, `span_labels[b, i, j, c] = 1` for a span
             from token i to token j (inclusive) of label c.
+        label_ids (`[C]`, *optional*): score only these of the model's labels (the logits' last axis follows them, and
+            so must the targets'): a batch of a many-label training mix carries its positives and sampled negatives.
         label_states (`LearLabelStates`, *optional*): the label descriptions' states from `compute_label_states()`,
             for a caller that predicts repeatedly; computed here from `config.label_input_ids` when not given (always
             when training, so that gradients reach the encoder through the descriptions).
@@ -543,9 +637,13 @@ class LearForSpanExtraction(LearPreTrainedModel):
         ).last_hidden_state  # [B, L, H]
         text_hidden = self.dropout(text_hidden)
         if label_states is None:
-            label_states = self.compute_label_states()
-        elif len(label_states.keys) != self.config.num_labels:
-            message = f"label_states hold {len(label_states.keys)} labels, the model {self.config.num_labels}"
+            label_states = self.compute_label_states() if label_ids is None else self.compute_label_states(label_ids)
+        elif (
+            label_states.label_ids is None
+            and self.config.boundary_classifier != "description"
+            and len(label_states) != self.config.num_labels
+        ):
+            message = f"label_states hold {len(label_states)} labels, the model {self.config.num_labels}"
             raise ValueError(f"{message}: compute them again (compute_label_states()) after set_labels")
         label_start, label_end, fused = self.labelwise_boundary_logits(text_hidden, label_states)  # [B, L, C]
         none_start, none_end = self.no_boundary_logits(text_hidden)  # [B, L] each, or None (sigmoid boundaries)
@@ -554,7 +652,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
         span_logits = None
         if self.nested_head is not None:
             cells, cell_logits, span_logits = self.score_spans(
-                fused, start_logits, end_logits, attention_mask, start_labels, end_labels
+                fused, start_logits, end_logits, attention_mask, start_labels, end_labels, label_states
             )
 
         loss = None
@@ -597,15 +695,23 @@ class LearForSpanExtraction(LearPreTrainedModel):
         the logits (a `[B, L, C]` product) instead of adding `h` to every label's fused states: the same logits up to
         float rounding, without writing a second tensor C times the encoder's output (training keeps one less).
         """
+        if self.nested_head is None and not torch.is_grad_enabled() and len(labels) > LABEL_CHUNK:
+            # Many labels at inference: the [C, B, L, H] fused states a chunk of labels at a time (a flat model's
+            # logits need no more), so memory stays that of LABEL_CHUNK labels however many are asked for.
+            chunks = [
+                self.labelwise_boundary_logits(text_hidden, labels.select(slice(first, first + LABEL_CHUNK)))
+                for first in range(0, len(labels), LABEL_CHUNK)
+            ]
+            return torch.cat([c[0] for c in chunks], dim=-1), torch.cat([c[1] for c in chunks], dim=-1), None
         fused = self.fusion(text_hidden, labels)  # [C, B, L, H]
         if self.config.fusion_residual and self.nested_head is None:
-            start_logits, end_logits = self.span_head(fused)
-            start_residual, end_residual = self.span_head.token_logits(text_hidden)
+            start_logits, end_logits = self.span_head(fused, labels)
+            start_residual, end_residual = self.span_head.token_logits(text_hidden, labels)
             return start_logits + start_residual, end_logits + end_residual, None
         if self.config.fusion_residual:
             # In place where no autograd graph needs the fusion's output (tanh's backward reads it).
             fused = fused + text_hidden.unsqueeze(0) if fused.requires_grad else fused.add_(text_hidden)
-        start_logits, end_logits = self.span_head(fused)
+        start_logits, end_logits = self.span_head(fused, labels)
         return start_logits, end_logits, fused
 
     def no_boundary_logits(self, text_hidden: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
@@ -629,11 +735,12 @@ class LearForSpanExtraction(LearPreTrainedModel):
         attention_mask: torch.Tensor,
         start_labels: torch.Tensor | None = None,
         end_labels: torch.Tensor | None = None,
+        labels: LearLabelStates | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The nested head over its candidate cells: cells `[N, 4]`, their logits `[N]`, and the dense span logits
         `[B, L, L, C]` (unscored cells at the dtype's minimum)."""
         cells = self._span_cells(start_logits, end_logits, attention_mask, start_labels, end_labels)
-        cell_logits = self.nested_head(fused, cells)
+        cell_logits = self.nested_head(fused, cells, labels)
         return cells, cell_logits, _scatter_cells(cell_logits, cells, start_logits.shape)
 
     def _span_cells(self, start_logits, end_logits, attention_mask, start_labels, end_labels) -> torch.Tensor:

@@ -72,16 +72,17 @@ class LearOnnxGraph(nn.Module):
         self.register_buffer("label_keys", states.keys)
         self.register_buffer("label_values", states.projected_values, persistent=False)
         self.register_buffer("label_mask_bias", states.mask_bias, persistent=False)
+        self.register_buffer("label_pooled", states.pooled, persistent=False)
 
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, ...]:
         text_hidden = self.model.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
         ).last_hidden_state  # [B, L, H]
-        labels = LearLabelStates(self.label_keys, self.label_values, self.label_mask_bias)
+        labels = LearLabelStates(self.label_keys, self.label_values, self.label_mask_bias, self.label_pooled)
         start_logits, end_logits, fused = self.model.boundary_logits(text_hidden, labels)  # [B, L, C] each
         if self.model.nested_head is None:
             return start_logits, end_logits
-        _, _, span_logits = self.model.score_spans(fused, start_logits, end_logits, attention_mask)
+        _, _, span_logits = self.model.score_spans(fused, start_logits, end_logits, attention_mask, labels=labels)
         return start_logits, end_logits, span_logits  # span: [B, L, L, C]
 
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 TASK = "span-extraction"  # saved checkpoints name the pipeline under another one: `configuration_lear.REMOTE_TASK`
 DEFAULT_BATCH_SIZE = 8
+LABEL_STATES_KEPT = 8  # label sets whose states a pipeline keeps (a call with labels= computes its set's once)
 # `overlap=`: "keep" returns every label's spans, so two labels may claim the same characters (a flat model's labels
 # are decoded independently); "best_label" keeps, where spans overlap, the highest-scoring one.
 OVERLAP_CHOICES = ("keep", "best_label")
@@ -59,6 +60,21 @@ class WindowPrediction:
 
     window: TextWindow
     spans: list
+    label_names: list[str]  # the name of each span's label (its column of the logits)
+    wanted: list[str] | None = None  # the labels the call asked for (a model with built-in states scores them all)
+
+
+@dataclass(frozen=True)
+class CallLabels:
+    """The labels one call scores: names, the model's id of each (-1: one it does not know) and the tokenized
+    descriptions (None for a model without them, e.g. an ONNX graph, which scores its own labels)."""
+
+    names: list[str]
+    label_ids: list[int]
+    input_ids: list[list[int]] | None
+
+    def key(self) -> tuple:
+        return tuple(self.label_ids), tuple(tuple(row) for row in self.input_ids)
 
 
 class SpanExtractionPipeline(ChunkPipeline):
@@ -82,9 +98,12 @@ class SpanExtractionPipeline(ChunkPipeline):
     Call options (also accepted by the constructor, as defaults):
 
     - `threshold` (`float` in (0, 1)): overrides the start, end and span thresholds of the model's config.
-    - `labels`: a list of label names to return (others are dropped), or a mapping `{name: description}`: names not
-      in the model (or with a new description) are added to the model with `set_labels` (see `set_labels` below),
-      and only the mapping's names are returned. A `None` description keeps a known label's own.
+    - `labels`: the labels this call scores and returns: a list of the model's label names, or a mapping
+      `{name: description}` where a name the model does not know (or a new description) is read from its
+      description for this call only; a `None` description keeps a known label's own. The model is not changed
+      (`set_labels` below changes it). A model trained on many labels with `boundary_classifier="description"` finds
+      new labels from their description alone (docs/zero-shot.md); a model with per-label classifiers scores a new
+      label with the mean of its trained rows, which finds little: fine-tune it on examples instead.
     - `flat_ner` (`bool`): `True` decodes a nested model flat (non-overlapping spans per label).
     - `max_length` (`int`): window length in tokens, special tokens included; defaults to the smaller of the
       encoder's position limit and the tokenizer's `model_max_length`.
@@ -98,7 +117,8 @@ class SpanExtractionPipeline(ChunkPipeline):
       texts are cut into windows), for long texts and large inputs.
 
     The model runs in eval mode under `torch.no_grad()`. The label descriptions' states are computed once per label
-    set (again after `set_labels`, the pipeline's or the model's) and passed to every forward. Like an exported ONNX
+    set (kept for the last few sets asked for, by content; again after `set_labels`, the pipeline's or the model's)
+    and passed to every forward. Like an exported ONNX
     graph, the pipeline takes its model's weights as fixed: after changing them in place (training the model on),
     call `reset_label_states()`.
 
@@ -138,8 +158,8 @@ class SpanExtractionPipeline(ChunkPipeline):
         if self._batch_size is None:
             self._batch_size = DEFAULT_BATCH_SIZE
         self.model.eval()  # dropout off
-        # (model, label ids, states): the label states of the last forward and what they were computed for
-        self._label_states: tuple[Any, list[list[int]], LearLabelStates] | None = None
+        # label states by what they were computed for (the model, and each label's id and description tokens)
+        self._label_states: dict[tuple, LearLabelStates] = {}
 
     # -- parameters ---------------------------------------------------------------------------------------------------
 
@@ -181,41 +201,59 @@ class SpanExtractionPipeline(ChunkPipeline):
                 raise ValueError("flat_ner=False asks for nested decoding, but this model was trained flat")
             forward_params["nested"] = not flat_ner
         if labels is not None:
-            postprocess_params["labels"] = self._resolve_labels(labels)
+            forward_params["labels"] = self._resolve_labels(labels)
         if overlap is not None:
             if overlap not in OVERLAP_CHOICES:
                 raise ValueError(f"overlap must be one of {OVERLAP_CHOICES}, got {overlap!r}")
             postprocess_params["overlap"] = overlap
         return preprocess_params, forward_params, postprocess_params
 
-    def _resolve_labels(self, labels: Sequence[str] | Mapping[str, str | None]) -> frozenset[str]:
-        """Check (and for a mapping, add to the model) the requested labels; return the names to keep."""
+    def _resolve_labels(self, labels: Sequence[str] | Mapping[str, str | None]) -> CallLabels:
+        """The labels one call scores: known names keep their id and description; a new name or description is
+        tokenized for the call. The model is left as it is."""
         if isinstance(labels, str) or not isinstance(labels, (Sequence, Mapping)):
             raise TypeError(f"labels must be a list of label names or a {{name: description}} dict, got {labels!r}")
         if not labels:
             raise ValueError("labels must name at least one label")
         config = self.model.config
-        known = dict(zip(config.label_names, config.label_descriptions or [None] * config.num_labels))
-        if isinstance(labels, Mapping):
-            wanted = {name: description for name, description in labels.items() if description is not None}
-            unknown = [name for name, description in labels.items() if description is None and name not in known]
-            changed = {name: text for name, text in wanted.items() if known.get(name) != text}
-            if changed and not unknown:
-                self.set_labels({**known, **changed})
-        else:
-            unknown = [name for name in labels if name not in known]
+        known = {name: label_id for label_id, name in enumerate(config.label_names)}
+        descriptions = dict(labels) if isinstance(labels, Mapping) else dict.fromkeys(labels)
+        unknown = [name for name, description in descriptions.items() if description is None and name not in known]
         if unknown:
             raise ValueError(
-                f"unknown labels {unknown}: this model knows {list(known)}; give new labels a description, "
+                f"unknown labels {unknown}: this model knows {list(known)}; give a new label a description, "
                 'e.g. labels={"DRUG": "names of medicines"}'
             )
-        return frozenset(labels)
+        own = list(config.label_descriptions or [None] * config.num_labels)
+        new = {
+            name: description
+            for name, description in descriptions.items()
+            if description is not None and (name not in known or own[known[name]] != description)
+        }
+        if new and not hasattr(self.model, "compute_label_states"):
+            raise ValueError(
+                f"{type(self.model).__name__} has its label states built in (an exported ONNX graph): new labels or "
+                "descriptions need the torch model (or set_labels on it, then export it again)"
+            )
+        tokenized = dict(zip(new, self._tokenize_descriptions(list(new.values())))) if new else {}
+        names = list(descriptions)
+        return CallLabels(
+            names=names,
+            label_ids=[known.get(name, -1) for name in names],
+            input_ids=[tokenized.get(name) or list(config.label_input_ids[known[name]]) for name in names]
+            if config.label_input_ids
+            else None,
+        )
+
+    def _tokenize_descriptions(self, descriptions: list[str]) -> list[list[int]]:
+        from .modeling_lear import tokenize_label_descriptions  # here: modeling_lear imports this module's siblings
+
+        return tokenize_label_descriptions(self.tokenizer, descriptions, self.model.config.max_label_length)
 
     def set_labels(self, labels: Mapping[str, str]) -> None:
-        """Replace the model's label set (names in id order, with descriptions): `model.set_labels` with this
-        pipeline's tokenizer. Known labels keep their trained classifier rows; a new label starts from the mean of the
-        trained rows and must be fine-tuned on examples to be found: from its description alone it scored 0 F1 in
-        our held-out-label benchmark (docs/inference.md)."""
+        """Replace the model's label set for good (names in id order, with descriptions): `model.set_labels` with
+        this pipeline's tokenizer, so that `save_pretrained` keeps it. To score other labels in one call, pass
+        `labels=` to the call instead, which leaves the model as it is."""
         if not hasattr(self.model, "set_labels"):
             raise ValueError(
                 f"{type(self.model).__name__} has its label states built in (an exported ONNX graph): change the "
@@ -226,19 +264,24 @@ class SpanExtractionPipeline(ChunkPipeline):
 
     def reset_label_states(self) -> None:
         """Drop the label states, so that the next forward computes them from the model as it is now."""
-        self._label_states = None
+        self._label_states.clear()
 
-    def _label_state_inputs(self) -> dict[str, LearLabelStates]:
-        """`{"label_states": ...}` for the model's current labels, computed when the labels or the model changed;
-        `{}` for a model with its label states built in (an exported ONNX graph)."""
+    def _label_state_inputs(self, labels: CallLabels | None = None) -> dict[str, LearLabelStates]:
+        """`{"label_states": ...}` for the call's labels (the model's own when None), computed when the labels or the
+        model changed; `{}` for a model with its label states built in (an exported ONNX graph)."""
         compute = getattr(self.model, "compute_label_states", None)
         if compute is None:
             return {}
-        label_ids = self.model.config.label_input_ids
-        held = self._label_states
-        if held is None or held[0] is not self.model or held[1] != label_ids:
-            held = self._label_states = (self.model, [list(row) for row in label_ids], compute())
-        return {"label_states": held[2]}
+        own = [tuple(row) for row in self.model.config.label_input_ids]
+        key = (id(self.model), tuple(own)) if labels is None else (id(self.model), labels.key())
+        if key not in self._label_states:
+            if len(self._label_states) >= LABEL_STATES_KEPT:
+                self._label_states.pop(next(iter(self._label_states)))
+            if labels is None:
+                self._label_states[key] = compute()
+            else:
+                self._label_states[key] = compute(label_ids=labels.label_ids, label_input_ids=labels.input_ids)
+        return {"label_states": self._label_states[key]}
 
     def model_max_length(self) -> int:
         """Longest window the encoder accepts: its position limit (`windowing.encoder_position_limit`, 512 where its
@@ -336,7 +379,13 @@ class SpanExtractionPipeline(ChunkPipeline):
         for index, window in enumerate(windows):
             yield {"window": window, "text": text, "is_last": index == len(windows) - 1}
 
-    def _forward(self, model_inputs: dict[str, Any], threshold: float | None = None, nested: bool | None = None):
+    def _forward(
+        self,
+        model_inputs: dict[str, Any],
+        threshold: float | None = None,
+        nested: bool | None = None,
+        labels: CallLabels | None = None,
+    ):
         # With batch_size > 1 the pipeline's collator gathers each (non-tensor) field into a list; with batch_size 1
         # it passes one window as is. Outputs mirror that, so that the pipeline's unbatching hands `postprocess` one
         # window's spans either way.
@@ -344,15 +393,20 @@ class SpanExtractionPipeline(ChunkPipeline):
         windows = model_inputs["window"] if batched else [model_inputs["window"]]
         batch = self._collate(windows)
         start_mask, end_mask = batch.pop("start_mask"), batch.pop("end_mask")
-        outputs = self.model(**batch, **self._label_state_inputs())
+        label_inputs = self._label_state_inputs(labels) if labels is not None and labels.input_ids else {}
+        outputs = self.model(**batch, **(label_inputs or self._label_state_inputs()))
         # One vectorised decode for the whole batch, by the config's rules (so any model with a LEAR config and LEAR's
         # outputs runs here: the torch model, or the ONNX runner); the masks keep spans off special tokens, padding and
         # pieces inside a unit of the text (the rule training used, `windowing.char_boundaries`).
         spans = decode_spans(
             self.model.config, outputs.start_logits, outputs.end_logits, outputs.span_logits, start_mask, end_mask,
-            nested=nested, threshold=threshold,
+            nested=nested, threshold=threshold, label_ids=labels.label_ids if label_inputs else None,
         )  # fmt: skip
-        predictions = [WindowPrediction(window, window_spans) for window, window_spans in zip(windows, spans)]
+        names = labels.names if label_inputs else self.model.config.label_names  # the logits' columns
+        wanted = None if labels is None else labels.names
+        predictions = [
+            WindowPrediction(window, window_spans, names, wanted) for window, window_spans in zip(windows, spans)
+        ]
         if self._progress is not None:
             self._progress.update(len(windows))
         return {
@@ -370,22 +424,20 @@ class SpanExtractionPipeline(ChunkPipeline):
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         return {name: tensor.to(self.device) for name, tensor in pad_windows(windows, pad_id).items()}
 
-    def postprocess(
-        self, all_outputs: list[dict[str, Any]], labels: frozenset[str] | None = None, overlap: str = "keep"
-    ):
+    def postprocess(self, all_outputs: list[dict[str, Any]], overlap: str = "keep"):
         """Map every window's token spans to character spans of the whole text, keep each from the window that owns
         its start token, merge duplicates, and format them as entity dicts sorted by position (with
         `overlap="best_label"`, only the best-scoring of overlapping spans)."""
-        text = all_outputs[0]["text"]
+        text, wanted = all_outputs[0]["text"], all_outputs[0]["prediction"].wanted
         char_spans = []
         for output in all_outputs:
             prediction = output["prediction"]
             char_spans.extend(window_spans_to_char_spans(prediction.window, prediction.spans))
-        names = self.model.config.label_names
+        names = all_outputs[0]["prediction"].label_names
         entities = []
         for span in merge_char_spans(char_spans):
             name = names[span.label]
-            if labels is not None and name not in labels:
+            if wanted is not None and name not in wanted:  # a model with built-in label states scores them all
                 continue
             entities.append(
                 {

@@ -147,7 +147,9 @@ def training_summary(
     if data_args.dataset_name is not None:
         dataset_id, dataset_name, language = data_args.dataset_name, data_args.dataset_name, None
     else:
-        dataset_id, (dataset_name, language) = None, converted_corpus_card(Path(data_args.dataset_dir))
+        cards = [converted_corpus_card(Path(dataset_dir)) for dataset_dir in data_args.dataset_dir]
+        languages = sorted({code for _, codes in cards for code in codes or []}) or None
+        dataset_id, dataset_name, language = None, " + ".join(name for name, _ in cards), languages
     batch = training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps
     recipe = {
         "encoder learning rate": training_args.learning_rate,

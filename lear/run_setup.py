@@ -35,6 +35,7 @@ from transformers import AutoConfig, AutoTokenizer, PretrainedConfig, TrainingAr
 from data_scripts.stats import count_overlapping
 
 from .configuration_lear import LearConfig
+from .corpus_mix import LABEL_SET_COLUMN, load_corpus_mix, sample_per_corpus
 from .evaluation import EvaluationSplit
 from .locations import check_model_location
 from .modeling_lear import LearForSpanExtraction
@@ -127,8 +128,16 @@ def read_label_file(path: str) -> dict[str, str]:
     return labels
 
 
-def load_raw_datasets(data_args: Any, model_args: Any) -> tuple[datasets.DatasetDict, dict[str, str] | None]:
-    """The corpus and its labels ({label: description} from --label_descriptions or labels.json; None if neither)."""
+def load_raw_datasets(
+    data_args: Any, model_args: Any
+) -> tuple[datasets.DatasetDict, dict[str, str] | None, list[list[int]] | None]:
+    """The corpus and its labels ({label: description} from --label_descriptions or labels.json; None if neither),
+    and for a mix of corpora (several --dataset_dir) each corpus's label ids (`lear.corpus_mix`; None otherwise)."""
+    if data_args.dataset_dir is not None and len(data_args.dataset_dir) > 1:
+        if data_args.label_descriptions:
+            raise ValueError("--label_descriptions cannot re-label a mix of corpora: each brings its labels.json")
+        mix = load_corpus_mix(data_args.dataset_dir)
+        return mix.splits, mix.labels, mix.label_sets
     labels = read_label_file(data_args.label_descriptions) if data_args.label_descriptions else None
     if data_args.dataset_name is not None:
         raw_datasets = datasets.load_dataset(
@@ -137,8 +146,8 @@ def load_raw_datasets(data_args: Any, model_args: Any) -> tuple[datasets.Dataset
             cache_dir=model_args.cache_dir,
             token=model_args.token,
         )
-        return raw_datasets, labels
-    dataset_dir = Path(data_args.dataset_dir)  # run_lear.py has checked that it exists
+        return raw_datasets, labels, None
+    dataset_dir = Path(data_args.dataset_dir[0])  # run_lear.py has checked that it exists
     try:
         raw_datasets = datasets.load_from_disk(str(dataset_dir))
     except FileNotFoundError as error:
@@ -148,7 +157,7 @@ def load_raw_datasets(data_args: Any, model_args: Any) -> tuple[datasets.Dataset
     labels_file = dataset_dir / "labels.json"
     if labels is None and labels_file.is_file():
         labels = read_label_file(str(labels_file))
-    return raw_datasets, labels
+    return raw_datasets, labels, None
 
 
 def fit_stages_to_splits(raw_datasets: datasets.DatasetDict, training_args: LearTrainingArguments) -> None:
@@ -207,7 +216,9 @@ def check_and_select_splits(
                 "corpus with data_scripts, or name the columns with --text_column/--tokens_column/--entities_column "
                 "(--tokens_column '' to tokenize raw text)."
             )
-        if limits[stage] is not None:
+        if limits[stage] is not None and LABEL_SET_COLUMN in dataset.column_names:
+            dataset = sample_per_corpus(dataset, limits[stage])  # a mix: N texts of each corpus
+        elif limits[stage] is not None:
             dataset = dataset.select(range(min(len(dataset), limits[stage])))
         splits[stage] = dataset
     return splits
@@ -406,9 +417,11 @@ def build_features(
     stride: int,
     data_args: Any,
     training_args: TrainingArguments,
+    label_sets: list[list[int]] | None = None,
 ) -> tuple[datasets.Dataset | None, dict[str, EvaluationSplit]]:
     """The training features (one per token window, a cached `datasets` map) and the evaluation splits (texts, gold
-    entities and the same windows, `EvaluationSplit`); logs the entities no prediction can reproduce exactly."""
+    entities and the same windows, `EvaluationSplit`); logs the entities no prediction can reproduce exactly. For a
+    mix of corpora (`label_sets`), features and evaluation texts carry their corpus (`lear.corpus_mix`)."""
     builder = LearFeatureBuilder(
         tokenizer=tokenizer,
         # config.label2id is not always filled in (transformers 5 no longer derives it from id2label)
@@ -424,6 +437,9 @@ def build_features(
     for stage, dataset in splits.items():
         if stage != "train":
             evaluation[stage] = EvaluationSplit.from_examples(dataset, builder)
+            if label_sets is not None:  # a mix: each text is scored on its own corpus's labels
+                evaluation[stage].label_sets = label_sets
+                evaluation[stage].text_label_sets = list(dataset[LABEL_SET_COLUMN])
             log_alignment(SPLIT_OF_STAGE[stage], evaluation[stage].alignment())
             continue
         with training_args.main_process_first(desc="train dataset map pre-processing"):
@@ -437,6 +453,10 @@ def build_features(
                 load_from_cache_file=not data_args.overwrite_cache,
                 desc="Windowing the train split",
             )
+        if label_sets is not None:
+            corpus_of_text = dataset[LABEL_SET_COLUMN]
+            column = [corpus_of_text[index] for index in train_features["example_index"]]
+            train_features = train_features.add_column(LABEL_SET_COLUMN, column)
         log_alignment("train", alignment_summary(train_features))
     return train_features, evaluation
 

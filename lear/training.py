@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -236,51 +237,102 @@ class LearDataCollator:
     end; not model inputs) and the targets, `int8` (the model only reads 0/1/-100): a quarter of the size of the
     float logits beside them. Needs `TrainingArguments(remove_unused_columns=False)` (`LearTrainer` sets it): the
     columns it reads are not model arguments.
+
+    Many labels (`label_sets`, `max_labels_per_batch`): a training mix of corpora with different label sets gives
+    each corpus's label ids in `label_sets` and each feature its corpus (`label_set`, an index into it; 0 when
+    absent). A batch then scores a subset of the labels, `label_ids` (`[C]`, passed to `forward`, which encodes only
+    those descriptions): every label with a gold span in the batch, filled up to `max_labels_per_batch` with negatives
+    drawn at random from the label sets of the batch's corpora (all its positives, at random, when they alone exceed
+    it). A text is a negative only for its own corpus's labels: another corpus's label is -100 on it, since that
+    corpus's annotators never looked for it. `__call__(features, label_ids=...)` builds the targets of given labels
+    (what evaluation does, one label set at a time).
     """
 
     tokenizer: Any
     num_labels: int
     nested: bool = False
     pad_to_multiple_of: int | None = None
+    label_sets: Sequence[Sequence[int]] | None = None
+    max_labels_per_batch: int | None = None
     pad_token_id: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.pad_token_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        if self.label_sets is not None:
+            self.label_sets = [frozenset(label_set) for label_set in self.label_sets]
 
-    def __call__(self, features: list[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
-        batch_size, num_labels = len(features), self.num_labels
+    def __call__(
+        self, features: list[Mapping[str, Any]], label_ids: Sequence[int] | None = None
+    ) -> dict[str, torch.Tensor]:
+        if label_ids is None:
+            label_ids = self.sample_labels(features)
+        columns = range(self.num_labels) if label_ids is None else label_ids
+        column_of = {label: column for column, label in enumerate(columns)}
+        batch_size, num_columns = len(features), len(column_of)
         length = max(len(feature["input_ids"]) for feature in features)
         if self.pad_to_multiple_of:
             length = -(-length // self.pad_to_multiple_of) * self.pad_to_multiple_of
         batch = pad_windows(features, self.pad_token_id, length)
         # -100 (ignored by the loss) on padding and where a word cannot start/end; 0 elsewhere; gold 1s below
-        start_labels = torch.full((batch_size, length, num_labels), IGNORE_INDEX, dtype=torch.int8)
-        end_labels = torch.full((batch_size, length, num_labels), IGNORE_INDEX, dtype=torch.int8)
+        start_labels = torch.full((batch_size, length, num_columns), IGNORE_INDEX, dtype=torch.int8)
+        end_labels = torch.full((batch_size, length, num_columns), IGNORE_INDEX, dtype=torch.int8)
         start_labels[batch["start_mask"]] = 0
         end_labels[batch["end_mask"]] = 0
-        span_labels = torch.zeros((batch_size, length, length, num_labels), dtype=torch.int8) if self.nested else None
-
+        span_labels = torch.zeros((batch_size, length, length, num_columns), dtype=torch.int8) if self.nested else None
         for row, feature in enumerate(features):
             for position, label in feature["start_positives"]:
-                start_labels[row, position, label] = 1
+                if label in column_of:
+                    start_labels[row, position, column_of[label]] = 1
             for position, label in feature["end_positives"]:
-                end_labels[row, position, label] = 1
+                if label in column_of:
+                    end_labels[row, position, column_of[label]] = 1
             for position, label in feature["start_ignored"]:
-                start_labels[row, position, label] = IGNORE_INDEX
-                if span_labels is not None:
-                    span_labels[row, position, :, label] = IGNORE_INDEX
+                if label in column_of:
+                    start_labels[row, position, column_of[label]] = IGNORE_INDEX
+                    if span_labels is not None:
+                        span_labels[row, position, :, column_of[label]] = IGNORE_INDEX
             for position, label in feature["end_ignored"]:
-                end_labels[row, position, label] = IGNORE_INDEX
-                if span_labels is not None:
-                    span_labels[row, :, position, label] = IGNORE_INDEX
+                if label in column_of:
+                    end_labels[row, position, column_of[label]] = IGNORE_INDEX
+                    if span_labels is not None:
+                        span_labels[row, :, position, column_of[label]] = IGNORE_INDEX
             if span_labels is not None:
                 for start, end, label in feature["gold_spans"]:
-                    span_labels[row, start, end, label] = 1
+                    if label in column_of:
+                        span_labels[row, start, end, column_of[label]] = 1
+
+        # last, so that it also overrides a stray entity of a label its corpus does not annotate
+        if self.label_sets is not None:  # another corpus's labels are no negatives for a text
+            for row, feature in enumerate(features):
+                own = self.label_sets[feature.get("label_set", 0)]
+                foreign = [column for label, column in column_of.items() if label not in own]
+                start_labels[row, :, foreign] = IGNORE_INDEX
+                end_labels[row, :, foreign] = IGNORE_INDEX
+                if span_labels is not None:
+                    span_labels[row, :, :, foreign] = IGNORE_INDEX
 
         batch["start_labels"], batch["end_labels"] = start_labels, end_labels
         if span_labels is not None:
             batch["span_labels"] = span_labels
+        if label_ids is not None:
+            batch["label_ids"] = torch.tensor(list(label_ids), dtype=torch.long)
         return batch
+
+    def sample_labels(self, features: Sequence[Mapping[str, Any]]) -> list[int] | None:
+        """The labels a training batch scores (sorted ids; see the class docstring), or None: all the model's labels,
+        when there is one label set and it fits `max_labels_per_batch`."""
+        if self.label_sets is None and (
+            self.max_labels_per_batch is None or self.num_labels <= self.max_labels_per_batch
+        ):
+            return None
+        label_sets = self.label_sets or [range(self.num_labels)]
+        candidates = set().union(*(label_sets[feature.get("label_set", 0)] for feature in features))
+        positives = {label for feature in features for _, label in feature["start_positives"]}
+        limit = self.max_labels_per_batch or len(candidates)
+        if len(positives) >= limit:
+            return sorted(random.sample(sorted(positives), limit))
+        negatives = sorted(candidates - positives)
+        return sorted(positives | set(random.sample(negatives, min(limit - len(positives), len(negatives)))))
 
 
 def model_inputs(batch: Mapping[str, torch.Tensor], device: torch.device | None = None) -> dict[str, torch.Tensor]:

@@ -67,6 +67,15 @@ class LearTrainingArguments(TrainingArguments):
             "way, so that a 140-sentence corpus gets 200 steps rather than 27. 0: epochs only. LEAR: 200."
         },
     )
+    max_labels_per_batch: int = field(
+        default=50,
+        metadata={
+            "help": "Most labels a training batch scores. With more labels than this (a many-label corpus, or a mix "
+            "of corpora: several --dataset_dir), each batch scores its gold labels plus negatives drawn at random "
+            "from its corpora's labels, up to this many, as GLiNER samples its types (lear.training.LearDataCollator). "
+            "Corpora with at most 50 labels are unaffected."
+        },
+    )
     keep_checkpoints: bool = field(
         default=False,
         metadata={
@@ -76,6 +85,8 @@ class LearTrainingArguments(TrainingArguments):
     )
 
     def __post_init__(self):
+        if self.max_labels_per_batch < 1:
+            raise ValueError(f"--max_labels_per_batch must be at least 1, got {self.max_labels_per_batch}")
         if self.task_layer_lr <= 0:
             raise ValueError(f"--task_layer_lr must be positive, got {self.task_layer_lr}")
         # Whether evaluation was asked for (--do_eval), before TrainingArguments turns do_eval on for any evaluation

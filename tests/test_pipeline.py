@@ -682,8 +682,10 @@ def test_threshold_trades_recall_for_precision(flat_pipe):
 def test_labels_option_keeps_only_the_named_labels(flat_pipe):
     text = "Bob works for Acme in Berlin"
     everything = flat_pipe(text)
-    only_per = flat_pipe(text, labels=["PER"])
-    assert only_per == [entity for entity in everything if entity["entity_group"] == "PER"]
+    only_per = flat_pipe(text, labels=["PER"])  # scores PER alone: the same spans, scores up to float rounding
+    expected = [entity for entity in everything if entity["entity_group"] == "PER"]
+    assert _without_scores(only_per) == _without_scores(expected)
+    assert [e["score"] for e in only_per] == pytest.approx([e["score"] for e in expected], abs=1e-5)
     assert only_per
 
 
@@ -697,29 +699,43 @@ def test_flat_ner_decodes_a_nested_model_without_overlaps_within_a_label(nested_
         assert all(previous[1] <= current[0] for previous, current in zip(spans, spans[1:]))
 
 
-def test_new_labels_at_inference(toy_tokenizer):
+def test_new_labels_at_inference_apply_to_the_call_and_leave_the_model_unchanged(toy_tokenizer):
     model = build_model(toy_tokenizer, boundary_bias=2.0)
     pipe = pipeline("span-extraction", model=model, tokenizer=toy_tokenizer, device="cpu")
     text = "Alice lives in Paris"
     before = pipe(text)
+    config_before = model.config.to_dict()
     new = {"TEAM": "names of teams"}
     only_team = pipe(text, labels=new)
-    assert model.config.label_names == ["LOC", "ORG", "PER", "TEAM"]  # added; known labels keep their rows
+    assert model.config.to_dict() == config_before  # a call argument changes no model (save_pretrained saves it)
     assert only_team and {entity["entity_group"] for entity in only_team} == {"TEAM"}
-    after = [e for e in pipe(text) if e["entity_group"] != "TEAM"]
-    assert _without_scores(after) == _without_scores(before)  # known labels keep their predictions
+    assert pipe(text) == before  # the model's own labels, as before the call
     calls = []
     compute = model.compute_label_states
-    model.compute_label_states = lambda: calls.append(1) or compute()
-    pipe(text, labels=new)  # same descriptions: no re-encoding, the pipeline's label states still hold
+    model.compute_label_states = lambda *args, **kwargs: calls.append(1) or compute(*args, **kwargs)
+    pipe(text, labels=new)  # same descriptions: no re-encoding, the pipeline keeps the states of recent label sets
     assert calls == []
-    pipe(text, labels={"TEAM": "sports teams and clubs", "PER": None})  # a new description: encoded once
-    assert calls == [1] and model.config.label_descriptions[-1] == "sports teams and clubs"
+    mixed = pipe(text, labels={"TEAM": "sports teams and clubs", "PER": None})  # a new description: encoded once
+    assert calls == [1] and {entity["entity_group"] for entity in mixed} <= {"TEAM", "PER"}
+    assert model.config.label_descriptions == list(TOY_LABELS.values())
     with pytest.raises(ValueError, match="unknown labels"):
         pipe(text, labels={"DRUG": None})
-    pipe.set_labels({"PER": TOY_LABELS["PER"], "DRUG": "names of medicines"})  # replace the whole label set
+    pipe.set_labels({"PER": TOY_LABELS["PER"], "DRUG": "names of medicines"})  # the explicit way to change the model
     assert model.config.label_names == ["PER", "DRUG"]
     assert {e["entity_group"] for e in pipe(text)} <= {"PER", "DRUG"}
+
+
+def test_a_call_with_new_labels_decodes_them_at_the_calibrated_threshold(toy_tokenizer):
+    model = build_model(toy_tokenizer, boundary_bias=2.0)
+    model.config.label_thresholds = [0.2, 0.3, 0.9]  # a new label takes their median
+    pipe = pipeline("span-extraction", model=model, tokenizer=toy_tokenizer, device="cpu")
+    text = "Alice lives in Paris and Bob works for Acme in Berlin"
+    new = {"TEAM": "names of teams"}
+    assert pipe(text, labels=new) == pipe(text, labels=new, threshold=0.3)
+    assert pipe(text, labels=new) != pipe(text, labels=new, threshold=0.9)
+    # known labels keep their own calibrated thresholds when a call scores them among new ones
+    among_new = [e for e in pipe(text, labels={**new, "PER": None}) if e["entity_group"] == "PER"]
+    assert among_new and _without_scores(among_new) == _without_scores(pipe(text, labels=["PER"]))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,140 @@
+# Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
+"""Training on several converted corpora at once, each with its own label set (`run_lear.py --dataset_dir A B C`).
+
+A mix is what teaches LEAR label knowledge in general rather than one corpus's labels: hundreds of label types, each
+given by its description, so that a label never seen in training can be found from its description alone
+(docs/zero-shot.md). The rules, in one place:
+
+- Labels are the union of the corpora's `labels.json`, in the order given. A name two corpora share with the same
+  description is one label; with different descriptions, the later corpus's label is renamed `NAME (FOLDER)` (and
+  its entities with it), since its annotators meant something else by it.
+- Each row gets a `label_set` column: the index of its corpus. A text is a negative only for its own corpus's labels
+  (`LearDataCollator` marks another corpus's labels -100 on it; evaluation scores each text on its corpus's labels).
+- `--max_train_samples N` / `--max_eval_samples` / `--max_predict_samples` keep at most N texts **of each corpus**,
+  drawn at random with a fixed seed (0), so that a large corpus is sub-sampled and every seed of a run sees the
+  same data. Within the mix, batches are drawn at random from all corpora together (the Trainer's sampler).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+
+
+logger = logging.getLogger(__name__)
+
+LABEL_SET_COLUMN = "label_set"
+SUBSAMPLE_SEED = 0  # fixed: every training seed of a mix sees the same texts
+
+
+@dataclass
+class CorpusMix:
+    """The mixed splits (with `label_set`), every label with its description, and each corpus's label ids."""
+
+    splits: datasets.DatasetDict
+    labels: dict[str, str]
+    label_sets: list[list[int]]
+    corpus_names: list[str]
+
+
+def read_corpus_labels(dataset_dir: Path) -> dict[str, str]:
+    labels_file = dataset_dir / "labels.json"
+    try:
+        labels = json.loads(labels_file.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ValueError(
+            f"--dataset_dir {dataset_dir}: a corpus in a mix needs its labels.json ({labels_file})"
+        ) from error
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{labels_file} is not valid JSON: {error}") from error
+    if not isinstance(labels, dict) or not labels:
+        raise ValueError(f"{labels_file} must hold a non-empty JSON object {{label: description}}")
+    return labels
+
+
+def merge_labels(corpus_labels: list[tuple[str, dict[str, str]]]) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The union of the corpora's labels, and per corpus the renaming of its labels into it (see the module doc)."""
+    merged: dict[str, str] = {}
+    renamings = []
+    for corpus, labels in corpus_labels:
+        renaming = {}
+        for name, description in labels.items():
+            merged_name = name
+            if name in merged and merged[name] != description:
+                merged_name = f"{name} ({corpus})"
+                logger.warning(
+                    f"Label {name!r} of {corpus} has another description than an earlier corpus's: "
+                    f"it is {merged_name!r} in the mix"
+                )
+            merged.setdefault(merged_name, description)
+            renaming[name] = merged_name
+        renamings.append(renaming)
+    return merged, renamings
+
+
+def load_corpus_mix(dataset_dirs: list[str]) -> CorpusMix:
+    """Read converted corpora (`save_to_disk` folders with labels.json) into one `DatasetDict` of mixed splits."""
+    corpora, corpus_labels = [], []
+    for dataset_dir in map(Path, dataset_dirs):
+        try:
+            corpus = datasets.load_from_disk(str(dataset_dir))
+        except FileNotFoundError as error:
+            raise ValueError(
+                f"--dataset_dir {dataset_dir} is not a dataset saved with save_to_disk: {error}"
+            ) from error
+        if not isinstance(corpus, datasets.DatasetDict):
+            raise ValueError(f"--dataset_dir {dataset_dir} holds a single Dataset, not a DatasetDict of splits")
+        corpora.append(corpus)
+        corpus_labels.append((dataset_dir.name, read_corpus_labels(dataset_dir)))
+    labels, renamings = merge_labels(corpus_labels)
+    label_ids = {name: index for index, name in enumerate(labels)}
+    label_sets = [sorted(label_ids[name] for name in renaming.values()) for renaming in renamings]
+
+    names = [name for name, _ in corpus_labels]
+    mixed: dict[str, list[datasets.Dataset]] = {}
+    for index, (corpus, renaming) in enumerate(zip(corpora, renamings)):
+        for split, dataset in corpus.items():
+            if any(old != new for old, new in renaming.items()):
+                dataset = dataset.map(
+                    rename_entities, fn_kwargs={"renaming": renaming}, desc=f"Renaming {names[index]}'s labels"
+                )
+            column = [index] * len(dataset)
+            mixed.setdefault(split, []).append(dataset.add_column(LABEL_SET_COLUMN, column))
+    splits = datasets.DatasetDict({split: datasets.concatenate_datasets(parts) for split, parts in mixed.items()})
+    for split, dataset in splits.items():
+        counts = ", ".join(f"{name} {count}" for name, count in zip(names, texts_per_label_set(dataset, len(names))))
+        logger.info(f"Mix {split}: {len(dataset)} texts ({counts}); {len(labels)} labels")
+    return CorpusMix(splits, labels, label_sets, names)
+
+
+def rename_entities(row: dict, renaming: dict[str, str]) -> dict:
+    return {
+        "entities": [{**entity, "label": renaming.get(entity["label"], entity["label"])} for entity in row["entities"]]
+    }
+
+
+def texts_per_label_set(dataset: datasets.Dataset, num_sets: int) -> list[int]:
+    counts = [0] * num_sets
+    for label_set in dataset[LABEL_SET_COLUMN]:
+        counts[label_set] += 1
+    return counts
+
+
+def sample_per_corpus(dataset: datasets.Dataset, limit: int) -> datasets.Dataset:
+    """At most `limit` texts of each corpus of a mixed split, drawn at random with `SUBSAMPLE_SEED`, in their order."""
+    by_set: dict[int, list[int]] = {}
+    for row, label_set in enumerate(dataset[LABEL_SET_COLUMN]):
+        by_set.setdefault(label_set, []).append(row)
+    rng = random.Random(SUBSAMPLE_SEED)
+    kept = []
+    for rows in by_set.values():
+        kept.extend(sorted(rng.sample(rows, limit)) if len(rows) > limit else rows)
+    return dataset.select(sorted(kept))
+
+
+__all__ = ["LABEL_SET_COLUMN", "CorpusMix", "load_corpus_mix", "sample_per_corpus"]
