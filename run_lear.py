@@ -66,6 +66,7 @@ from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from lear import LearConfig, LearForSpanExtraction
 from lear.configuration_lear import DECODE_STRATEGIES, FUSION_TYPES
+from lear.corpus_mix import CorpusMix
 from lear.evaluation import (
     CALIBRATION_POLICIES,
     DEFAULT_CALIBRATION_POLICY,
@@ -258,6 +259,14 @@ class DataTrainingArguments:
     entities_column: str = field(
         default="entities", metadata={"help": "Column of {start, end, label} character-offset entities."}
     )
+    hold_out_labels: float = field(
+        default=0.1,
+        metadata={
+            "help": "A mix of corpora: this share of the labels of corpora with at least 50 labels is held out of "
+            "training (chosen by a hash of the name) and calibrates, on the validation texts, the threshold of labels "
+            "the model never saw (LearConfig.unseen_label_threshold). 0: none."
+        },
+    )
     max_seq_length: int = field(
         default=128,
         metadata={"help": "Tokens per window, special tokens included. Longer texts are split into windows."},
@@ -347,7 +356,7 @@ class PreparedJob:
     evaluation: dict[str, EvaluationSplit]  # "eval", "predict"
     calibrate: bool
     last_checkpoint: str | None
-    label_sets: list[list[int]] | None = None  # a mix of corpora: each corpus's label ids
+    mix: CorpusMix | None = None  # a mix of corpora: their label sets
 
 
 def prepare_job(argv: list[str] | None = None) -> PreparedJob:
@@ -371,7 +380,7 @@ def prepare_job(argv: list[str] | None = None) -> PreparedJob:
     for dataset_dir in data_args.dataset_dir or []:
         if not Path(dataset_dir).is_dir():
             raise ValueError(dataset_dir_missing_message(dataset_dir))
-    raw_datasets, labels, label_sets = load_raw_datasets(data_args, model_args)
+    raw_datasets, labels, mix = load_raw_datasets(data_args, model_args)
     fit_stages_to_splits(raw_datasets, training_args)
     splits = check_and_select_splits(raw_datasets, data_args, training_args)
     config = load_model_config(model_args)
@@ -390,14 +399,14 @@ def prepare_job(argv: list[str] | None = None) -> PreparedJob:
     relabel = isinstance(config, LearConfig) and data_args.label_descriptions is not None
     model = load_model(config, model_args, labels, relabel, tokenizer)
 
-    train_features, evaluation = build_features(splits, tokenizer, model, stride, data_args, training_args, label_sets)
+    train_features, evaluation = build_features(splits, tokenizer, model, stride, data_args, training_args, mix)
     if train_features is not None:
         entities = sum(len(row) for row in splits["train"][data_args.entities_column])
         set_max_span_length(model, train_features, entities, model_args.max_span_length)
         train_long_enough(training_args, len(train_features))
     return PreparedJob(
         model_args, data_args, training_args, splits, tokenizer, model, train_features, evaluation, calibrate,
-        last_checkpoint, label_sets,
+        last_checkpoint, mix,
     )  # fmt: skip
 
 
@@ -433,7 +442,7 @@ def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
             tokenizer,
             model.config.num_labels,
             nested=model.config.nested,
-            label_sets=job.label_sets,
+            label_sets=job.mix.train_label_sets if job.mix else None,
             max_labels_per_batch=training_args.max_labels_per_batch,
         ),
         optimizer_cls_and_kwargs=optimizer_cls_and_kwargs(model, training_args),
@@ -444,8 +453,14 @@ def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
         checkpoint = training_args.resume_from_checkpoint or job.last_checkpoint
         train_result = trainer.train(resume_from_checkpoint=checkpoint)
         if job.calibrate:
-            thresholds = trainer.calibrate_thresholds(evaluation["eval"], model_args.calibration_policy)
+            held_out = job.mix.held_out if job.mix else ()
+            thresholds = trainer.calibrate_thresholds(evaluation["eval"], model_args.calibration_policy, held_out)
             logger.info(f"Decoding thresholds calibrated on the validation split: {thresholds}")
+            if model.config.unseen_label_threshold is not None:
+                logger.info(
+                    f"Threshold of labels the model never saw: {model.config.unseen_label_threshold} (calibrated on "
+                    f"the {len(held_out)} labels held out of training)"
+                )
         trainer.save_model()  # saves the tokenizer too
         if not training_args.keep_checkpoints and trainer.is_world_process_zero():
             remove_checkpoints(Path(training_args.output_dir))

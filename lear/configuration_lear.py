@@ -104,6 +104,10 @@ class LearConfig(PretrainedConfig):
         label_thresholds (`list[float]`, *optional*):
             One decoding threshold per label (start and end alike) for flat decoding, overriding
             `start_threshold`/`end_threshold`; `run_lear.py` calibrates them on the validation split.
+        unseen_label_threshold (`float`, *optional*):
+            The decoding threshold of a label the model was not trained on (given at inference by its description).
+            `run_lear.py` calibrates it on a mix of corpora, on labels held out of training (`--hold_out_labels`);
+            `None`: the median of `label_thresholds`.
         character_pieces (`bool`, *optional*):
             Feed every CJK character as one piece of its own (`windowing.character_chunks`): in training, evaluation,
             the pipeline and an ONNX export alike, so that a saved model reads text as it was trained. For
@@ -160,6 +164,7 @@ class LearConfig(PretrainedConfig):
         allow_overlaps: bool = True,
         max_span_length: int | None = None,
         label_thresholds: list[float] | None = None,
+        unseen_label_threshold: float | None = None,
         character_pieces: bool | None = None,
         **kwargs: Any,
     ):
@@ -187,6 +192,7 @@ class LearConfig(PretrainedConfig):
         self.allow_overlaps = allow_overlaps
         self.max_span_length = max_span_length
         self.label_thresholds = list(label_thresholds) if label_thresholds is not None else None
+        self.unseen_label_threshold = unseen_label_threshold
         self.character_pieces = character_pieces
         super().__init__(**kwargs)
         if self.id2label is not None and self.label2id is None:
@@ -239,6 +245,10 @@ class LearConfig(PretrainedConfig):
                     f"LearConfig.label_thresholds must hold one threshold in (0, 1) per label ({self.num_labels}), "
                     f"got {self.label_thresholds}"
                 )
+        if self.unseen_label_threshold is not None and not 0.0 < self.unseen_label_threshold < 1.0:
+            raise ValueError(
+                f"LearConfig.unseen_label_threshold must lie strictly between 0 and 1, got {self.unseen_label_threshold}"
+            )
         if self.max_span_length is not None and (not isinstance(self.max_span_length, int) or self.max_span_length < 1):
             raise ValueError(f"LearConfig.max_span_length must be a positive int or None, got {self.max_span_length!r}")
         if self.boundary_activation == "softmax" and self.nested:

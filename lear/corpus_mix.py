@@ -10,6 +10,12 @@ given by its description, so that a label never seen in training can be found fr
   its entities with it), since its annotators meant something else by it.
 - Each row gets a `label_set` column: the index of its corpus. A text is a negative only for its own corpus's labels
   (`LearDataCollator` marks another corpus's labels -100 on it; evaluation scores each text on its corpus's labels).
+- Labels held out of training (`hold_out`, run_lear's `--hold_out_labels`): a share of the labels of every corpus
+  with at least `HOLD_OUT_MIN_LABELS` labels, chosen by a hash of the name (the same labels on every machine and
+  seed). Their entities are removed from the training texts and they are never sampled as negatives, but the
+  validation texts keep them: the decoding threshold of a label the model never saw
+  (`LearConfig.unseen_label_threshold`) is calibrated on them, so a zero-shot model gets its threshold from the
+  training mix, never from a target corpus.
 - `--max_train_samples N` / `--max_eval_samples` / `--max_predict_samples` keep at most N texts **of each corpus**,
   drawn at random with a fixed seed (0), so that a large corpus is sub-sampled and every seed of a run sees the
   same data. Within the mix, batches are drawn at random from all corpora together (the Trainer's sampler).
@@ -20,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,17 +36,22 @@ import datasets
 logger = logging.getLogger(__name__)
 
 LABEL_SET_COLUMN = "label_set"
+HOLD_OUT_MIN_LABELS = 50  # corpora with fewer labels keep them all (a one-label corpus cannot lose its label)
 SUBSAMPLE_SEED = 0  # fixed: every training seed of a mix sees the same texts
 
 
 @dataclass
 class CorpusMix:
-    """The mixed splits (with `label_set`), every label with its description, and each corpus's label ids."""
+    """The mixed splits (with `label_set`), every label with its description, each corpus's label ids (what its
+    validation and test texts are scored on), those its training texts are scored on (without the held-out labels),
+    and the held-out label ids."""
 
     splits: datasets.DatasetDict
     labels: dict[str, str]
     label_sets: list[list[int]]
     corpus_names: list[str]
+    train_label_sets: list[list[int]]
+    held_out: list[int]
 
 
 def read_corpus_labels(dataset_dir: Path) -> dict[str, str]:
@@ -77,8 +89,16 @@ def merge_labels(corpus_labels: list[tuple[str, dict[str, str]]]) -> tuple[dict[
     return merged, renamings
 
 
-def load_corpus_mix(dataset_dirs: list[str]) -> CorpusMix:
-    """Read converted corpora (`save_to_disk` folders with labels.json) into one `DatasetDict` of mixed splits."""
+def held_out_labels(names: list[str], share: float) -> set[str]:
+    """About `share` of `names`, chosen by a hash of each name (stable across machines, runs and label orders)."""
+    if share <= 0 or len(names) < HOLD_OUT_MIN_LABELS:
+        return set()
+    return {name for name in names if zlib.crc32(name.encode("utf-8")) % 1000 < share * 1000}
+
+
+def load_corpus_mix(dataset_dirs: list[str], hold_out: float = 0.0) -> CorpusMix:
+    """Read converted corpora (`save_to_disk` folders with labels.json) into one `DatasetDict` of mixed splits,
+    holding `hold_out` of the labels of many-label corpora out of training (see the module doc)."""
     corpora, corpus_labels = [], []
     for dataset_dir in map(Path, dataset_dirs):
         try:
@@ -94,6 +114,9 @@ def load_corpus_mix(dataset_dirs: list[str]) -> CorpusMix:
     labels, renamings = merge_labels(corpus_labels)
     label_ids = {name: index for index, name in enumerate(labels)}
     label_sets = [sorted(label_ids[name] for name in renaming.values()) for renaming in renamings]
+    names_by_id = list(labels)
+    held = set().union(*(held_out_labels(list(renaming.values()), hold_out) for renaming in renamings))
+    train_label_sets = [[label for label in label_set if names_by_id[label] not in held] for label_set in label_sets]
 
     names = [name for name, _ in corpus_labels]
     mixed: dict[str, list[datasets.Dataset]] = {}
@@ -103,19 +126,30 @@ def load_corpus_mix(dataset_dirs: list[str]) -> CorpusMix:
                 dataset = dataset.map(
                     rename_entities, fn_kwargs={"renaming": renaming}, desc=f"Renaming {names[index]}'s labels"
                 )
+            if split == "train" and held:
+                dataset = dataset.map(
+                    drop_entities, fn_kwargs={"labels": held}, desc=f"Holding labels of {names[index]} out"
+                )
             column = [index] * len(dataset)
             mixed.setdefault(split, []).append(dataset.add_column(LABEL_SET_COLUMN, column))
     splits = datasets.DatasetDict({split: datasets.concatenate_datasets(parts) for split, parts in mixed.items()})
     for split, dataset in splits.items():
         counts = ", ".join(f"{name} {count}" for name, count in zip(names, texts_per_label_set(dataset, len(names))))
         logger.info(f"Mix {split}: {len(dataset)} texts ({counts}); {len(labels)} labels")
-    return CorpusMix(splits, labels, label_sets, names)
+    if held:
+        logger.info(f"Held out of training, to calibrate the threshold of unseen labels: {sorted(held)}")
+    held_ids = sorted(label_ids[name] for name in held)
+    return CorpusMix(splits, labels, label_sets, names, train_label_sets, held_ids)
 
 
 def rename_entities(row: dict, renaming: dict[str, str]) -> dict:
     return {
         "entities": [{**entity, "label": renaming.get(entity["label"], entity["label"])} for entity in row["entities"]]
     }
+
+
+def drop_entities(row: dict, labels: set[str]) -> dict:
+    return {"entities": [entity for entity in row["entities"] if entity["label"] not in labels]}
 
 
 def texts_per_label_set(dataset: datasets.Dataset, num_sets: int) -> list[int]:

@@ -322,13 +322,15 @@ def decode_spans(
     uses `config.label_thresholds` (per label, calibrated on a dev set) where they are set. Logits are `[B, L, C]`
     (`span_logits` `[B, L, L, C]`, nested models only), masks `[B, L]`. `label_ids` says which of the model's labels
     the C columns are when they are not all of them in id order (`LearLabelStates.label_ids`; -1, a label the model
-    does not know, decodes at the median calibrated threshold); spans keep the column index as their label.
+    does not know, decodes at `columns_thresholds`' threshold for it); spans keep the column index as their label.
     """
     nested = config.nested if nested is None else nested
     start_threshold = threshold if threshold is not None else config.start_threshold
     end_threshold = threshold if threshold is not None else config.end_threshold
     if threshold is None and config.label_thresholds is not None and not nested:
-        start_threshold = end_threshold = columns_thresholds(config.label_thresholds, label_ids)
+        start_threshold = end_threshold = columns_thresholds(
+            config.label_thresholds, label_ids, getattr(config, "unseen_label_threshold", None)
+        )
     span_threshold = threshold if threshold is not None else config.span_threshold
     if nested:
         if span_logits is None:
@@ -343,12 +345,15 @@ def decode_spans(
     )  # fmt: skip
 
 
-def columns_thresholds(label_thresholds: Sequence[float], label_ids: Sequence[int] | None) -> list[float]:
+def columns_thresholds(
+    label_thresholds: Sequence[float], label_ids: Sequence[int] | None, unseen: float | None = None
+) -> list[float]:
     """The calibrated thresholds of the labels `label_ids` (all, in id order, when None); a label the model does not
-    know (-1) takes their median, which is the single threshold of a model calibrated with one for all labels."""
+    know (-1) takes `unseen` (`LearConfig.unseen_label_threshold`, calibrated on labels held out of training), else
+    their median, which is the single threshold of a model calibrated with one for all labels."""
     if label_ids is None:
         return list(label_thresholds)
-    fallback = statistics.median(label_thresholds)
+    fallback = unseen if unseen is not None else statistics.median(label_thresholds)
     return [label_thresholds[label] if label >= 0 else fallback for label in [int(i) for i in label_ids]]
 
 

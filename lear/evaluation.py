@@ -421,9 +421,13 @@ def calibrate_label_thresholds(
     policy: str = DEFAULT_CALIBRATION_POLICY,
     process_index: int = 0,
     num_processes: int = 1,
+    held_out: Sequence[int] = (),
 ) -> dict[str, float]:
     """Choose the decoding thresholds (start and end alike) of a flat model on an evaluation split, and store them in
-    `model.config.label_thresholds`.
+    `model.config.label_thresholds`. With `held_out` label ids (labels kept out of training, `lear.corpus_mix`), the
+    trained labels' thresholds are chosen on the trained labels' spans alone, and one threshold on the held-out
+    labels' spans becomes `config.unseen_label_threshold` (also theirs in `label_thresholds`): the threshold of a
+    label the model never saw, chosen where such labels were scored.
 
     LEAR's per-label sigmoid classifiers see about 1 % positives, so their probabilities at true boundaries often sit
     below 0.5 (high precision, low recall): a lower threshold trades the surplus precision for recall. `policy`
@@ -432,9 +436,32 @@ def calibrate_label_thresholds(
     """
     table = predictions_by_threshold(model, split, collator, batch_size, candidates, process_index, num_processes)
     names = model.config.label_names
-    thresholds = choose_thresholds(table, split.gold, names, policy)
+    if not held_out:
+        thresholds = choose_thresholds(table, split.gold, names, policy)
+    else:
+        held = set(held_out)
+        trained = choose_thresholds(
+            spans_of(table, lambda label: label not in held),
+            gold_of(split.gold, lambda label: label not in held),
+            names,
+            policy,
+        )
+        unseen = choose_thresholds(
+            spans_of(table, held.__contains__), gold_of(split.gold, held.__contains__), names, "global"
+        )[0]
+        thresholds = [unseen if label in held else threshold for label, threshold in enumerate(trained)]
+        model.config.unseen_label_threshold = unseen
     model.config.label_thresholds = thresholds
     return dict(zip(names, thresholds))
+
+
+def spans_of(table: Mapping[float, list[list[CharSpan]]], keep: Callable[[int], bool]) -> dict[float, list]:
+    """`predictions_by_threshold`'s table with only the spans whose label `keep` accepts."""
+    return {threshold: [[s for s in spans if keep(s.label)] for spans in texts] for threshold, texts in table.items()}
+
+
+def gold_of(gold, keep: Callable[[int], bool]) -> list[list]:
+    return [[span for span in spans if keep(span[2])] for spans in gold]
 
 
 __all__ = [

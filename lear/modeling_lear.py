@@ -509,7 +509,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
         a new label's rows start from the mean of the trained rows: it is scored at once, but from its description
         alone it is not found (0 F1 in our held-out-label benchmark): fine-tune on examples of it. A model with
         `boundary_classifier="description"` has no rows: it scores any label from its description (docs/zero-shot.md).
-        A new label decodes at the median calibrated threshold (`decoding_lear.columns_thresholds`). The tokenizer defaults to the one saved with the
+        A new label decodes at `unseen_label_threshold` where calibrated, else at the median calibrated threshold
+        (`decoding_lear.columns_thresholds`). The tokenizer defaults to the one saved with the
         model (`name_or_path`). Label states computed before (`compute_label_states()`) must be computed again.
         """
         if not labels:
@@ -524,7 +525,9 @@ class LearForSpanExtraction(LearPreTrainedModel):
             head.remap_labels(old_index_of_new)
         if self.config.label_thresholds is not None:  # a new label decodes as `decode_spans` decodes an unknown one
             self.config.label_thresholds = columns_thresholds(
-                self.config.label_thresholds, [-1 if i is None else i for i in old_index_of_new]
+                self.config.label_thresholds,
+                [-1 if i is None else i for i in old_index_of_new],
+                self.config.unseen_label_threshold,
             )
         self.config.id2label = dict(enumerate(labels))
         self.config.label2id = {name: i for i, name in enumerate(labels)}

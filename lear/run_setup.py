@@ -35,7 +35,7 @@ from transformers import AutoConfig, AutoTokenizer, PretrainedConfig, TrainingAr
 from data_scripts.stats import count_overlapping
 
 from .configuration_lear import LearConfig
-from .corpus_mix import LABEL_SET_COLUMN, load_corpus_mix, sample_per_corpus
+from .corpus_mix import LABEL_SET_COLUMN, CorpusMix, load_corpus_mix, sample_per_corpus
 from .evaluation import EvaluationSplit
 from .locations import check_model_location
 from .modeling_lear import LearForSpanExtraction
@@ -130,14 +130,14 @@ def read_label_file(path: str) -> dict[str, str]:
 
 def load_raw_datasets(
     data_args: Any, model_args: Any
-) -> tuple[datasets.DatasetDict, dict[str, str] | None, list[list[int]] | None]:
+) -> tuple[datasets.DatasetDict, dict[str, str] | None, CorpusMix | None]:
     """The corpus and its labels ({label: description} from --label_descriptions or labels.json; None if neither),
-    and for a mix of corpora (several --dataset_dir) each corpus's label ids (`lear.corpus_mix`; None otherwise)."""
+    and for a mix of corpora (several --dataset_dir) the mix's label sets (`lear.corpus_mix`; None otherwise)."""
     if data_args.dataset_dir is not None and len(data_args.dataset_dir) > 1:
         if data_args.label_descriptions:
             raise ValueError("--label_descriptions cannot re-label a mix of corpora: each brings its labels.json")
-        mix = load_corpus_mix(data_args.dataset_dir)
-        return mix.splits, mix.labels, mix.label_sets
+        mix = load_corpus_mix(data_args.dataset_dir, data_args.hold_out_labels)
+        return mix.splits, mix.labels, mix
     labels = read_label_file(data_args.label_descriptions) if data_args.label_descriptions else None
     if data_args.dataset_name is not None:
         raw_datasets = datasets.load_dataset(
@@ -417,11 +417,11 @@ def build_features(
     stride: int,
     data_args: Any,
     training_args: TrainingArguments,
-    label_sets: list[list[int]] | None = None,
+    mix: CorpusMix | None = None,
 ) -> tuple[datasets.Dataset | None, dict[str, EvaluationSplit]]:
     """The training features (one per token window, a cached `datasets` map) and the evaluation splits (texts, gold
     entities and the same windows, `EvaluationSplit`); logs the entities no prediction can reproduce exactly. For a
-    mix of corpora (`label_sets`), features and evaluation texts carry their corpus (`lear.corpus_mix`)."""
+    mix of corpora (`mix`), features and evaluation texts carry their corpus (`lear.corpus_mix`)."""
     builder = LearFeatureBuilder(
         tokenizer=tokenizer,
         # config.label2id is not always filled in (transformers 5 no longer derives it from id2label)
@@ -437,8 +437,8 @@ def build_features(
     for stage, dataset in splits.items():
         if stage != "train":
             evaluation[stage] = EvaluationSplit.from_examples(dataset, builder)
-            if label_sets is not None:  # a mix: each text is scored on its own corpus's labels
-                evaluation[stage].label_sets = label_sets
+            if mix is not None:  # a mix: each text is scored on its own corpus's labels
+                evaluation[stage].label_sets = mix.label_sets
                 evaluation[stage].text_label_sets = list(dataset[LABEL_SET_COLUMN])
             log_alignment(SPLIT_OF_STAGE[stage], evaluation[stage].alignment())
             continue
@@ -453,7 +453,7 @@ def build_features(
                 load_from_cache_file=not data_args.overwrite_cache,
                 desc="Windowing the train split",
             )
-        if label_sets is not None:
+        if mix is not None:
             corpus_of_text = dataset[LABEL_SET_COLUMN]
             column = [corpus_of_text[index] for index in train_features["example_index"]]
             train_features = train_features.add_column(LABEL_SET_COLUMN, column)

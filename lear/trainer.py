@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 
 from transformers import Trainer, TrainingArguments
 from transformers.trainer_utils import PredictionOutput, speed_metrics
@@ -121,7 +122,7 @@ class LearTrainer(Trainer):
         return PredictionOutput(predictions=self.last_evaluation.predictions, label_ids=None, metrics=metrics)
 
     def calibrate_thresholds(
-        self, split: EvaluationSplit, policy: str = DEFAULT_CALIBRATION_POLICY
+        self, split: EvaluationSplit, policy: str = DEFAULT_CALIBRATION_POLICY, held_out: Sequence[int] = ()
     ) -> dict[str, float]:
         """`calibrate_label_thresholds` on this Trainer's model (each process a share of the texts)."""
         return calibrate_label_thresholds(
@@ -130,6 +131,7 @@ class LearTrainer(Trainer):
             self.data_collator,
             self.args.per_device_eval_batch_size,
             policy=policy,
+            held_out=held_out,
             process_index=self.args.process_index,
             num_processes=self.args.world_size,
         )

@@ -147,3 +147,30 @@ def test_min_train_steps_gives_a_small_split_lears_step_budget(tmp_path):
     assert (floored.save_strategy, floored.save_steps) == ("steps", 5)
     enough = baseline.training_arguments(arguments, train_samples=80)  # 2 epochs of 10 steps: no switch
     assert enough.max_steps == -1 and enough.eval_strategy == "epoch"
+
+
+# ---- the zero-shot peer: GLiNER trained on a mix of corpora (bench/gliner_zero_shot.py) ------------------------
+
+
+def test_training_windows_keep_whole_entities_and_prompt_only_the_own_corpus_labels(toy_tokenizer):
+    from bench import gliner_zero_shot
+
+    text = "Bob works for Acme in Berlin"
+    words = text.split()
+    assert gliner_zero_shot.word_windows(toy_tokenizer, words, 3) == [(0, 3), (3, 6)]
+    rows = [{"text": text, "tokens": words, "label_set": 0,
+             "entities": [{"start": 0, "end": 3, "label": "PER"}, {"start": 14, "end": 18, "label": "ORG"}]}]  # fmt: skip
+    names = ["PER", "ORG", "LOC", "DRUG"]
+    items = gliner_zero_shot.training_items(rows, toy_tokenizer, [[0, 1, 2]], names, {n: n for n in names}, 3, 2, 0)
+    assert [item["tokenized_text"] for item in items] == [["Bob", "works", "for"], ["Acme", "in", "Berlin"]]
+    assert items[0]["ner"] == [[0, 0, "PER"]] and items[1]["ner"] == [[0, 0, "ORG"]]
+    for item in items:  # gold first, negatives from the text's own corpus only (never DRUG), at most 2 prompts
+        assert len(item["ner_labels"]) == 2 and "DRUG" not in item["ner_labels"]
+        assert {label for *_, label in item["ner"]} <= set(item["ner_labels"])
+
+
+def test_spans_of_several_label_chunks_merge_flat_best_first():
+    from bench.gliner_zero_shot import flat_union
+
+    spans = [(0, 5, "A", 0.6), (3, 9, "B", 0.9), (10, 12, "A", 0.7), (0, 2, "C", 0.5)]
+    assert flat_union(spans) == [(0, 2, "C", 0.5), (3, 9, "B", 0.9), (10, 12, "A", 0.7)]

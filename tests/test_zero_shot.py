@@ -4,6 +4,7 @@ of corpora with different label sets (`lear.corpus_mix`), and the zero-shot benc
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import datasets
 import pytest
@@ -15,11 +16,12 @@ from transformers import pipeline
 import lear.modeling_lear as modeling_lear
 from bench import zero_shot
 from data_scripts.schema import FEATURES
-from lear import tokenize_label_descriptions
-from lear.corpus_mix import LABEL_SET_COLUMN, load_corpus_mix, sample_per_corpus
+from lear import evaluation, tokenize_label_descriptions
+from lear.corpus_mix import LABEL_SET_COLUMN, held_out_labels, load_corpus_mix, sample_per_corpus
 from lear.decoding_lear import columns_thresholds
-from lear.evaluation import EvaluationSplit, predict_text_spans
+from lear.evaluation import THRESHOLD_CANDIDATES, EvaluationSplit, predict_text_spans
 from lear.training import LearDataCollator, LearFeatureBuilder
+from lear.windowing import CharSpan
 
 
 NEW_LABELS = {"TEAM": "names of sports teams and clubs", "CITY": "names of cities", "DRUG": "names of medicines"}
@@ -249,3 +251,53 @@ def test_the_zero_shot_benchmark_scores_a_corpus_with_labels_the_model_never_saw
     assert set(result["per_label_f1"]) == {"LOC", "ORG"} and result["predict_n_gold"] > 0
     assert result["metrics"]["n_predicted"] > 0  # a random model at 0.45 predicts: the path decoded something
     assert result["command"].startswith("python -m bench.zero_shot")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Labels held out of training calibrate the threshold of unseen labels
+# ---------------------------------------------------------------------------------------------------------------------
+
+MANY_LABELS = {f"kind {index}": f"things of kind number {index}" for index in range(60)}
+
+
+@pytest.fixture(scope="module")
+def many_label_corpus(tmp_path_factory) -> str:
+    """60 labels (a corpus large enough to hold labels out), each toy entity given one of them in turn."""
+
+    def rows(count: int, prefix: str) -> list[dict]:
+        made = toy_rows(count, prefix)
+        for number, row in enumerate(made):
+            for k, entity in enumerate(row["entities"]):
+                entity["label"] = f"kind {(number * 3 + k) % 60}"
+        return made
+
+    splits = {split: rows(40, split) for split in ("train", "validation", "test")}
+    return str(save_corpus(tmp_path_factory.mktemp("many"), splits, MANY_LABELS))
+
+
+def test_labels_held_out_of_training_stay_in_validation(many_label_corpus, two_corpora):
+    mix = load_corpus_mix([many_label_corpus, two_corpora[0]], hold_out=0.1)
+    names = list(mix.labels)
+    held = {names[label] for label in mix.held_out}
+    assert held == held_out_labels(list(MANY_LABELS), 0.1) and 2 <= len(held) <= 12  # a share of the 60, by hash
+    assert not held & {"LOC", "PER"}  # a corpus with few labels keeps them all
+    train_labels = {entity["label"] for row in mix.splits["train"] for entity in row["entities"]}
+    validation_labels = {entity["label"] for row in mix.splits["validation"] for entity in row["entities"]}
+    assert not held & train_labels and held & validation_labels
+    assert not set(mix.held_out) & set(mix.train_label_sets[0]) and set(mix.held_out) <= set(mix.label_sets[0])
+    assert mix.train_label_sets[1] == mix.label_sets[1]
+    assert load_corpus_mix([many_label_corpus], hold_out=0.0).held_out == []
+
+
+def test_the_threshold_of_unseen_labels_is_calibrated_on_the_held_out_ones(monkeypatch, make_tiny_model):
+    model = make_tiny_model(labels={"A": "a", "B": "b", "C": "c"})
+    gold = [[(0, 3, 0), (5, 8, 2)]] * 4
+    found = {0: CharSpan(0, 3, 0, 0.9), 2: CharSpan(5, 8, 2, 0.9)}
+    # label 0 (trained) is found from 0.5 down; label 2 (held out) only at 0.05 and 0.1
+    table = {t: [[found[0]] + ([found[2]] if t <= 0.1 else []) for _ in gold] for t in THRESHOLD_CANDIDATES}
+    monkeypatch.setattr(evaluation, "predictions_by_threshold", lambda *args, **kwargs: table)
+    split = SimpleNamespace(gold=gold)
+    thresholds = evaluation.calibrate_label_thresholds(model, split, None, 4, held_out=[2])
+    assert model.config.unseen_label_threshold == 0.1  # the highest of the equally good candidates
+    assert thresholds == {"A": 0.5, "B": 0.5, "C": 0.1}
+    assert columns_thresholds(model.config.label_thresholds, [-1, 0], model.config.unseen_label_threshold) == [0.1, 0.5]
