@@ -198,7 +198,7 @@ def predict_text_spans(
                 group.sort(key=lambda index: -len(split.windows[index].input_ids))
                 all_labels = split.label_sets is None
                 with forward_context():  # once a label set: they do not depend on the text
-                    label_states = model.compute_label_states(None if all_labels else label_ids)
+                    label_states = model.compute_label_states() if all_labels else model.compute_label_states(label_ids)
                 for first in range(0, len(group), batch_size):
                     indices = group[first : first + batch_size]
                     batch = collator(split.rows(indices), label_ids=label_ids)
