@@ -301,3 +301,22 @@ def test_the_threshold_of_unseen_labels_is_calibrated_on_the_held_out_ones(monke
     assert model.config.unseen_label_threshold == 0.1  # the highest of the equally good candidates
     assert thresholds == {"A": 0.5, "B": 0.5, "C": 0.1}
     assert columns_thresholds(model.config.label_thresholds, [-1, 0], model.config.unseen_label_threshold) == [0.1, 0.5]
+
+
+def test_the_zero_shot_table_is_read_from_the_result_files(tmp_path):
+    from bench import zero_shot_table
+
+    def write(corpus: str, model: str, tag: str, f1: float) -> None:
+        result = {"model": model, "corpus": corpus, "threshold": [0.1], "predict_f1": f1, "predict_precision": f1,
+                  "predict_recall": f1, "per_label_f1": {"x": f1}, "metrics": {"x_n_gold": 3}}  # fmt: skip
+        (tmp_path / f"zeroshot-{corpus}-{model}-{tag}.json").write_text(json.dumps(result))
+
+    for corpus, f1 in zip(zero_shot_table.CORPORA, (0.1, 0.2, 0.3)):
+        write(corpus, "lear", "a-b", f1)
+    write("mit_movie", "gliner", "a-b", 0.5)
+    rows = zero_shot_table.load_results(tmp_path)
+    assert set(rows) == {("lear", "a-b"), ("gliner", "a-b")}
+    table = zero_shot_table.summary_table(rows)
+    assert "| lear | a-b | [0.1] | 10.0 (10.0 / 10.0) | 20.0 (20.0 / 20.0) | 30.0 (30.0 / 30.0) | 20.0 |" in table
+    assert "| gliner | a-b | [0.1] | 50.0 (50.0 / 50.0) | – | – | – |" in table
+    assert "| x | 3 | 10.0 | 50.0 |" in zero_shot_table.per_label_table(rows, "mit_movie")
