@@ -54,19 +54,33 @@ class CorpusMix:
     held_out: list[int]
 
 
-def read_corpus_labels(dataset_dir: Path) -> dict[str, str]:
-    labels_file = dataset_dir / "labels.json"
+def read_label_file(path: str) -> dict[str, str]:
+    """A JSON object {label: description}, in id order (a corpus's labels.json, or --label_descriptions)."""
     try:
-        labels = json.loads(labels_file.read_text(encoding="utf-8"))
+        labels = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as error:
-        raise ValueError(
-            f"--dataset_dir {dataset_dir}: a corpus in a mix needs its labels.json ({labels_file})"
-        ) from error
+        raise ValueError(f"label descriptions file {path} not found") from error
     except json.JSONDecodeError as error:
-        raise ValueError(f"{labels_file} is not valid JSON: {error}") from error
-    if not isinstance(labels, dict) or not labels:
-        raise ValueError(f"{labels_file} must hold a non-empty JSON object {{label: description}}")
+        raise ValueError(f"label descriptions file {path} is not valid JSON: {error}") from error
+    if not isinstance(labels, dict) or not labels or not all(isinstance(v, str) and v.strip() for v in labels.values()):
+        raise ValueError(f"{path} must hold a non-empty JSON object {{label: description}} with non-empty descriptions")
     return labels
+
+
+def load_converted_corpus(
+    dataset_dir: Path, with_labels: bool = True
+) -> tuple[datasets.DatasetDict, dict[str, str] | None]:
+    """A corpus converted by data_scripts: its `DatasetDict` and, with `with_labels`, its labels.json (None when the
+    folder has none)."""
+    try:
+        corpus = datasets.load_from_disk(str(dataset_dir))
+    except FileNotFoundError as error:
+        raise ValueError(f"--dataset_dir {dataset_dir} is not a dataset saved with save_to_disk: {error}") from error
+    if not isinstance(corpus, datasets.DatasetDict):
+        raise ValueError(f"--dataset_dir {dataset_dir} holds a single Dataset, not a DatasetDict of splits")
+    labels_file = dataset_dir / "labels.json"
+    labels = read_label_file(str(labels_file)) if with_labels and labels_file.is_file() else None
+    return corpus, labels
 
 
 def merge_labels(corpus_labels: list[tuple[str, dict[str, str]]]) -> tuple[dict[str, str], list[dict[str, str]]]:
@@ -101,16 +115,11 @@ def load_corpus_mix(dataset_dirs: list[str], hold_out: float = 0.0) -> CorpusMix
     holding `hold_out` of the labels of many-label corpora out of training (see the module doc)."""
     corpora, corpus_labels = [], []
     for dataset_dir in map(Path, dataset_dirs):
-        try:
-            corpus = datasets.load_from_disk(str(dataset_dir))
-        except FileNotFoundError as error:
-            raise ValueError(
-                f"--dataset_dir {dataset_dir} is not a dataset saved with save_to_disk: {error}"
-            ) from error
-        if not isinstance(corpus, datasets.DatasetDict):
-            raise ValueError(f"--dataset_dir {dataset_dir} holds a single Dataset, not a DatasetDict of splits")
+        corpus, labels = load_converted_corpus(dataset_dir)
+        if labels is None:
+            raise ValueError(f"--dataset_dir {dataset_dir}: a corpus in a mix needs its labels.json")
         corpora.append(corpus)
-        corpus_labels.append((dataset_dir.name, read_corpus_labels(dataset_dir)))
+        corpus_labels.append((dataset_dir.name, labels))
     labels, renamings = merge_labels(corpus_labels)
     label_ids = {name: index for index, name in enumerate(labels)}
     label_sets = [sorted(label_ids[name] for name in renaming.values()) for renaming in renamings]
@@ -171,4 +180,11 @@ def sample_per_corpus(dataset: datasets.Dataset, limit: int) -> datasets.Dataset
     return dataset.select(sorted(kept))
 
 
-__all__ = ["LABEL_SET_COLUMN", "CorpusMix", "load_corpus_mix", "sample_per_corpus"]
+__all__ = [
+    "LABEL_SET_COLUMN",
+    "CorpusMix",
+    "load_converted_corpus",
+    "load_corpus_mix",
+    "read_label_file",
+    "sample_per_corpus",
+]

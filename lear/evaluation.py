@@ -189,6 +189,7 @@ def predict_text_spans(
     loss_sum, loss_windows = 0.0, 0
     was_training = model.training
     model.eval()
+    all_labels = split.label_sets is None  # every text scores every label, in id order
     try:
         with torch.no_grad():
             for label_ids, texts in split.label_groups(model.config.num_labels):
@@ -196,9 +197,8 @@ def predict_text_spans(
                 # Longest windows first, so that batches hold windows of about one length: little padding (decoding
                 # masks it, so the spans do not depend on the batching), and an out-of-memory error shows at once.
                 group.sort(key=lambda index: -len(split.windows[index].input_ids))
-                all_labels = split.label_sets is None
                 with forward_context():  # once a label set: they do not depend on the text
-                    label_states = model.compute_label_states() if all_labels else model.compute_label_states(label_ids)
+                    label_states = model.compute_label_states(None if all_labels else label_ids)
                 for first in range(0, len(group), batch_size):
                     indices = group[first : first + batch_size]
                     batch = collator(split.rows(indices), label_ids=label_ids)

@@ -640,7 +640,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
         ).last_hidden_state  # [B, L, H]
         text_hidden = self.dropout(text_hidden)
         if label_states is None:
-            label_states = self.compute_label_states() if label_ids is None else self.compute_label_states(label_ids)
+            label_states = self.compute_label_states(label_ids)
         elif (
             label_states.label_ids is None
             and self.config.boundary_classifier != "description"

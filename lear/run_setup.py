@@ -17,7 +17,6 @@ name) and `TrainingArguments`, in the order `run_lear.prepare_job` calls them:
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -35,7 +34,14 @@ from transformers import AutoConfig, AutoTokenizer, PretrainedConfig, TrainingAr
 from data_scripts.stats import count_overlapping
 
 from .configuration_lear import LearConfig
-from .corpus_mix import LABEL_SET_COLUMN, CorpusMix, load_corpus_mix, sample_per_corpus
+from .corpus_mix import (
+    LABEL_SET_COLUMN,
+    CorpusMix,
+    load_converted_corpus,
+    load_corpus_mix,
+    read_label_file,
+    sample_per_corpus,
+)
 from .evaluation import EvaluationSplit
 from .locations import check_model_location
 from .modeling_lear import LearForSpanExtraction
@@ -115,19 +121,6 @@ def check_hub_access(training_args: TrainingArguments) -> None:
         raise ValueError(f"--push_to_hub: the Hub cannot be used ({type(error).__name__}: {cause})") from error
 
 
-def read_label_file(path: str) -> dict[str, str]:
-    """A JSON object {label: description}, in id order."""
-    try:
-        labels = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise ValueError(f"label descriptions file {path} not found") from error
-    except json.JSONDecodeError as error:
-        raise ValueError(f"label descriptions file {path} is not valid JSON: {error}") from error
-    if not isinstance(labels, dict) or not labels or not all(isinstance(v, str) and v.strip() for v in labels.values()):
-        raise ValueError(f"{path} must hold a non-empty JSON object {{label: description}} with non-empty descriptions")
-    return labels
-
-
 def load_raw_datasets(
     data_args: Any, model_args: Any
 ) -> tuple[datasets.DatasetDict, dict[str, str] | None, CorpusMix | None]:
@@ -147,17 +140,9 @@ def load_raw_datasets(
             token=model_args.token,
         )
         return raw_datasets, labels, None
-    dataset_dir = Path(data_args.dataset_dir[0])  # run_lear.py has checked that it exists
-    try:
-        raw_datasets = datasets.load_from_disk(str(dataset_dir))
-    except FileNotFoundError as error:
-        raise ValueError(f"--dataset_dir {dataset_dir} is not a dataset saved with save_to_disk: {error}") from error
-    if not isinstance(raw_datasets, datasets.DatasetDict):
-        raise ValueError(f"--dataset_dir {dataset_dir} holds a single Dataset, not a DatasetDict of splits")
-    labels_file = dataset_dir / "labels.json"
-    if labels is None and labels_file.is_file():
-        labels = read_label_file(str(labels_file))
-    return raw_datasets, labels, None
+    # run_lear.py has checked that the folder exists
+    raw_datasets, corpus_labels = load_converted_corpus(Path(data_args.dataset_dir[0]), with_labels=labels is None)
+    return raw_datasets, labels or corpus_labels, None
 
 
 def fit_stages_to_splits(raw_datasets: datasets.DatasetDict, training_args: LearTrainingArguments) -> None:
