@@ -139,6 +139,24 @@ def make_subset(
     return out
 
 
+def make_first_subset(corpus_dir: Path, count: int) -> Path:
+    """A copy of the corpus whose train split is its first `count` sentences (the few-shot setting of the corpora
+    GLiNER's papers report on). A corpus without a validation split gets the next `count` training sentences as one,
+    so that the runs select their epoch and thresholds on as little labelled data as they train on."""
+    out = QUALITY_DIR / "data" / f"{corpus_dir.name}-first{count}"
+    if (out / "labels.json").is_file():
+        return out
+    corpus = datasets.load_from_disk(str(corpus_dir))
+    train = corpus["train"]
+    if len(train) < 2 * count:
+        raise SystemExit(f"{corpus_dir}: {len(train)} training sentences, fewer than the {2 * count} asked for")
+    validation = corpus["validation"] if "validation" in corpus else train.select(range(count, 2 * count))
+    subset = datasets.DatasetDict({**corpus, "train": train.select(range(count)), "validation": validation})
+    subset.save_to_disk(str(out))
+    (out / "labels.json").write_text((corpus_dir / "labels.json").read_text(encoding="utf-8"), encoding="utf-8")
+    return out
+
+
 def epochs_for(train_size: int, batch_size: int, target_steps: int, min_epochs: int) -> int:
     """The budget rule: enough epochs for about `target_steps` optimiser steps, at least `min_epochs`."""
     steps_per_epoch = math.ceil(train_size / batch_size)

@@ -14,6 +14,9 @@ file exists stops before it starts (`bench.common.write_result`); give it a `--t
     python -m bench.seed_rows weibo_zh --model tagger  # the BIO tagger (flat corpora), same recipe and selection
     python -m bench.seed_rows phee --model gliner      # GLiNER on the same encoder (bench/gliner.py), same recipe
     python -m bench.seed_rows zh_msra --fraction 0.1   # a random tenth of the training split (drawn with the seed)
+    python -m bench.seed_rows mit_movie --first 100    # the first 100 training sentences (the next 100 as dev)
+    python -m bench.seed_rows mit_movie --first 100 --init outputs/zero-shot/lear --tag from-mix
+                                                       # LEAR fine-tuned from a LEAR checkpoint (the zero-shot model)
 
 Chinese corpora run multilingual-e5-small pruned to the corpus's pieces (bench/prune_encoder_vocab.py, built on first
 use into outputs/me5-small-<corpus>, checked to tokenize every text as the full model does): the full 250k-row
@@ -45,7 +48,7 @@ from bench import common
 from bench.common import OUTPUT_DIR, REPO_ROOT, git_commit, metadata_line, minilm_dir, run_metadata
 from bench.prune_encoder_vocab import check as check_pruned_vocab
 from bench.prune_encoder_vocab import prune as prune_vocab
-from bench.quality import ME5_DIR, converted_corpus, make_subset, subprocess_env, test_per_label
+from bench.quality import ME5_DIR, converted_corpus, make_first_subset, make_subset, subprocess_env, test_per_label
 from bench.tagger import lone_marker_mode
 from bench.threshold_policies import dataset_mentions, policy_scores
 from lear.metrics import seen_unseen_scores
@@ -97,6 +100,9 @@ RECIPES = {
     # event triggers
     "litbank_events": Recipe(MINILM),
     "phee": Recipe(MINILM),
+    # zero-shot targets (docs/zero-shot.md): trained on here only in few-shot runs (--first)
+    "mit_movie": Recipe(MINILM),
+    "mit_restaurant": Recipe(MINILM),
 }
 
 
@@ -108,10 +114,12 @@ class Variant:
     config_overrides: str = ""
     calibration_policy: str = ""
     nested: bool = False  # the span head on a flat corpus (with config_overrides allow_overlaps=false)
+    init: str = ""  # a LEAR checkpoint to fine-tune (re-labelled with the corpus's labels) instead of the encoder
 
     def lear_arguments(self) -> dict:
         arguments = {"config_overrides": self.config_overrides} if self.config_overrides else {}
         arguments |= {"calibration_policy": self.calibration_policy} if self.calibration_policy else {}
+        arguments |= {"init": self.init} if self.init else {}
         return arguments | ({"nested": True} if self.nested else {})
 
 
@@ -120,26 +128,34 @@ def run_arguments(
 ) -> dict:
     """run_lear.py's arguments (its JSON-file form). Evaluation and a checkpoint every epoch, the best kept, warm-up
     and weight decay are run_lear.py's defaults; the recipe's epochs, learning rate and batch are passed (they equal
-    the defaults unless the corpus changes them)."""
-    return {
-        "model_name_or_path": recipe.encoder(corpus),
-        "dataset_dir": str(dataset_dir),
-        "output_dir": str(output_dir),
-        "nested": recipe.nested,
-        "do_train": True,
-        "do_eval": True,
-        "do_predict": True,
-        "num_train_epochs": recipe.epochs,
-        "learning_rate": recipe.learning_rate,
-        "per_device_train_batch_size": recipe.batch_size,
-        "max_seq_length": recipe.max_seq_length,
-        "seed": seed,
-        "logging_steps": 100,
-        "report_to": "none",
-        "disable_tqdm": True,
-        "use_cpu": not torch.cuda.is_available(),
-        "log_level": "warning",
-    } | variant.lear_arguments()
+    the defaults unless the corpus changes them). A variant with `init` starts from that LEAR checkpoint, re-labelled
+    with the corpus's labels.json (its known labels keep what they learnt)."""
+    arguments = variant.lear_arguments()
+    init = arguments.pop("init", None)
+    start = {"model_name_or_path": init, "label_descriptions": str(dataset_dir / "labels.json")} if init else {}
+    return (
+        {
+            "model_name_or_path": recipe.encoder(corpus),
+            "dataset_dir": str(dataset_dir),
+            "output_dir": str(output_dir),
+            "nested": recipe.nested,
+            "do_train": True,
+            "do_eval": True,
+            "do_predict": True,
+            "num_train_epochs": recipe.epochs,
+            "learning_rate": recipe.learning_rate,
+            "per_device_train_batch_size": recipe.batch_size,
+            "max_seq_length": recipe.max_seq_length,
+            "seed": seed,
+            "logging_steps": 100,
+            "report_to": "none",
+            "disable_tqdm": True,
+            "use_cpu": not torch.cuda.is_available(),
+            "log_level": "warning",
+        }
+        | arguments
+        | start
+    )
 
 
 def lear_command(
@@ -247,22 +263,27 @@ COMMANDS = {"lear": lear_command, "tagger": tagger_command, "gliner": gliner_com
 RESULTS = {"lear": lear_result, "tagger": tagger_result, "gliner": gliner_result}
 
 
-def training_data(corpus: str, fraction: float, seed: int) -> Path:
+def training_data(corpus: str, fraction: float, seed: int, first: int = 0) -> Path:
     corpus_dir = converted_corpus(corpus)
+    if first:
+        return make_first_subset(corpus_dir, first)
     return corpus_dir if fraction == 1.0 else make_subset(corpus_dir, fraction, seed)
 
 
-def run_name(corpus: str, model: str, seed: int, fraction: float, tag: str = "") -> str:
-    return f"{corpus}-{model}-{float(fraction)}-seed{seed}" + (f"-{tag}" if tag else "")
+def run_name(corpus: str, model: str, seed: int, fraction: float, tag: str = "", first: int = 0) -> str:
+    part = f"first{first}" if first else f"{float(fraction)}"
+    return f"{corpus}-{model}-{part}-seed{seed}" + (f"-{tag}" if tag else "")
 
 
-def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Variant = Variant()) -> dict:
+def run(
+    corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Variant = Variant(), first: int = 0
+) -> dict:
     recipe = RECIPES[corpus]
-    name = run_name(corpus, model, seed, fraction, variant.tag)
+    name = run_name(corpus, model, seed, fraction, variant.tag, first)
     result_file = common.check_result_name_free(common.RESULTS_DIR / f"{name}.json")  # before training, not after
     output_dir = RUNS_DIR / name  # the run's own: it resumes from the last checkpoint found there
     RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    dataset_dir = training_data(corpus, fraction, seed)
+    dataset_dir = training_data(corpus, fraction, seed, first)
     if model == "lear":
         command = lear_command(corpus, recipe, dataset_dir, seed, output_dir, variant)
     else:
@@ -281,6 +302,7 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Vari
         "corpus": corpus,
         "model": model,
         "fraction": fraction,
+        "first": first or None,
         "train_size": len(datasets.load_from_disk(str(dataset_dir))["train"]),
         "seed": seed,
         "tag": variant.tag or None,
@@ -297,8 +319,10 @@ def run(corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Vari
     result.update({
         "wall_seconds_this_invocation": time.perf_counter() - started,
         "recipe": vars(recipe),
-        "command": f"python -m bench.seed_rows {corpus} --model {model} --seed {seed} --fraction {fraction:g}"
-        + tagged + options,
+        "command": f"python -m bench.seed_rows {corpus} --model {model} --seed {seed} "
+        + (f"--first {first}" if first else f"--fraction {fraction:g}")
+        + tagged
+        + options,
         "commit": commit,
         "machine": metadata_line(run_metadata()),
     })  # fmt: skip
@@ -317,15 +341,24 @@ def main() -> None:
     parser.add_argument("--config_overrides", default="", help="LEAR only: run_lear.py's --config_overrides")
     parser.add_argument("--calibration_policy", default="", help="LEAR only: run_lear.py's --calibration_policy")
     parser.add_argument("--nested", action="store_true", help="LEAR only: the span head, on a flat corpus too")
+    parser.add_argument(
+        "--first",
+        type=int,
+        default=0,
+        help="train on the first N training sentences (the next N as dev where there is no dev)",
+    )
+    parser.add_argument("--init", default="", help="LEAR only: fine-tune this LEAR checkpoint instead of the encoder")
     args = parser.parse_args()
-    variant = Variant(args.tag, args.config_overrides, args.calibration_policy, args.nested)
-    if (args.config_overrides or args.calibration_policy or args.nested) and not args.tag:
+    variant = Variant(args.tag, args.config_overrides, args.calibration_policy, args.nested, args.init)
+    if (args.config_overrides or args.calibration_policy or args.nested or args.init) and not args.tag:
         parser.error("a run that changes LEAR's settings needs a --tag (its result must not replace the default's)")
     if args.threads:
         torch.set_num_threads(args.threads)
     if not 0 < args.fraction <= 1:
         parser.error(f"--fraction must be in (0, 1], got {args.fraction}")
-    result = run(args.corpus, args.model, args.seed, args.fraction, variant)
+    if args.init and args.model != "lear":
+        parser.error("--init is a LEAR checkpoint: it applies to --model lear only")
+    result = run(args.corpus, args.model, args.seed, args.fraction, variant, args.first)
     print(json.dumps({key: result[key] for key in ("corpus", "test_precision", "test_recall", "test_f1")}))
 
 

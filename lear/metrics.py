@@ -102,6 +102,11 @@ def training_mentions(texts: Sequence[str], entities: Sequence[Iterable[Mapping[
     return {mention_key(text[e["start"] : e["end"]]) for text, row in zip(texts, entities) for e in row}
 
 
+def overlaps(span: Sequence, other: Sequence) -> bool:
+    """Whether two `(start, end, ...)` character spans share a character."""
+    return span[0] < other[1] and other[0] < span[1]
+
+
 def seen_unseen_scores(
     texts: Sequence[str],
     gold: Sequence[Iterable[tuple[int, int, Hashable]]],
@@ -115,7 +120,9 @@ def seen_unseen_scores(
     entities it has never seen, the measure of generalisation beyond memorised names.
 
     Returns `unseen_share` (of the gold mentions), `n_gold_seen`, `n_gold_unseen`, and `precision_*`, `recall_*`,
-    `f1_*` for `seen` and `unseen`.
+    `f1_*` and `untouched_*` for `seen` and `unseen`. `untouched_*` is the share of the group's gold mentions that no
+    predicted span overlaps, whatever its label or boundaries: the mentions a model abstains on, as opposed to those
+    it finds with a wrong boundary or label (both cost recall; only abstention means the mention went unnoticed).
     """
     if not len(texts) == len(gold) == len(predicted):
         raise ValueError(f"got {len(texts)} texts, gold spans for {len(gold)} and predictions for {len(predicted)}")
@@ -129,6 +136,7 @@ def seen_unseen_scores(
         predicted_set = {tuple(span[:3]) for span in predicted_spans}
         for span in gold_set:
             counts[group(text, span)]["gold"] += 1
+            counts[group(text, span)]["untouched"] += not any(overlaps(span, other) for other in predicted_set)
         for span in predicted_set:
             counts[group(text, span)]["predicted"] += 1
             counts[group(text, span)]["correct"] += span in gold_set
@@ -141,6 +149,7 @@ def seen_unseen_scores(
             f"precision_{name}": precision,
             f"recall_{name}": recall,
             f"f1_{name}": _f1(precision, recall),
+            f"untouched_{name}": _ratio(count["untouched"], count["gold"]),
         })  # fmt: skip
     return scores
 

@@ -49,9 +49,21 @@ def test_seen_unseen_scores_split_gold_by_surface_and_predictions_by_the_same_ru
     assert scores["precision_unseen"] == pytest.approx(1 / 3)
     assert scores["f1_unseen"] == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
     assert scores["precision_seen"] == 1.0
+    # Bob is overlapped by "Bob saw" and Zed by Zed/LOC: no gold mention went unnoticed, although two were missed
+    assert scores["untouched_seen"] == scores["untouched_unseen"] == 0.0
     # the two groups add up to the overall recall
     overall = span_scores(gold, predicted)
     assert overall["n_correct"] == round(scores["recall_seen"] * 3 + scores["recall_unseen"] * 2)
+
+
+def test_untouched_share_counts_the_gold_mentions_no_prediction_overlaps():
+    texts = ["Zed and Yann met Ann"]
+    gold = [[(0, 3, "PER"), (8, 12, "PER"), (17, 20, "PER")]]
+    predicted = [[(9, 16, "LOC")]]  # overlaps Yann only (wrong label and boundaries)
+    scores = seen_unseen_scores(texts, gold, predicted, seen_mentions={"ann"})
+    assert scores["untouched_unseen"] == pytest.approx(1 / 2)  # Zed untouched, Yann touched
+    assert scores["untouched_seen"] == 1.0  # Ann: nothing predicted there
+    assert scores["recall_unseen"] == 0.0
 
 
 def test_seen_unseen_scores_refuse_mismatched_lengths():

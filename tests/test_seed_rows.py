@@ -97,3 +97,39 @@ def test_the_recorded_commit_ignores_waiting_results_but_not_code(tmp_path, monk
     (tmp_path / "helper.py").unlink()
     (tmp_path / "model.py").write_text("x = 2\n")
     assert common.git_commit(tmp_path) == head + "+uncommitted"
+
+
+def test_a_few_shot_subset_keeps_the_first_sentences_and_takes_the_next_as_dev(tmp_path, monkeypatch):
+    import datasets
+
+    from bench import quality
+
+    monkeypatch.setattr(quality, "QUALITY_DIR", tmp_path / "quality")
+    rows = [{"text": f"sentence {i}", "entities": []} for i in range(7)]
+    corpus_dir = tmp_path / "toy"
+    datasets.DatasetDict({
+        "train": datasets.Dataset.from_list(rows), "test": datasets.Dataset.from_list(rows[:2]),
+    }).save_to_disk(str(corpus_dir))  # fmt: skip
+    (corpus_dir / "labels.json").write_text(json.dumps({"PER": "people"}))
+    subset = datasets.load_from_disk(str(quality.make_first_subset(corpus_dir, 3)))
+    assert subset["train"]["text"] == ["sentence 0", "sentence 1", "sentence 2"]
+    assert subset["validation"]["text"] == ["sentence 3", "sentence 4", "sentence 5"]
+    assert len(subset["test"]) == 2
+    with pytest.raises(SystemExit, match="fewer than the 8"):
+        quality.make_first_subset(corpus_dir, 4)
+
+
+def test_a_run_from_a_lear_checkpoint_relabels_it_with_the_corpus_labels(tmp_path, monkeypatch):
+    monkeypatch.setattr(seed_rows, "minilm_dir", lambda: "encoder")
+    recipe = seed_rows.RECIPES["mit_movie"]
+    variant = seed_rows.Variant(tag="from-mix", init="outputs/zero-shot/lear")
+    arguments = seed_rows.run_arguments("mit_movie", recipe, tmp_path, 0, tmp_path / "run", variant)
+    assert arguments["model_name_or_path"] == "outputs/zero-shot/lear"
+    assert arguments["label_descriptions"] == str(tmp_path / "labels.json")
+    assert "init" not in arguments  # not a run_lear.py argument
+    plain = seed_rows.run_arguments("mit_movie", recipe, tmp_path, 0, tmp_path / "run")
+    assert plain["model_name_or_path"] == "encoder" and "label_descriptions" not in plain
+    assert (
+        seed_rows.run_name("mit_movie", "lear", 1, 1.0, "from-mix", first=100)
+        == "mit_movie-lear-first100-seed1-from-mix"
+    )
