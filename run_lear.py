@@ -365,9 +365,12 @@ def prepare_job(argv: list[str] | None = None) -> PreparedJob:
     cpu_ddp = train_on_cpu_when_launched_without_accelerator()
     model_args, data_args, training_args = parse_arguments(argv)
     setup_logging(training_args)
+    given = sys.argv[1:] if argv is None else argv
+    if given_argument(given, "num_train_epochs") is not None and given_argument(given, "min_train_steps") is None:
+        training_args.min_train_steps = 0  # the epochs the user asked for are the budget, not the recipe's floor
     if cpu_ddp:
         logger.info(f"{training_args.world_size} processes and no accelerator: DDP on the CPU (as with --use_cpu)")
-    given_disable_tqdm = given_argument(sys.argv[1:] if argv is None else argv, "disable_tqdm") is not None
+    given_disable_tqdm = given_argument(given, "disable_tqdm") is not None
     quiet_when_not_a_terminal(training_args, trainer_bars_asked_for=given_disable_tqdm)
     fit_dataloader_to_device(training_args)
     check_hub_access(training_args)

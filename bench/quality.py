@@ -54,6 +54,7 @@ from bench.common import (
     write_result,
 )
 from bench.tagger import lone_marker_mode
+from lear.training_args import LearTrainingArguments
 
 
 QUALITY_DIR = OUTPUT_DIR / "quality"
@@ -222,6 +223,7 @@ def run_lear_recipe(args: argparse.Namespace, max_length: int, seed: int) -> dic
         "weight_decay": 0.01,
         "max_grad_norm": 1.0,
         "seed": seed,
+        "min_train_steps": LearTrainingArguments.min_train_steps,  # kept with the epochs given (run_lear.py)
         "eval_strategy": "no",
         "save_strategy": "no",
         "logging_steps": 50,

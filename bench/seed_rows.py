@@ -143,6 +143,7 @@ def run_arguments(
             "do_eval": True,
             "do_predict": True,
             "num_train_epochs": recipe.epochs,
+            "min_train_steps": LearTrainingArguments.min_train_steps,  # kept with the epochs given (run_lear.py)
             "learning_rate": recipe.learning_rate,
             "per_device_train_batch_size": recipe.batch_size,
             "max_seq_length": recipe.max_seq_length,

@@ -111,11 +111,16 @@ def convert(
     return corpus
 
 
+def command_name() -> str:
+    """How the user ran this: the `lear-convert-data` console script, or the module."""
+    return "lear-convert-data" if Path(sys.argv[0]).name == "lear-convert-data" else "python -m data_scripts.convert"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     corpora = "\n".join(f"  {name:<10} {spec.summary}" for name, spec in REGISTRY.items())
     parser = argparse.ArgumentParser(
-        prog="python -m data_scripts.convert",
+        prog=command_name(),
         description="Convert a NER corpus into the lear schema (datasets save_to_disk + labels.json).",
         epilog=f"corpora and formats:\n{corpora}\n\nSee docs/data.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -158,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         convert(args.corpus, args.raw_dir, args.out_dir, args.labels, args.lenient, args.lang)
     except (CorpusFormatError, FileNotFoundError, ValueError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        if isinstance(error, CorpusFormatError) and REGISTRY[args.corpus].lenient:
+        print(f"{command_name()}: error: {error}", file=sys.stderr)
+        in_corpus = isinstance(error, CorpusFormatError) and (args.labels is None or error.path != str(args.labels))
+        if in_corpus and REGISTRY[args.corpus].lenient:  # --lenient repairs the corpus, never the labels file
             print("(use --lenient to repair or skip bad input)", file=sys.stderr)
         return 2
     print(f"wrote {args.out_dir} in {time.perf_counter() - started:.1f} s")

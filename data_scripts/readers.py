@@ -413,11 +413,14 @@ def find_split_files(raw_dir: Path) -> dict[str, Path]:
 def load_labels_file(path: Path) -> dict[str, str]:
     """Label descriptions from ``--labels FILE``, in label-id (sorted name) order.
 
-    The file is a JSON object ``{label: description}``, or text with one ``LABEL<TAB>description``
-    per line (blank lines and lines starting with ``#`` ignored).
+    The file is a JSON object ``{label: description}`` (any ``.json`` file is read as JSON), or text with one
+    ``LABEL<TAB>description`` per line (blank lines and lines starting with ``#`` ignored).
     """
-    content = path.read_text(encoding="utf-8-sig")
-    if content.lstrip().startswith("{"):
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ValueError(f"--labels {path}: no such file") from None
+    if path.suffix.lower() == ".json" or content.lstrip().startswith("{"):
         labels = parse_json(path, content)
         if not all(isinstance(k, str) and isinstance(v, str) and k for k, v in labels.items()):
             raise CorpusFormatError(path, 1, "labels must map label names to description strings")

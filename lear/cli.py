@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=16, help="windows per forward pass (default: 16)")
     parser.add_argument("--threshold", type=float, help="decision threshold in (0, 1) (default: the model's)")
     parser.add_argument("--labels", help="comma-separated label names to keep (default: all)")
+    parser.add_argument(
+        "--label-file",
+        help='JSON file {"LABEL": "description", ...}: labels to find by their description (new ones too), '
+        "with --labels' names if given (default: the model's labels)",
+    )
     parser.add_argument("--flat-ner", action="store_true", help="decode a nested model flat")
     parser.add_argument("--max-length", type=int, help="window length in tokens (default: the model's limit)")
     parser.add_argument("--stride", type=int, help="tokens shared by neighbouring windows (default: max-length/4)")
@@ -187,8 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_model_location(args.model, "--model")
         check_tokenizer_saved(args.model)
         check_output_location(args.output)
+        call_labels = requested_labels(args.labels, args.label_file, saved_label_names(args.model))
     except ValueError as error:
         parser.error(str(error))
+    if args.threshold is not None and not 0 < args.threshold < 1:
+        parser.error(f"--threshold must be strictly between 0 and 1, got {args.threshold}")
 
     # Imported here so that `lear-predict --help` and argument errors answer without loading torch.
     from transformers import pipeline
@@ -214,8 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("threshold", "max_length", "stride"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
-    if args.labels:
-        options["labels"] = [name.strip() for name in args.labels.split(",") if name.strip()]
+    if call_labels:
+        options["labels"] = call_labels
     if args.flat_ner:
         options["flat_ner"] = True
     if args.overlap:
@@ -259,6 +267,49 @@ def check_tokenizer_saved(model: str) -> None:
             f"--model {model} has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): save the encoder's tokenizer "
             f"beside the model, e.g. AutoTokenizer.from_pretrained(ENCODER).save_pretrained({model!r})"
         )
+
+
+def saved_label_names(model: str) -> list[str] | None:
+    """The label names in a local model folder's config.json (None for a Hub id, or a config without labels): read
+    without loading the model, so that a wrong --labels is answered at once."""
+    config_file = Path(model) / "config.json"
+    if not config_file.is_file():
+        return None
+    id2label = json.loads(config_file.read_text(encoding="utf-8")).get("id2label") or {}
+    return [id2label[key] for key in sorted(id2label, key=int)] or None
+
+
+def requested_labels(
+    names: str | None, label_file: str | None, known: list[str] | None
+) -> dict[str, str | None] | None:
+    """The labels of `--labels NAME,...` and `--label-file FILE` as the pipeline's `labels=` ({name: description, or
+    None for a label the model knows}); None for all of the model's labels. Raises a `ValueError` naming the option
+    for a name the model does not know and no description gives, or a bad file."""
+    labels: dict[str, str | None] = {}
+    if label_file:
+        try:
+            described = json.loads(Path(label_file).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ValueError(f"--label-file {label_file}: {error.strerror}") from None
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--label-file {label_file}: not valid JSON ({error.msg}, line {error.lineno})") from None
+        if (
+            not isinstance(described, dict)
+            or not described
+            or not all(isinstance(text, str) and text.strip() for text in described.values())
+        ):
+            raise ValueError(f'--label-file {label_file} must hold a JSON object {{"LABEL": "description", ...}}')
+        labels |= described
+    for name in (part.strip() for part in (names or "").split(",")):
+        if name:
+            labels.setdefault(name, None)
+    unknown = [name for name, text in labels.items() if text is None and known is not None and name not in known]
+    if unknown:
+        raise ValueError(
+            f"--labels {','.join(unknown)}: this model knows {','.join(known)}; to find a label it does not know, "
+            f'describe it in a --label-file: {{"{unknown[0]}": "what {unknown[0]} means"}}'
+        )
+    return labels or None
 
 
 def check_output_location(path: str) -> None:

@@ -30,14 +30,37 @@ def reads_as_a_path(name_or_path: str) -> bool:
 
 
 def check_model_location(name_or_path: str, option: str) -> None:
-    """Raise a `ValueError` naming `option` when `name_or_path` is no existing path and cannot be a Hub id, or reads
-    as a mistyped path (`reads_as_a_path`)."""
+    """Raise a `ValueError` naming `option` when `name_or_path` is no existing path and cannot be a Hub id, reads
+    as a mistyped path (`reads_as_a_path`), or is a Hub id that cannot be loaded (`check_hub_model`)."""
     if Path(name_or_path).exists():
         return
     if reads_as_a_path(name_or_path):
         raise ValueError(f"{option} {name_or_path}: no such folder")
     if hub_id(name_or_path) is None:
         raise ValueError(f"{option} {name_or_path}: no such folder (and not a Hub model id such as 'owner/name')")
+    check_hub_model(name_or_path, option)
 
 
-__all__ = ["HUB_ID", "check_model_location", "hub_id", "reads_as_a_path"]
+def check_hub_model(repo_id: str, option: str, timeout: float = 10.0) -> None:
+    """Raise a `ValueError` when the Hub id `repo_id` can be neither loaded from the local cache nor looked up on
+    the Hub. One lookup with a timeout answers in seconds where loading the model would retry an unreachable Hub for
+    half a minute before failing with a client traceback."""
+    from huggingface_hub import constants, model_info, try_to_load_from_cache
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+        return
+    missing = f"{option} {repo_id}: no such folder here"
+    if constants.HF_HUB_OFFLINE:
+        raise ValueError(f"{missing}, and as a Hub id it is not in the local cache (HF_HUB_OFFLINE is set)")
+    try:
+        model_info(repo_id, timeout=timeout)
+    except GatedRepoError:
+        return  # it exists; loading asks for the access it needs
+    except RepositoryNotFoundError:
+        raise ValueError(f"{missing}, nor a model on the Hub (private ones need `hf auth login`)") from None
+    except Exception as error:  # DNS, proxy, TLS and timeout errors come as different client classes
+        raise ValueError(f"{missing}, and the Hub, where it would be a model id, cannot be reached: {error}") from None
+
+
+__all__ = ["HUB_ID", "check_hub_model", "check_model_location", "hub_id", "reads_as_a_path"]

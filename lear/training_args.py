@@ -64,7 +64,16 @@ class LearTrainingArguments(TrainingArguments):
         metadata={
             "help": "Train at least this many optimizer steps: on a small training split (fewer than --num_train_epochs"
             " epochs' worth) the run trains by steps instead, evaluating and saving MIN_EVALUATIONS times along the "
-            "way, so that a 140-sentence corpus gets 200 steps rather than 27. 0: epochs only. LEAR: 200."
+            "way, so that a 140-sentence corpus gets 200 steps rather than 27. 0: epochs only. LEAR: 200, unless "
+            "--num_train_epochs is given (an explicit number of epochs is the run's budget; give both to keep the "
+            "floor)."
+        },
+    )
+    logging_steps: float = field(
+        default=0.05,
+        metadata={
+            "help": "Log the training loss every N steps, or every such fraction of the run's steps when < 1. "
+            "LEAR: 0.05 (twenty loss lines, however short or long the run)."
         },
     )
     max_labels_per_batch: int = field(

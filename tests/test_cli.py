@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,14 +160,13 @@ def test_bad_arguments_exit_with_usage_errors(model_dir, tmp_path, capsys, monke
 def test_bad_model_or_option_is_a_clear_error(model_dir, tmp_path, capsys):
     source = tmp_path / "texts.txt"
     source.write_text("paris\n")
-    assert run(model_dir, source, tmp_path / "out.jsonl", "--threshold", "1.5") == 1
-    assert "threshold must be" in capsys.readouterr().err
     (tmp_path / "not-a-model").mkdir()
     (tmp_path / "not-a-model" / "tokenizer.json").write_text("{}")
     assert run(tmp_path / "not-a-model", source, tmp_path / "out.jsonl") == 1
     assert "lear-predict: error:" in capsys.readouterr().err
-    assert run("no-such-model", source, tmp_path / "out.jsonl") == 1  # could be a Hub id: looked up there, offline
-    assert "--model no-such-model is no local folder; as a Hub id: " in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # could be a Hub id: looked up once (cache, or the unreachable Hub)
+        run("no-such-model", source, tmp_path / "out.jsonl")
+    assert "--model no-such-model: no such folder here, and " in capsys.readouterr().err
 
 
 def test_a_bad_line_leaves_no_output_behind_and_keeps_an_earlier_one(model_dir, tmp_path, capsys):
@@ -257,6 +259,58 @@ def test_a_mistyped_path_fails_at_once_instead_of_trying_the_hub(model_dir, tmp_
         cli.main(["--model", "runs/conll", "--input", "texts.txt", "--output", "out.jsonl"])
     assert exit_info.value.code == 2
     assert "--model runs/conll: no such folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--labels", "FOO"], '--labels FOO: this model knows LOC,ORG,PER; to find a label it does not know, describe it in '
+                              'a --label-file: {"FOO": "what FOO means"}'),
+        (["--threshold", "1.5"], "--threshold must be strictly between 0 and 1, got 1.5"),
+        (["--label-file", "nothere.json"], "--label-file nothere.json: No such file or directory"),
+    ],
+)  # fmt: skip
+def test_label_and_threshold_errors_answer_before_the_model_loads(
+    options, message, model_dir, tmp_path, capsys, monkeypatch
+):
+    # issue 33: these came after the ~6 s model load, and the labels hint was Python (labels={...})
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "texts.txt").write_text("paris\n")
+    monkeypatch.setattr("transformers.pipeline", lambda *args, **kwargs: pytest.fail("the model was loaded"))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--model", str(model_dir), "--input", "texts.txt", "--output", "out.jsonl", *options])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error == f"lear-predict: error: {message}" and "labels={" not in error
+
+
+def test_a_label_file_gives_new_labels_by_their_description(model_dir, pipe, tmp_path):
+    source = tmp_path / "texts.txt"
+    source.write_text("alice met bob in paris\n")
+    label_file = tmp_path / "labels.json"
+    label_file.write_text(json.dumps({"CITY": "names of cities"}))
+    assert run(model_dir, source, tmp_path / "out.jsonl", "--labels", "LOC", "--label-file", str(label_file)) == 0
+    expected = pipe("alice met bob in paris", labels={"CITY": "names of cities", "LOC": None})
+    assert read_jsonl(tmp_path / "out.jsonl")[0]["predictions"] == expected
+
+
+@pytest.mark.parametrize("offline", ["1", ""])
+def test_a_missing_folder_that_reads_as_a_hub_id_fails_in_one_lookup(tmp_path, offline):
+    # issue 33: `lear-predict --model outputs/nothere` where there is no outputs/ retried the Hub for ~30 s (six
+    # warnings) before its one-line error; now one lookup answers (offline: the cache only; here: no network)
+    (tmp_path / "texts.txt").write_text("paris\n")
+    environment = {**os.environ, "HF_HUB_OFFLINE": offline}
+    completed = subprocess.run(
+        [sys.executable, "-m", "lear.cli", "--model", "outputs/nothere", "--input", "texts.txt", "--output", "o.jsonl"],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 2
+    assert (
+        completed.stderr.strip()
+        .splitlines()[-1]
+        .startswith("lear-predict: error: --model outputs/nothere: no such folder here")
+    )  # argparse's usage, then this one line: no retry warnings, no traceback
+    assert "retry" not in completed.stderr.lower() and "Traceback" not in completed.stderr
 
 
 def test_an_onnx_export_folder_runs_without_the_onnx_flag(model_dir, pipe, tmp_path, capsys, monkeypatch):

