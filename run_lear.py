@@ -405,12 +405,20 @@ def prepare_job(argv: list[str] | None = None) -> PreparedJob:
     train_features, evaluation = build_features(splits, tokenizer, model, stride, data_args, training_args, mix)
     if train_features is not None:
         entities = sum(len(row) for row in splits["train"][data_args.entities_column])
-        set_max_span_length(model, train_features, entities, model_args.max_span_length)
+        # every process computes the same cap: the first one warns of it
+        set_max_span_length(model, train_features, entities, model_args.max_span_length, warn=training_args.should_log)
         train_long_enough(training_args, len(train_features))
     return PreparedJob(
         model_args, data_args, training_args, splits, tokenizer, model, train_features, evaluation, calibrate,
         last_checkpoint, mix,
     )  # fmt: skip
+
+
+def headline_metrics(metrics: dict[str, float], label_names: list[str]) -> dict[str, float]:
+    """The metrics printed at the end of a stage: all but the per-label ones (`eval_LOC_f1`, ...; four per label,
+    hundreds for a many-label corpus), which `{split}_results.json` keeps with the rest."""
+    per_label = tuple(f"_{label}_" for label in label_names)
+    return {key: value for key, value in metrics.items() if not any(part in key for part in per_label)}
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
@@ -470,7 +478,7 @@ def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
         metrics = train_result.metrics
         metrics["train_samples"] = len(splits["train"])
         metrics["train_windows"] = len(job.train_features)
-        trainer.log_metrics("train", metrics)
+        trainer.log_metrics("train", headline_metrics(metrics, model.config.label_names))
         trainer.save_metrics("train", metrics)
         trainer.save_state()
         results["train"] = metrics
@@ -481,7 +489,7 @@ def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
         metrics = trainer.evaluate()
         metrics["eval_samples"] = len(splits["eval"])
         warn_if_nothing_predicted(metrics, "eval", trained=training_args.do_train)
-        trainer.log_metrics("eval", metrics)
+        trainer.log_metrics("eval", headline_metrics(metrics, model.config.label_names))
         trainer.save_metrics("eval", metrics)
         predictions = trainer.last_evaluation.predictions
         write_predictions(trainer, evaluation["eval"], predictions, output_dir / "eval_predictions.jsonl")
@@ -493,7 +501,7 @@ def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
         metrics = prediction.metrics
         metrics["predict_samples"] = len(splits["predict"])
         warn_if_nothing_predicted(metrics, "predict", trained=training_args.do_train)
-        trainer.log_metrics("predict", metrics)
+        trainer.log_metrics("predict", headline_metrics(metrics, model.config.label_names))
         trainer.save_metrics("predict", metrics)
         write_predictions(trainer, evaluation["predict"], prediction.predictions, output_dir / "predictions.jsonl")
         results["predict"] = metrics

@@ -159,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (2 on bad input)."""
     args = build_parser().parse_args(argv)
+    if not sys.stderr.isatty():  # `save_to_disk`'s bar would fill a redirected log with carriage returns
+        datasets.disable_progress_bars()
     started = time.perf_counter()
     try:
         convert(args.corpus, args.raw_dir, args.out_dir, args.labels, args.lenient, args.lang)

@@ -44,6 +44,7 @@ import torch
 from torch import nn
 
 from .configuration_lear import LearConfig
+from .console import no_progress_bars_unless_terminal
 from .modeling_lear import LearForSpanExtraction, LearLabelStates, LearPreTrainedModel, LearSpanExtractionOutput
 
 
@@ -522,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
                      "dataset folder or a text file, one sentence a line)")  # fmt: skip
     if args.calibration_data and not Path(args.calibration_data).exists():
         parser.error(f"--calibration-data {args.calibration_data}: no such file or folder")
+    no_progress_bars_unless_terminal()
     try:
         written = export_onnx(args.model, args.output, quantize=args.quantize or False,
                               calibration_data=args.calibration_data)  # fmt: skip

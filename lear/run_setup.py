@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,12 @@ from typing import Any
 import datasets
 import huggingface_hub
 import torch
-import transformers
 from transformers import AutoConfig, AutoTokenizer, PretrainedConfig, TrainingArguments
 
 from data_scripts.stats import count_overlapping
 
 from .configuration_lear import LearConfig
+from .console import no_progress_bars_unless_terminal
 from .corpus_mix import (
     LABEL_SET_COLUMN,
     CorpusMix,
@@ -90,12 +89,7 @@ def quiet_when_not_a_terminal(training_args: TrainingArguments, trainer_bars_ask
     carriage returns and `\x1b[A` escapes. Covers the datasets `map` bars, weight loading and the Trainer's own
     (whose loss lines are then printed as plain lines); `trainer_bars_asked_for` (an explicit `--disable_tqdm`) keeps
     the Trainer's as asked."""
-    if sys.stderr.isatty():
-        return
-    datasets.disable_progress_bars()
-    transformers.utils.logging.disable_progress_bar()
-    huggingface_hub.utils.disable_progress_bars()
-    if not trainer_bars_asked_for:
+    if no_progress_bars_unless_terminal() and not trainer_bars_asked_for:
         training_args.disable_tqdm = True
 
 
@@ -490,11 +484,16 @@ def train_long_enough(training_args: LearTrainingArguments, train_windows: int) 
 
 
 def set_max_span_length(
-    model: LearForSpanExtraction, train_features: datasets.Dataset, train_entities: int, requested: str
+    model: LearForSpanExtraction,
+    train_features: datasets.Dataset,
+    train_entities: int,
+    requested: str,
+    warn: bool = True,
 ) -> None:
     """The longest span the model decodes (config.max_span_length, saved with it): --max_span_length, or for
     "auto" `span_length_cap` (never below a checkpoint's own limit). Decoding drops longer spans in every later use
-    of the checkpoint, so the choice is logged, as a warning where it cannot be read from enough data."""
+    of the checkpoint, so the choice is logged, as a warning (`warn`: the one process that reports) where it cannot
+    be read from enough data."""
     cap = parse_max_span_length(requested)
     longest = longest_gold_span(train_features)
     if cap != "auto":
@@ -511,7 +510,7 @@ def set_max_span_length(
     current = model.config.max_span_length
     cap = span_length_cap(longest)
     if train_entities < SPAN_CAP_MIN_ENTITIES:
-        logger.warning(
+        (logger.warning if warn else logger.info)(
             f"max_span_length = {cap if current is None else max(current, cap)} tokens from only {train_entities} "
             f"training entities (the longest {longest} tokens): longer entities can never be returned. "
             "--max_span_length N sets another, 0 none (a flat model may then pair a start with a far-away end)."

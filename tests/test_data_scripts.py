@@ -1179,3 +1179,17 @@ CONVERT_SCRIPT = Path(sys.executable).parent / "lear-convert-data"
 def test_the_console_script_names_itself_in_its_usage():
     completed = subprocess.run([str(CONVERT_SCRIPT), "--help"], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0 and completed.stdout.startswith("usage: lear-convert-data ")
+
+
+def test_a_redirected_conversion_log_has_no_progress_bars(tmp_path):
+    # issue 33: `lear-convert-data ... > log` filled the log with `Saving the dataset` bars redrawn with "\r"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write(raw, "train.txt", "EU B-ORG\nrejects O\n\nPeter B-PER\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "data_scripts.convert", "conll-bio", str(raw), str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert "\r" not in completed.stdout + completed.stderr and "\x1b[" not in completed.stderr
+    assert completed.stdout.strip().splitlines()[-1].startswith(f"wrote {tmp_path / 'out'} in ")

@@ -350,6 +350,8 @@ def test_two_processes_report_the_same_metrics_as_one(launcher, use_cpu, busy_ch
     assert "Process rank: 1," in completed.stdout
     for stage in ("train", "eval", "predict"):  # printed by the main process only
         assert completed.stdout.count(f"***** {stage} metrics *****") == 1, stage
+    # a warning both processes would give comes once (issue 33: the max_span_length warning came once per rank)
+    assert (completed.stdout + completed.stderr).count("training entities (the longest") == 1
 
     for stage in ("eval", "predict"):
         ddp = json.loads((tmp_path / "ddp" / f"{stage}_results.json").read_text())
@@ -877,6 +879,10 @@ def test_cli_run_prints_progress_not_noise(toy_tokenizer, tmp_path):
         assert noise not in output, noise
     assert "windows;" in output and "eval_f1" in output  # the progress lines and the scores are still there
     assert len(output.splitlines()) < 100
+    # the end-of-stage summary prints the micro scores; the per-label ones are in eval_results.json (issue 33)
+    summary = output.split("***** eval metrics *****", 1)[1]
+    assert "eval_f1" in summary and not any(f"eval_{label}_" in summary for label in TOY_LABELS)
+    assert "eval_PER_f1" in json.loads((tmp_path / "out" / "eval_results.json").read_text())
 
 
 def test_a_missing_dataset_dir_is_reported_before_the_heavy_imports(tiny_encoder_dir, tmp_path):
