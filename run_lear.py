@@ -178,9 +178,8 @@ class ModelArguments:
         default=DEFAULT_CALIBRATION_POLICY,
         metadata={
             "help": f"How --calibrate_thresholds chooses: one of {CALIBRATION_POLICIES} ('global': one threshold for "
-            "all labels, the best micro F1 on the validation split; 'per_label': each label its best threshold there; "
-            "'per_label_1se' / 'global_1se': each label the threshold nearest 0.5 / the global one among those within "
-            "one bootstrap standard error of its best). "
+            "all labels, the best micro F1 on the validation split; 'per_label': each label its best threshold "
+            "there). "
             f"Default {DEFAULT_CALIBRATION_POLICY!r}: it measured best across corpora (docs/training.md)."
         },
     )

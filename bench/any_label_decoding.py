@@ -1,4 +1,4 @@
-"""Per-label decoding alone, and completed by label-agnostic boundaries (`decoding_lear.any_label_spans`), on one
+"""Per-label decoding alone, and completed by label-agnostic boundaries (`any_label_spans`), on one
 trained flat LEAR model: does recovering the mentions that no single label claims buy F1 on unseen entities?
 
 The model's logits on the validation and test splits are computed once each. Per-label decoding uses the checkpoint's
@@ -13,6 +13,7 @@ training (`lear.metrics.seen_unseen_scores`). Writes `bench/results/anylabel-<ru
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 import datasets
@@ -20,11 +21,48 @@ import torch
 
 from bench.common import RESULTS_DIR, check_result_name_free, provenance, write_result
 from bench.threshold_policies import scoring_job
-from lear.decoding_lear import any_label_spans, decode_spans
+from lear.decoding_lear import Span, _apply_position_masks, decode_spans, decode_v5_rows
 from lear.evaluation import THRESHOLD_CANDIDATES, EvaluationSplit
 from lear.metrics import seen_unseen_scores, training_mentions
 from lear.training import DECODING_MASKS, model_inputs
 from lear.windowing import text_char_spans
+
+
+def any_label_spans(
+    start_logits: torch.Tensor,
+    end_logits: torch.Tensor,
+    label_spans: Sequence[Sequence[Span]],
+    threshold: float,
+    start_mask: torch.Tensor | None = None,
+    end_mask: torch.Tensor | None = None,
+    max_span_length: int | None = None,
+) -> list[list[Span]]:
+    """Spans found from label-agnostic boundaries, for the mentions that per-label decoding leaves out.
+
+    Independent per-label sigmoids split an ambiguous mention's evidence between labels (an unseen name that could be
+    a person or an organisation): each label's probability stays under its threshold and no label emits a span, where
+    a tagger's softmax would still give it some label. Here each position's boundary score is its best label's
+    (`max_c`), decoded by the "v5" rule at `threshold`; each span found takes the label with the highest mean of its
+    start and end probabilities, and is kept only where it overlaps none of `label_spans` (per-label decoding's
+    result for the same batch, which it completes and never changes). Returns, per example, `label_spans` plus the
+    spans added, sorted."""
+    batch_size = start_logits.shape[0]
+    start_probs, end_probs = _apply_position_masks(
+        start_logits.float().sigmoid(), end_logits.float().sigmoid(), start_mask, end_mask
+    )
+    row, start, end, _ = decode_v5_rows(start_probs.amax(-1), end_probs.amax(-1), threshold, threshold)  # [B, L] rows
+    if max_span_length is not None:
+        short = end - start < max_span_length
+        row, start, end = row[short], start[short], end[short]
+    label_scores = (start_probs[row, start] + end_probs[row, end]) / 2  # [N, C]
+    score, label = label_scores.max(-1)
+    completed = [list(spans) for spans in label_spans]
+    for b, s, e, c, p in zip(row.tolist(), start.tolist(), end.tolist(), label.tolist(), score.tolist()):
+        if all(e < other.start or other.end < s for other in label_spans[b]):
+            completed[b].append(Span(s, e, c, p))
+    for example_spans in completed:
+        example_spans.sort()
+    return completed[:batch_size]
 
 
 def window_logits(model, split: EvaluationSplit, collator, batch_size: int) -> list[tuple]:

@@ -25,7 +25,7 @@ from .pipeline_lear import TASK as SPAN_EXTRACTION_TASK
 from .pipeline_lear import SpanExtractionPipeline
 
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 AutoConfig.register(LearConfig.model_type, LearConfig, exist_ok=True)
 AutoModel.register(LearConfig, LearForSpanExtraction, exist_ok=True)

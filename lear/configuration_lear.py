@@ -21,7 +21,6 @@ from transformers.configuration_utils import SubConfigSpec
 FUSION_TYPES = ("attention", "cosine")
 DECODE_STRATEGIES = ("v5", "v1")
 SPAN_LOSS_NORMALIZATIONS = ("original", "mean")
-BOUNDARY_ACTIVATIONS = ("sigmoid", "softmax")
 BOUNDARY_CLASSIFIERS = ("per_label", "shared", "description")
 REMOTE_CODE_KEYS = ("auto_map", "trust_remote_code")
 # The task name under which a saved checkpoint's config.json (`custom_pipelines`) names the pipeline for remote code.
@@ -31,6 +30,23 @@ REMOTE_CODE_KEYS = ("auto_map", "trust_remote_code")
 # runs the installed code, and `pipeline(model=dir, trust_remote_code=True)` (no task: the config names it) runs the
 # code saved with the weights.
 REMOTE_TASK = "lear-span-extraction"
+
+
+# Settings of experiments that were measured and removed (docs/benchmarks.md keeps what they showed): a checkpoint saved
+# with its default loads as before, one trained with another value needs the lear version that had it.
+REMOVED_SETTINGS = {"boundary_activation": ("sigmoid", "0.1")}
+
+
+def reject_removed_settings(kwargs: dict[str, Any]) -> None:
+    """Drop a removed setting that holds its former default from `kwargs`; raise a `ValueError` for any other
+    value, which this version cannot reproduce."""
+    for name, (default, last_version) in REMOVED_SETTINGS.items():
+        value = kwargs.pop(name, default)
+        if value != default:
+            raise ValueError(
+                f"LearConfig.{name}={value!r} was an experiment, removed after lear {last_version}: this checkpoint "
+                f"needs lear {last_version} (docs/benchmarks.md has what it measured)"
+            )
 
 
 class LearConfig(PretrainedConfig):
@@ -84,11 +100,6 @@ class LearConfig(PretrainedConfig):
         span_loss_normalization (`str`, *optional*, defaults to `"mean"`):
             Nested models: `"mean"` averages the span BCE over the scored cells; `"original"` divides its sum by
             (cells / C), i.e. C times the mean, as the authors' code does.
-        boundary_activation (`str`, *optional*, defaults to `"sigmoid"`):
-            `"sigmoid"`: an independent start (and end) probability per label and token, binary cross-entropy, as the
-            paper. `"softmax"` (flat models): one choice per token among "no start" and the labels (likewise for
-            ends), cross-entropy, as a tagger's softmax; the model still outputs logits whose sigmoid is each
-            label's probability, so decoding and thresholds read them alike.
         boundary_classifier (`str`, *optional*, defaults to `"per_label"`):
             `"per_label"`: a separate start (and end) weight vector per label, as the paper. `"shared"`: one vector
             shared by all labels plus a per-label offset that starts at zero, so that the frequent labels' examples
@@ -159,7 +170,6 @@ class LearConfig(PretrainedConfig):
         attention_scale: bool = True,
         boundary_pos_weight: float = 1.0,
         span_loss_normalization: str = "mean",
-        boundary_activation: str = "sigmoid",
         boundary_classifier: str = "per_label",
         allow_overlaps: bool = True,
         max_span_length: int | None = None,
@@ -187,13 +197,13 @@ class LearConfig(PretrainedConfig):
         self.attention_scale = attention_scale
         self.boundary_pos_weight = boundary_pos_weight
         self.span_loss_normalization = span_loss_normalization
-        self.boundary_activation = boundary_activation
         self.boundary_classifier = boundary_classifier
         self.allow_overlaps = allow_overlaps
         self.max_span_length = max_span_length
         self.label_thresholds = list(label_thresholds) if label_thresholds is not None else None
         self.unseen_label_threshold = unseen_label_threshold
         self.character_pieces = character_pieces
+        reject_removed_settings(kwargs)
         super().__init__(**kwargs)
         if self.id2label is not None and self.label2id is None:
             # transformers 5 no longer derives label2id from an explicit id2label
@@ -225,7 +235,6 @@ class LearConfig(PretrainedConfig):
             ("fusion_type", FUSION_TYPES),
             ("decode_strategy", DECODE_STRATEGIES),
             ("span_loss_normalization", SPAN_LOSS_NORMALIZATIONS),
-            ("boundary_activation", BOUNDARY_ACTIVATIONS),
             ("boundary_classifier", BOUNDARY_CLASSIFIERS),
         ):
             value = getattr(self, name)
@@ -251,11 +260,6 @@ class LearConfig(PretrainedConfig):
             )
         if self.max_span_length is not None and (not isinstance(self.max_span_length, int) or self.max_span_length < 1):
             raise ValueError(f"LearConfig.max_span_length must be a positive int or None, got {self.max_span_length!r}")
-        if self.boundary_activation == "softmax" and self.nested:
-            raise ValueError(
-                "LearConfig.boundary_activation='softmax' is for flat models: nested spans of several labels may "
-                "share a start, which a single choice per token cannot express"
-            )
         if not (self.character_pieces is None or isinstance(self.character_pieces, bool)):
             raise ValueError(f"LearConfig.character_pieces must be a bool or None, got {self.character_pieces!r}")
         if self.boundary_pos_weight <= 0:

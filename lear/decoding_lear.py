@@ -218,43 +218,6 @@ def _select_rows(threshold: float | torch.Tensor, rows: torch.Tensor) -> float |
     return threshold if isinstance(threshold, float) else threshold[rows]
 
 
-def any_label_spans(
-    start_logits: torch.Tensor,
-    end_logits: torch.Tensor,
-    label_spans: Sequence[Sequence[Span]],
-    threshold: float,
-    start_mask: torch.Tensor | None = None,
-    end_mask: torch.Tensor | None = None,
-    max_span_length: int | None = None,
-) -> list[list[Span]]:
-    """Spans found from label-agnostic boundaries, for the mentions that per-label decoding leaves out.
-
-    Independent per-label sigmoids split an ambiguous mention's evidence between labels (an unseen name that could be
-    a person or an organisation): each label's probability stays under its threshold and no label emits a span, where
-    a tagger's softmax would still give it some label. Here each position's boundary score is its best label's
-    (`max_c`), decoded by the "v5" rule at `threshold`; each span found takes the label with the highest mean of its
-    start and end probabilities, and is kept only where it overlaps none of `label_spans` (per-label decoding's
-    result for the same batch, which it completes and never changes). Returns, per example, `label_spans` plus the
-    spans added, sorted."""
-    batch_size = start_logits.shape[0]
-    start_probs, end_probs = _apply_position_masks(
-        start_logits.float().sigmoid(), end_logits.float().sigmoid(), start_mask, end_mask
-    )
-    row, start, end, _ = decode_v5_rows(start_probs.amax(-1), end_probs.amax(-1), threshold, threshold)  # [B, L] rows
-    if max_span_length is not None:
-        short = end - start < max_span_length
-        row, start, end = row[short], start[short], end[short]
-    label_scores = (start_probs[row, start] + end_probs[row, end]) / 2  # [N, C]
-    score, label = label_scores.max(-1)
-    completed = [list(spans) for spans in label_spans]
-    for b, s, e, c, p in zip(row.tolist(), start.tolist(), end.tolist(), label.tolist(), score.tolist()):
-        if all(e < other.start or other.end < s for other in label_spans[b]):
-            completed[b].append(Span(s, e, c, p))
-    for example_spans in completed:
-        example_spans.sort()
-    return completed[:batch_size]
-
-
 def decode_nested_spans(
     start_logits: torch.Tensor,
     end_logits: torch.Tensor,
@@ -360,7 +323,6 @@ def columns_thresholds(
 __all__ = [
     "columns_thresholds",
     "Span",
-    "any_label_spans",
     "decode_flat_spans",
     "decode_nested_spans",
     "decode_spans",

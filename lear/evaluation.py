@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import datasets
-import numpy as np
 import torch
 
 from .decoding_lear import decode_spans
@@ -277,19 +276,13 @@ def evaluate_spans(
 
 #: Thresholds tried by `calibrate_label_thresholds`.
 THRESHOLD_CANDIDATES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
-#: How `calibrate_label_thresholds` chooses: each label its own best threshold, one threshold for all labels, or
-#: each label the threshold nearest an anchor among those within one standard error of its best, the anchor being
-#: the uncalibrated 0.5 (`per_label_1se`) or the `global` choice (`global_1se`).
-CALIBRATION_POLICIES = ("per_label", "global", "per_label_1se", "global_1se")
+#: How `calibrate_label_thresholds` chooses: each label its own best threshold, or one threshold for all labels.
+CALIBRATION_POLICIES = ("per_label", "global")
 #: run_lear.py's `--calibration_policy` default. One threshold for all labels: it measured best across corpora (mean
 #: test F1 over CoNLL-2003 1/5/100 %, LitBank, PHEE and Weibo; docs/benchmarks.md, "Threshold policies across
 #: corpora"), because a per-label best fitted on a few dozen validation mentions of a rare label follows the
 #: split's noise.
 DEFAULT_CALIBRATION_POLICY = "global"
-#: The threshold an uncalibrated model decodes at (the paper's); `per_label_1se` moves from it only on evidence.
-UNCALIBRATED_THRESHOLD = 0.5
-#: Bootstrap resamples of the validation texts behind the 1se policies' standard errors (seeded: reproducible).
-BOOTSTRAP_RESAMPLES = 200
 
 
 def check_calibration_policy(policy: str, name: str = "calibration policy") -> None:
@@ -339,77 +332,14 @@ def choose_thresholds(
     policy: str = DEFAULT_CALIBRATION_POLICY,
 ) -> list[float]:
     """Thresholds (one per label, id order) chosen on the split behind `table`: each label's best F1
-    (`"per_label"`), the best micro F1 with one threshold for all labels (`"global"`), or each label's by the
-    one-standard-error rule (`one_standard_error_thresholds`) towards 0.5 (`"per_label_1se"`) or towards the global
-    choice (`"global_1se"`: a label leaves the shared threshold only where its own best is better by more than the
-    split's noise). Ties keep the higher threshold."""
+    (`"per_label"`), or the best micro F1 with one threshold for all labels (`"global"`). Ties keep the higher
+    threshold."""
     check_calibration_policy(policy)
     scores = {threshold: span_scores(gold, spans, label_names) for threshold, spans in table.items()}
     ordered = sorted(scores, reverse=True)  # max() keeps the first of equal scores: the higher threshold
-    best_global = max(ordered, key=lambda threshold: scores[threshold]["f1"])
     if policy == "global":
-        return [best_global] * len(label_names)
-    if policy == "per_label":
-        return [max(ordered, key=lambda threshold: scores[threshold][f"{name}_f1"]) for name in label_names]
-    anchor = UNCALIBRATED_THRESHOLD if policy == "per_label_1se" else best_global
-    return one_standard_error_thresholds(table, gold, len(label_names), anchor=anchor)
-
-
-def per_text_label_counts(
-    table: Mapping[float, list[list[CharSpan]]], gold, num_labels: int
-) -> tuple[list[float], np.ndarray, np.ndarray, np.ndarray]:
-    """Per-text, per-label counts behind span F1 at each threshold of `table`: `(thresholds, correct [T, N, C],
-    predicted [T, N, C], gold [N, C])` for T thresholds (ascending), N texts, C labels."""
-    thresholds = sorted(table)
-    n_texts = len(gold)
-    gold_sets = [{tuple(span[:3]) for span in spans} for spans in gold]
-    gold_counts = np.zeros((n_texts, num_labels))
-    correct = np.zeros((len(thresholds), n_texts, num_labels))
-    predicted = np.zeros_like(correct)
-    for index, spans in enumerate(gold_sets):
-        for _, _, label in spans:
-            gold_counts[index, label] += 1
-    for t, threshold in enumerate(thresholds):
-        for index, spans in enumerate(table[threshold]):
-            for span in {tuple(span[:3]) for span in spans}:
-                predicted[t, index, span[2]] += 1
-                correct[t, index, span[2]] += span in gold_sets[index]
-    return thresholds, correct, predicted, gold_counts
-
-
-def one_standard_error_thresholds(
-    table: Mapping[float, list[list[CharSpan]]],
-    gold,
-    num_labels: int,
-    resamples: int = BOOTSTRAP_RESAMPLES,
-    seed: int = 0,
-    anchor: float = UNCALIBRATED_THRESHOLD,
-) -> list[float]:
-    """Each label's threshold by the one-standard-error rule (Breiman et al. 1984; Hastie et al., *Elements of
-    Statistical Learning* 7.10): among the candidates whose validation F1 for the label is within one standard error
-    of the label's best, the one nearest `anchor` (ties: the higher), the simpler model the rule falls back to.
-
-    Why: a per-label best threshold fitted on a few hundred validation mentions follows the split's noise where the
-    F1 curve is flat (PHEE: 0.45 / 0.25 chosen, 0.5 better on test), yet it is worth several points where the
-    detector is under-confident (CoNLL at 1 %: 0.05-0.15). The standard error, from `resamples` bootstrap draws
-    of the validation texts, tells the two apart. Returns thresholds in label-id order."""
-    thresholds, correct, predicted, gold_counts = per_text_label_counts(table, gold, num_labels)
-
-    def f1(c: np.ndarray, p: np.ndarray, g: np.ndarray) -> np.ndarray:  # summed over texts (axis -2)
-        c, p, g = c.sum(-2), p.sum(-2), g.sum(-2)
-        return np.divide(2 * c, p + g, out=np.zeros_like(c), where=(p + g) > 0)
-
-    full = f1(correct, predicted, gold_counts)  # [T, C]
-    draws = np.random.default_rng(seed).integers(0, len(gold), size=(resamples, len(gold)))
-    boot = np.stack([f1(correct[:, d], predicted[:, d], gold_counts[d]) for d in draws])  # [R, T, C]
-    chosen = []
-    for label in range(num_labels):
-        best = int(np.argmax(full[:, label]))
-        standard_error = boot[:, best, label].std()
-        within = [t for t in range(len(thresholds)) if full[t, label] >= full[best, label] - standard_error]
-        nearest = min(within, key=lambda t: (abs(thresholds[t] - anchor), -thresholds[t]))
-        chosen.append(thresholds[nearest])
-    return chosen
+        return [max(ordered, key=lambda threshold: scores[threshold]["f1"])] * len(label_names)
+    return [max(ordered, key=lambda threshold: scores[threshold][f"{name}_f1"]) for name in label_names]
 
 
 def calibrate_label_thresholds(

@@ -233,18 +233,13 @@ class LearLabelwiseLinear(nn.Module):
 
 
 class LearSpanHead(nn.Module):
-    """Per-label start and end pointers over the fused token representations.
-
-    With `config.boundary_activation == "softmax"` it also scores "no start" / "no end" per token from the encoder's
-    states (`no_boundary`), so that each position's start (and end) is one choice among "none" and the labels
-    (`exclusive_logits`), as a tagger's softmax is, instead of one independent sigmoid per label."""
+    """Per-label start and end pointers over the fused token representations."""
 
     def __init__(self, config: LearConfig):
         super().__init__()
         kind, hidden_size = config.boundary_classifier, config.hidden_size
         self.start_classifier = LearLabelwiseLinear(config.num_labels, hidden_size, kind, hidden_size)
         self.end_classifier = LearLabelwiseLinear(config.num_labels, hidden_size, kind, hidden_size)
-        self.no_boundary = nn.Linear(config.hidden_size, 2) if config.boundary_activation == "softmax" else None
 
     def forward(self, fused: torch.Tensor, labels: LearLabelStates | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         # fused: [C, B, L, H] -> start_logits, end_logits: [B, L, C]
@@ -271,18 +266,6 @@ class LearSpanHead(nn.Module):
         )  # [2C, H]
         logits = hidden @ weight.T  # [B, L, 2C]
         return logits.chunk(2, dim=-1)
-
-
-def exclusive_logits(label_logits: torch.Tensor, none_logits: torch.Tensor) -> torch.Tensor:
-    """Softmax boundaries as logits the sigmoid decoders read: `label_logits` `[B, L, C]` and `none_logits` `[B, L]`
-    are the scores of one softmax over ("none", label 1..C) per token; returns `log(p_c / (1 - p_c))`, so that
-    `sigmoid` of the result is the softmax probability `p_c` and every decoder, threshold and export stays as is."""
-    log_probs = torch.cat([none_logits.unsqueeze(-1), label_logits], dim=-1).float().log_softmax(-1)[..., 1:]
-    log_probs = log_probs.clamp(max=-1e-6)  # p_c = 1 would give an infinite logit
-    log_rest = torch.where(  # log(1 - p_c), the stable way on either side of p_c = 1/2
-        log_probs > -math.log(2), torch.log(-torch.expm1(log_probs)), torch.log1p(-torch.exp(log_probs))
-    )
-    return (log_probs - log_rest).to(label_logits.dtype)
 
 
 class LearNestedHead(nn.Module):
@@ -339,7 +322,7 @@ class LearSpanExtractionOutput(ModelOutput):
 
 
 SPECIAL_TOKEN_IDS = ("pad_token_id", "bos_token_id", "eos_token_id")
-#: Labels whose fused states a flat model builds at once at inference (`labelwise_boundary_logits`): a [C, B, L, H]
+#: Labels whose fused states a flat model builds at once at inference (`boundary_logits`): a [C, B, L, H]
 #: tensor grows with the labels asked for, and 200 labels of a 32-window batch would need gigabytes.
 LABEL_CHUNK = 64
 POOLER_WEIGHTS = r"(^|\.)pooler\."  # the encoder's pooler, which LEAR never uses
@@ -648,9 +631,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
         ):
             message = f"label_states hold {len(label_states)} labels, the model {self.config.num_labels}"
             raise ValueError(f"{message}: compute them again (compute_label_states()) after set_labels")
-        label_start, label_end, fused = self.labelwise_boundary_logits(text_hidden, label_states)  # [B, L, C]
-        none_start, none_end = self.no_boundary_logits(text_hidden)  # [B, L] each, or None (sigmoid boundaries)
-        start_logits, end_logits = self.decodable_logits(label_start, label_end, none_start, none_end)
+        start_logits, end_logits, fused = self.boundary_logits(text_hidden, label_states)  # [B, L, C] each
 
         span_logits = None
         if self.nested_head is not None:
@@ -660,13 +641,9 @@ class LearForSpanExtraction(LearPreTrainedModel):
 
         loss = None
         if start_labels is not None and end_labels is not None:
-            if none_start is not None:
-                loss = softmax_boundary_loss(label_start, none_start, start_labels, attention_mask)
-                loss = loss + softmax_boundary_loss(label_end, none_end, end_labels, attention_mask)
-            else:
-                pos_weight = self.config.boundary_pos_weight
-                loss = boundary_loss(start_logits, start_labels, attention_mask, pos_weight)
-                loss = loss + boundary_loss(end_logits, end_labels, attention_mask, pos_weight)
+            pos_weight = self.config.boundary_pos_weight
+            loss = boundary_loss(start_logits, start_labels, attention_mask, pos_weight)
+            loss = loss + boundary_loss(end_logits, end_labels, attention_mask, pos_weight)
             if self.nested_head is not None:
                 if span_labels is None:
                     raise ValueError("a nested LEAR model needs span_labels for its loss")
@@ -682,17 +659,9 @@ class LearForSpanExtraction(LearPreTrainedModel):
     def boundary_logits(
         self, text_hidden: torch.Tensor, labels: LearLabelStates
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Fusion and start/end heads as the decoders read them: text_hidden `[B, L, H]` -> start, end logits
-        `[B, L, C]` (their sigmoid is each boundary's probability) and the fused states the nested head reads."""
-        label_start, label_end, fused = self.labelwise_boundary_logits(text_hidden, labels)
-        return (*self.decodable_logits(label_start, label_end, *self.no_boundary_logits(text_hidden)), fused)
-
-    def labelwise_boundary_logits(
-        self, text_hidden: torch.Tensor, labels: LearLabelStates
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Fusion and per-label start/end classifiers: text_hidden `[B, L, H]` -> start, end logits `[B, L, C]` and the
-        fused states `[C, B, L, H]` the nested head reads (None for a flat model with the residual, which never builds
-        them).
+        """Fusion and per-label start/end classifiers: text_hidden `[B, L, H]` -> start, end logits `[B, L, C]` (their
+        sigmoid is each boundary's probability) and the fused states `[C, B, L, H]` the nested head reads (None for a
+        flat model with the residual, which never builds them).
 
         With `config.fusion_residual` the heads read `h + fusion(h)`. They are linear, so a flat model adds `w . h` to
         the logits (a `[B, L, C]` product) instead of adding `h` to every label's fused states: the same logits up to
@@ -702,7 +671,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
             # Many labels at inference: the [C, B, L, H] fused states a chunk of labels at a time (a flat model's
             # logits need no more), so memory stays that of LABEL_CHUNK labels however many are asked for.
             chunks = [
-                self.labelwise_boundary_logits(text_hidden, labels.select(slice(first, first + LABEL_CHUNK)))
+                self.boundary_logits(text_hidden, labels.select(slice(first, first + LABEL_CHUNK)))
                 for first in range(0, len(labels), LABEL_CHUNK)
             ]
             return torch.cat([c[0] for c in chunks], dim=-1), torch.cat([c[1] for c in chunks], dim=-1), None
@@ -716,19 +685,6 @@ class LearForSpanExtraction(LearPreTrainedModel):
             fused = fused + text_hidden.unsqueeze(0) if fused.requires_grad else fused.add_(text_hidden)
         start_logits, end_logits = self.span_head(fused, labels)
         return start_logits, end_logits, fused
-
-    def no_boundary_logits(self, text_hidden: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """Softmax boundaries: the "no start" and "no end" scores `[B, L]` of each token; (None, None) otherwise."""
-        if self.span_head.no_boundary is None:
-            return None, None
-        return self.span_head.no_boundary(text_hidden).unbind(-1)
-
-    @staticmethod
-    def decodable_logits(label_start, label_end, none_start, none_end) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sigmoid boundaries are already logits of each boundary's probability; softmax ones become them."""
-        if none_start is None:
-            return label_start, label_end
-        return exclusive_logits(label_start, none_start), exclusive_logits(label_end, none_end)
 
     def score_spans(
         self,
@@ -792,22 +748,6 @@ def boundary_loss(
     )
     num_tokens = attention_mask.bool().sum().clamp(min=1)
     return (losses * valid).sum() / num_tokens
-
-
-def softmax_boundary_loss(
-    label_logits: torch.Tensor, none_logits: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor
-) -> torch.Tensor:
-    """Cross-entropy of one softmax over ("none", label 1..C) per token: label logits `[B, L, C]`, none logits
-    `[B, L]`, gold `labels` `[B, L, C]` (0/1, -100 to ignore a position). A position that starts spans of k labels
-    (possible only in flat data that overlaps) gives each 1/k of the target. Normalised as `boundary_loss`: summed,
-    divided by the tokens under the attention mask."""
-    log_probs = torch.cat([none_logits.unsqueeze(-1), label_logits], dim=-1).float().log_softmax(-1)  # [B, L, C+1]
-    gold = labels.clamp(min=0).float()
-    gold_count = gold.sum(-1, keepdim=True)
-    targets = torch.cat([(gold_count == 0).float(), gold / gold_count.clamp(min=1)], dim=-1)
-    valid = attention_mask.bool() & (labels != -100).all(-1)
-    losses = -(targets * log_probs).sum(-1)  # [B, L]
-    return (losses * valid).sum() / attention_mask.bool().sum().clamp(min=1)
 
 
 def span_loss(

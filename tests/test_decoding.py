@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_decoding import reference_flat, reference_nested
 
+from bench.any_label_decoding import any_label_spans
 from lear import decode_flat_spans, decode_nested_spans
-from lear.decoding_lear import any_label_spans
 
 
 # Logits whose probabilities hit the interesting values exactly: 0 and 1 (+-inf, and +-30, which round to 0/1 in

@@ -13,11 +13,16 @@ from toy_batches import predicted_char_spans, toy_batch, training_targets
 
 import run_lear
 from bench import seed_rows
-from bench.threshold_policies import DecodedSplits, dataset_mentions, scores_by_policy, small_dev_scores
+from bench.threshold_policies import (
+    DecodedSplits,
+    chosen_thresholds,
+    dataset_mentions,
+    scores_by_policy,
+    small_dev_scores,
+)
 from lear import LearConfig
 from lear.evaluation import DEFAULT_CALIBRATION_POLICY, choose_thresholds, predictions_at
 from lear.metrics import mention_key, seen_unseen_scores, span_scores, training_mentions
-from lear.modeling_lear import exclusive_logits, softmax_boundary_loss
 from lear.trainer import LearTrainer
 from lear.training import optimizer_param_groups
 from lear.windowing import CharSpan
@@ -188,31 +193,13 @@ def test_a_run_whose_thresholds_are_the_defaults_needs_no_fallback_mark():
     assert at_default_policy({"test_f1_unseen": 0.2}, "test_f1_unseen") == (0.2, False)  # a baseline
 
 
-# -- softmax and shared boundaries ---------------------------------------------------------------------------------
+# -- shared boundaries and removed settings ---------------------------------------------------------------------
 
 
-def test_exclusive_logits_are_the_softmax_probabilities_under_a_sigmoid():
-    torch.manual_seed(0)
-    label_logits, none_logits = torch.randn(3, 5, 4) * 8, torch.randn(3, 5) * 8
-    probabilities = torch.cat([none_logits[..., None], label_logits], -1).softmax(-1)[..., 1:]
-    assert torch.allclose(exclusive_logits(label_logits, none_logits).sigmoid(), probabilities, atol=1e-6)
-
-
-def test_softmax_boundary_loss_is_the_cross_entropy_of_the_gold_choice():
-    torch.manual_seed(0)
-    label_logits, none_logits = torch.randn(1, 4, 3), torch.randn(1, 4)
-    labels = torch.zeros(1, 4, 3, dtype=torch.long)
-    labels[0, 1, 2] = 1  # token 1 starts a label-2 span
-    labels[0, 3] = -100  # token 3 is ignored, but counts in the divisor as boundary_loss's positions do
-    attention = torch.ones(1, 4, dtype=torch.long)
-    scores = torch.cat([none_logits[..., None], label_logits], -1)[0]
-    expected = torch.nn.functional.cross_entropy(scores[:3], torch.tensor([0, 3, 0]), reduction="sum") / 4
-    assert softmax_boundary_loss(label_logits, none_logits, labels, attention) == pytest.approx(expected.item())
-
-
-def test_softmax_boundaries_are_refused_for_nested_models():
-    with pytest.raises(ValueError, match="boundary_activation"):
-        LearConfig(id2label={0: "A"}, nested=True, boundary_activation="softmax")
+def test_a_removed_setting_loads_at_its_former_default_and_is_refused_otherwise():
+    assert not hasattr(LearConfig(id2label={0: "A"}, boundary_activation="sigmoid"), "boundary_activation")
+    with pytest.raises(ValueError, match=r"boundary_activation='softmax' was an experiment, removed after lear 0\.1"):
+        LearConfig(id2label={0: "A"}, boundary_activation="softmax")
     with pytest.raises(ValueError, match="boundary_classifier"):
         LearConfig(id2label={0: "A"}, boundary_classifier="tied")
 
@@ -231,11 +218,7 @@ def test_shared_classifier_starts_every_label_from_the_same_vector(make_tiny_mod
     assert model.span_head.start_classifier.label_weights().shape[0] == len(TOY_LABELS) + 1
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"boundary_activation": "softmax"}, {"boundary_classifier": "shared"}],
-    ids=["softmax", "shared"],
-)
+@pytest.mark.parametrize("settings", [{"boundary_classifier": "shared"}], ids=["shared"])
 def test_variants_overfit_the_toy_sentences(make_tiny_model, toy_tokenizer, settings):
     model = make_tiny_model(initializer_range=0.2, **settings)
     batch = toy_batch(toy_tokenizer)
@@ -255,7 +238,7 @@ def test_variants_overfit_the_toy_sentences(make_tiny_model, toy_tokenizer, sett
     assert predicted == batch.gold, f"not overfitted after 400 steps (last loss {loss.item():.4f})"
 
 
-@pytest.mark.parametrize("settings", [{"boundary_activation": "softmax"}, {"boundary_classifier": "shared"}])
+@pytest.mark.parametrize("settings", [{"boundary_classifier": "shared"}])
 def test_variants_round_trip_through_save_and_load(make_tiny_model, toy_tokenizer, tmp_path, settings):
     from lear import LearForSpanExtraction
 
@@ -339,11 +322,12 @@ def test_one_standard_error_rule_keeps_0_5_on_a_flat_curve_and_moves_on_a_clear_
         0.3: found_below,
         0.1: [found + spans((4, 5, 1)) for found in found_below],
     }
-    assert choose_thresholds(table, gold, ["A", "B"], "per_label") == [0.3, 0.1]
-    assert choose_thresholds(table, gold, ["A", "B"], "per_label_1se") == [0.5, 0.1]
+    chosen = chosen_thresholds(["A", "B"], table, gold)
+    assert chosen["per_label"] == [0.3, 0.1]
+    assert chosen["per_label_1se"] == [0.5, 0.1]
     # anchored at the global choice (0.1: label B is found nowhere else) label A's flat curve stays there too
-    assert choose_thresholds(table, gold, ["A", "B"], "global") == [0.1, 0.1]
-    assert choose_thresholds(table, gold, ["A", "B"], "global_1se") == [0.1, 0.1]
+    assert chosen["global"] == [0.1, 0.1]
+    assert chosen["global_1se"] == [0.1, 0.1]
 
 
 def test_global_1se_lets_a_label_leave_the_shared_threshold_only_on_a_clear_gain():
@@ -354,8 +338,9 @@ def test_global_1se_lets_a_label_leave_the_shared_threshold_only_on_a_clear_gain
         0.5: [spans((0, 1, 0)) for _ in range(40)],
         0.1: [spans((0, 1, 0), (2, 3, 0)) + (spans((4, 5, 1)) if index < 10 else []) for index in range(40)],
     }
-    assert choose_thresholds(table, gold, ["A", "B"], "global") == [0.5, 0.5]
-    assert choose_thresholds(table, gold, ["A", "B"], "global_1se") == [0.5, 0.1]
+    chosen = chosen_thresholds(["A", "B"], table, gold)
+    assert chosen["global"] == [0.5, 0.5]
+    assert chosen["global_1se"] == [0.5, 0.1]
 
 
 def test_predictions_at_assembles_each_labels_spans_from_its_threshold():
