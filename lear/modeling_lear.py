@@ -18,14 +18,15 @@ import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
 from transformers import initialization as init
-from transformers.utils import ModelOutput
+from transformers.utils import ModelOutput, TransformersKwargs
+from transformers.utils.generic import can_return_tuple
 
 from .configuration_lear import LearConfig
 from .decoding_lear import Span, columns_thresholds, decode_spans, upper_triangle
@@ -313,12 +314,16 @@ class LearSpanExtractionOutput(ModelOutput):
         end_logits (`torch.FloatTensor` of shape `(batch_size, sequence_length, num_labels)`).
         span_logits (`torch.FloatTensor` of shape `(batch_size, sequence_length, sequence_length, num_labels)`,
             *optional*): nested models only; cells that were not scored (not candidates) hold the dtype's minimum.
+        hidden_states (`tuple(torch.FloatTensor)`, *optional*): the text encoder's, with `output_hidden_states=True`.
+        attentions (`tuple(torch.FloatTensor)`, *optional*): the text encoder's, with `output_attentions=True`.
     """
 
     loss: torch.FloatTensor | None = None
     start_logits: torch.FloatTensor | None = None
     end_logits: torch.FloatTensor | None = None
     span_logits: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 SPECIAL_TOKEN_IDS = ("pad_token_id", "bos_token_id", "eos_token_id")
@@ -585,6 +590,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
 
     # -- forward ------------------------------------------------------------------------------------------------------
 
+    @can_return_tuple
     def forward(
         self,
         input_ids: torch.Tensor | None = None,
@@ -597,8 +603,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
         span_labels: torch.Tensor | None = None,
         label_ids: torch.Tensor | None = None,
         label_states: LearLabelStates | None = None,
-        return_dict: bool | None = None,
-    ) -> LearSpanExtractionOutput | tuple:
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> LearSpanExtractionOutput:
         r"""
         input_ids, attention_mask, token_type_ids, position_ids: `[B, L]` text inputs, as for the encoder.
         start_labels, end_labels (`[B, L, C]`, 0/1, -100 to ignore a position): gold span boundaries.
@@ -609,19 +615,22 @@ class LearForSpanExtraction(LearPreTrainedModel):
         label_states (`LearLabelStates`, *optional*): the label descriptions' states from `compute_label_states()`,
             for a caller that predicts repeatedly; computed here from `config.label_input_ids` when not given (always
             when training, so that gradients reach the encoder through the descriptions).
+        kwargs: passed to the text encoder (`output_hidden_states`, `output_attentions`, ...); `return_dict=False`
+            gives the output's non-None fields as a tuple, the loss first.
         """
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
         if attention_mask is None:
             reference = input_ids if input_ids is not None else inputs_embeds[..., 0]
             attention_mask = torch.ones(reference.shape[:2], dtype=torch.long, device=reference.device)
-        text_hidden = self.encoder(
+        encoder_outputs = self.encoder(
             input_ids=input_ids,
             attention_mask=attention_mask,
             token_type_ids=token_type_ids,
             position_ids=position_ids,
             inputs_embeds=inputs_embeds,
-        ).last_hidden_state  # [B, L, H]
-        text_hidden = self.dropout(text_hidden)
+            return_dict=True,
+            **kwargs,
+        )
+        text_hidden = self.dropout(encoder_outputs.last_hidden_state)  # [B, L, H]
         if label_states is None:
             label_states = self.compute_label_states(label_ids)
         elif (
@@ -649,11 +658,13 @@ class LearForSpanExtraction(LearPreTrainedModel):
                     raise ValueError("a nested LEAR model needs span_labels for its loss")
                 loss = loss + span_loss(cell_logits, cells, span_labels, self.config.span_loss_normalization)
 
-        if not return_dict:
-            output = (start_logits, end_logits, span_logits)
-            return ((loss,) + output) if loss is not None else output
         return LearSpanExtractionOutput(
-            loss=loss, start_logits=start_logits, end_logits=end_logits, span_logits=span_logits
+            loss=loss,
+            start_logits=start_logits,
+            end_logits=end_logits,
+            span_logits=span_logits,
+            hidden_states=encoder_outputs.hidden_states,
+            attentions=encoder_outputs.attentions,
         )
 
     def boundary_logits(

@@ -48,13 +48,24 @@ def test_tuple_output_puts_the_loss_first_when_return_dict_is_false(make_tiny_mo
     batch = toy_batch(toy_tokenizer)
     model.eval()
     as_dict = model(**batch.inputs, **training_targets(batch, nested=False))
-    loss, start_logits, end_logits, span_logits = model(
-        **batch.inputs, **training_targets(batch, nested=False), return_dict=False
-    )
+    # transformers' tuples keep the fields that are set: a flat model has no span logits
+    loss, start_logits, end_logits = model(**batch.inputs, **training_targets(batch, nested=False), return_dict=False)
     assert torch.equal(loss, as_dict.loss)
     assert torch.equal(start_logits, as_dict.start_logits)
     assert torch.equal(end_logits, as_dict.end_logits)
-    assert span_logits is None
+
+
+def test_encoder_hidden_states_and_attentions_come_back_when_asked_for(make_tiny_model, toy_tokenizer):
+    model = make_tiny_model().eval()
+    model.set_attn_implementation("eager")  # sdpa computes no attention weights to return
+    batch = toy_batch(toy_tokenizer)
+    plain = model(**batch.inputs)
+    assert plain.hidden_states is None and plain.attentions is None
+    outputs = model(**batch.inputs, output_hidden_states=True, output_attentions=True)
+    layers = model.config.encoder_config.num_hidden_layers
+    assert len(outputs.hidden_states) == layers + 1 and len(outputs.attentions) == layers
+    assert outputs.attentions[0].shape[-1] == batch.inputs["input_ids"].shape[1]
+    assert torch.equal(outputs.start_logits, plain.start_logits)
 
 
 # -- losses and gradients -------------------------------------------------------------------------------------------
