@@ -46,4 +46,3 @@ def test_minilm_lear_runs_and_round_trips_through_save_and_load(minilm_lear, min
         reloaded = loaded(**inputs)
     assert torch.equal(reloaded.start_logits, outputs.start_logits)
     assert torch.equal(reloaded.end_logits, outputs.end_logits)
-
