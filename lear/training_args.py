@@ -105,6 +105,10 @@ class LearTrainingArguments(TrainingArguments):
         self.stages_defaulted = not (self.do_train or self.do_eval or self.do_predict)
         if self.stages_defaulted:
             self.do_train = self.do_eval = self.do_predict = True
+        if not self.do_train:
+            # Nothing is trained, so nothing is evaluated during training: with the recipe's per-epoch evaluation the
+            # Trainer would refuse to start without a validation split (`--do_predict` alone on a checkpoint).
+            self.eval_strategy = IntervalStrategy.NO
         evaluation = IntervalStrategy(self.eval_strategy)
         if evaluation == IntervalStrategy.NO or str(self.save_strategy) == "no":
             # The best epoch cannot be chosen without evaluations, nor loaded without checkpoints: the stock default

@@ -981,3 +981,21 @@ def test_without_stage_flags_a_corpus_without_validation_split_trains_to_its_las
     assert set(results) == {"train"}  # the corpus has a training split only
     state = json.loads((output_dir / "trainer_state.json").read_text())
     assert state["global_step"] == 4 and not [entry for entry in state["log_history"] if "eval_f1" in entry]
+
+
+def test_the_trainers_predictions_equal_the_pipelines_on_the_same_texts(busy_checkpoint_dir, toy_corpus_dir, tmp_path):
+    # issue 34: evaluation (LearTrainer.predict) and the pipeline must find the same spans for the same texts
+    from transformers import pipeline
+
+    output_dir = tmp_path / "predict"
+    arguments = ["--model_name_or_path", str(busy_checkpoint_dir), "--dataset_dir", str(toy_corpus_dir),
+                 "--do_predict", "--max_predict_samples", "24", *common_arguments(output_dir)]  # fmt: skip
+    run_lear.main(arguments)
+    texts, _, trainer_spans = run_outputs.read_prediction_spans(output_dir / "predictions.jsonl")
+    extractor = pipeline("span-extraction", model=str(busy_checkpoint_dir), device="cpu")
+    pipeline_spans = [
+        [(entity["start"], entity["end"], entity["entity_group"]) for entity in entities]
+        for entities in extractor(texts, batch_size=8)
+    ]
+    assert sum(map(len, trainer_spans)) > 10  # the untrained model at low thresholds finds plenty to compare
+    assert [sorted(spans) for spans in trainer_spans] == [sorted(spans) for spans in pipeline_spans]
