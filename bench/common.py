@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -301,26 +302,49 @@ def cpu_model() -> str:
 
 
 def git_commit(repo: Path = REPO_ROOT) -> str:
-    """The checked-out commit (`+uncommitted` when the code differs from it), or `$LEAR_COMMIT` where it is set (a
-    copy of the working tree on a lent GPU machine, whose .git may not match the code it carries).
+    """The checked-out commit, or `$LEAR_COMMIT` where it is set (a copy of the working tree on a lent GPU machine,
+    whose .git may not match the code it carries). Where the code differs from the commit, the difference is saved
+    as a patch (`working_tree_patch`) and named: `<commit>+uncommitted:<patch file>`, so that the code behind a result
+    can be rebuilt (`git checkout <commit> && git apply bench/results/patches/<patch file>`).
 
     Files under bench/results/ do not count as a difference: they are what runs write, and a result file waiting
     to be committed does not change the code the next run uses."""
     if os.environ.get("LEAR_COMMIT"):
         return os.environ["LEAR_COMMIT"]
     try:
-        out = subprocess.run(
+        head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=repo
-        )
+        ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", ".", f":(exclude){RESULTS_IN_REPO.as_posix()}"],
             capture_output=True,
             text=True,
             cwd=repo,
         )
-        return out.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    if not dirty.stdout.strip():
+        return head
+    return f"{head}+uncommitted:{working_tree_patch(repo, head).name}"
+
+
+def working_tree_patch(repo: Path, head: str) -> Path:
+    """The working tree's difference from HEAD (changed and untracked files, results excluded) as a `git apply`
+    patch in bench/results/patches/, named by commit and content hash (written once per difference)."""
+    excluded = f":(exclude){RESULTS_IN_REPO.as_posix()}"
+    parts = [subprocess.run(["git", "diff", "--binary", "HEAD", "--", ".", excluded], capture_output=True,
+                            text=True, cwd=repo).stdout]  # fmt: skip
+    untracked = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", "--", ".", excluded],
+                               capture_output=True, text=True, cwd=repo).stdout.split()  # fmt: skip
+    for name in untracked:  # exit status 1: the files differ, which is the point
+        parts.append(subprocess.run(["git", "diff", "--binary", "--no-index", "--", "/dev/null", name],
+                                    capture_output=True, text=True, cwd=repo).stdout)  # fmt: skip
+    patch = "".join(parts)
+    path = repo / RESULTS_IN_REPO / "patches" / f"{head}-{hashlib.sha256(patch.encode()).hexdigest()[:12]}.patch"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(patch)
+    return path
 
 
 def run_metadata() -> dict[str, str | int]:

@@ -93,10 +93,18 @@ def test_the_recorded_commit_ignores_waiting_results_but_not_code(tmp_path, monk
     (tmp_path / "bench" / "results" / "conll2003-lear-1.0-seed0.json").write_text("{}")
     assert common.git_commit(tmp_path) == head
     (tmp_path / "helper.py").write_text("y = 2\n")
-    assert common.git_commit(tmp_path) == head + "+uncommitted"
+    assert common.git_commit(tmp_path).startswith(head + "+uncommitted:")
     (tmp_path / "helper.py").unlink()
     (tmp_path / "model.py").write_text("x = 2\n")
-    assert common.git_commit(tmp_path) == head + "+uncommitted"
+    (tmp_path / "new.py").write_text("z = 3\n")
+    commit = common.git_commit(tmp_path)
+    assert commit.startswith(head + "+uncommitted:") and common.git_commit(tmp_path) == commit  # one patch a diff
+    # the patch rebuilds the code the result ran with (issue 34: 104 results recorded a bare "+uncommitted")
+    patch = tmp_path / "bench" / "results" / "patches" / commit.split(":", 1)[1]
+    git("stash", "-q", "--include-untracked", "--", "model.py", "new.py")
+    assert (tmp_path / "model.py").read_text() == "x = 1\n" and not (tmp_path / "new.py").exists()
+    git("apply", str(patch))
+    assert (tmp_path / "model.py").read_text() == "x = 2\n" and (tmp_path / "new.py").read_text() == "z = 3\n"
 
 
 def test_a_few_shot_subset_keeps_the_first_sentences_and_takes_the_next_as_dev(tmp_path, monkeypatch):
