@@ -2,8 +2,9 @@
 
 One row per training setting and system: LEAR fine-tuned from the multi-corpus model (`--init ... --tag from-mix`),
 LEAR from the bare encoder and the BIO tagger under the same recipe (run_lear.py's defaults), each with mean ± std
-over seeds of test F1, F1 on test mentions unseen in the training sentences, and the share of those unseen mentions
-that no prediction touches at all (`untouched_unseen`: the model abstained). Then, for each MIT corpus the
+over seeds of test F1 and F1 on test mentions unseen in the training sentences (LEAR's under the default calibration
+policy, as `bench.generalisation_table` reads them; † where a run had only its own), and the share of those unseen
+mentions that no prediction touches at all (`untouched_unseen`: the model abstained). Then, for each MIT corpus the
 multi-corpus model was fine-tuned on, its zero-shot F1 on the other MIT corpus before and after.
 
     python -m bench.few_shot_table
@@ -16,6 +17,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench import generalisation_table
 from bench.common import RESULTS_DIR
 
 
@@ -26,14 +28,15 @@ SETTINGS = (
     ("conll2003", "0.01", "CoNLL-2003, 1 % (140 sentences)"),
     ("phee", "1.0", "PHEE, all 2,898 sentences"),
 )
-# (system, model, tag); a tag of None is the recipe's default rows: `steps200` where earlier runs
-# named the current defaults so (`bench.generalisation_table`), else untagged
+# (system, model, tag); a tag of None is the recipe's default rows (`DEFAULT_TAGS`)
 SYSTEMS = (
     ("LEAR from the multi-corpus model", "lear", "from-mix"),
     ("LEAR from the encoder", "lear", None),
     ("BIO tagger", "tagger", None),
 )
-DEFAULT_TAGS = ("steps200", "")  # steps200 first: an untagged CoNLL or PHEE row predates those defaults
+# the default recipe's tags, newest first (`bench.generalisation_table`), then untagged: an untagged CoNLL or PHEE row
+# predates those defaults, a few-shot MIT row is the default itself
+DEFAULT_TAGS = (*generalisation_table.RECIPE_TAGS, "")
 SEEDS = (0, 1, 2)
 
 
@@ -67,7 +70,7 @@ def few_shot_table(results_dir: Path = RESULTS_DIR) -> str:
             untouched = [run["test_untouched_unseen"] for run in runs if "test_untouched_unseen" in run]
             lines.append(
                 f"| {setting} | {system} | {','.join(str(run['seed']) for run in runs)} | "
-                f"{mean_std([run['test_f1'] for run in runs])} | {mean_std([run['test_f1_unseen'] for run in runs])} | "
+                f"{generalisation_table.cell(runs, 'test_f1')} | {generalisation_table.cell(runs, 'test_f1_unseen')} | "
                 f"{mean_std(untouched)} | {mean_std([run['unseen_share'] for run in runs])} |"
             )
     return "\n".join(lines)

@@ -40,7 +40,7 @@ def load_rows() -> dict[tuple, list[dict]]:
     rows = defaultdict(list)
     for path in sorted(RESULTS_DIR.glob("*.json")):
         result = json.loads(path.read_text())
-        if "unseen_share" not in result:
+        if "unseen_share" not in result or result.get("first"):  # few-shot rows are `bench.few_shot_table`'s
             continue
         key = (result["corpus"], result["fraction"], result["model"], result.get("tag") or "default")
         rows[key].append(result)

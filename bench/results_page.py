@@ -1,0 +1,153 @@
+"""docs/results.md, the user-facing results page, generated from the result files in bench/results/ (a test checks
+that the committed page equals this module's output, so every figure there traces to a file).
+
+    python -m bench.results_page > docs/results.md
+"""
+
+from __future__ import annotations
+
+import json
+
+from bench import few_shot_table, generalisation_table, zero_shot_table
+from bench.common import RESULTS_DIR
+
+
+SPEED_FILE = "many-labels-speed-minilm-mit-movie.json"
+ONNX_FILE = "onnx-conll2003.json"
+THROUGHPUT_FILE = "throughput-lear-tagger-minilm-2026-12-03.json"
+
+
+def quality_table() -> str:
+    """The supervised comparison, as the README shows it too (`README_BLOCKS`)."""
+    return generalisation_table.comparison_table()
+
+
+def quality_section() -> str:
+    return "\n".join([
+        "## Supervised span extraction: LEAR against a tagger and GLiNER",
+        "",
+        "Test F1 (exact character spans, every gold entity counted), mean ± std over the seeds listed, each model",
+        "trained by `run_lear.py`'s default recipe (`bench.seed_rows`, tag `steps200`: lr 2e-4, batch 16, 3 epochs",
+        "and at least 200 steps, the best validation epoch kept) on all-MiniLM-L6-v2 (English) or multilingual-e5-small",
+        "(Chinese); the BIO tagger and GLiNER on the same encoder under the same recipe. \"unseen F1\": test mentions",
+        "never seen in the training split. `python -m bench.generalisation_table` prints this and the ablations.",
+        "",
+        quality_table(),
+    ])  # fmt: skip
+
+
+def zero_shot_section() -> str:
+    rows = zero_shot_table.load_results()
+    return "\n".join([
+        "## Labels never seen in training (zero-shot)",
+        "",
+        "Test F1 (precision / recall) on corpora left out of training, each label given by its description (LEAR) or",
+        "its name (GLiNER), the threshold chosen on the training mix's validation texts (docs/zero-shot.md). LEAR",
+        "`mix4-make` is the model `make zero-shot-model` trains (1,000 steps); `mix4-500steps` rows are LEAR and GLiNER",
+        "trained the same 500 steps on the same texts.",
+        "",
+        zero_shot_table.summary_table(rows),
+    ])  # fmt: skip
+
+
+def few_shot_section() -> str:
+    return "\n".join([
+        "## Few-shot and full fine-tuning from the zero-shot model",
+        "",
+        "Test F1 under run_lear.py's defaults: LEAR fine-tuned from the multi-corpus model, LEAR from the encoder, the",
+        "BIO tagger (all-MiniLM-L6-v2). \"untouched\": the share of unseen test mentions that no predicted span",
+        "overlaps at all.",
+        "",
+        few_shot_table.few_shot_table(),
+        "",
+        "Zero-shot F1 on the other MIT corpus, before and after fine-tuning the multi-corpus model on one:",
+        "",
+        few_shot_table.zero_shot_kept(),
+    ])  # fmt: skip
+
+
+def speed_section() -> str:
+    lines = ["## Speed", ""]
+    throughput = json.loads((RESULTS_DIR / THROUGHPUT_FILE).read_text(encoding="utf-8"))
+    lines += [
+        f"LEAR against the BIO tagger on all-MiniLM-L6-v2, batch {throughput['meta']['args']['batch_size']}, one thread "
+        f"(`{THROUGHPUT_FILE}`): LEAR's",
+        "inference speed as a share of the tagger's, and its training step's time over the tagger's.",
+        "",
+        "| labels | tokens | inference speed / tagger's | training step time / tagger's |",
+        "|---|---|---|---|",
+    ]
+    for row in throughput["speed"]:
+        lines.append(
+            f"| {row['num_labels']} | {row['length']} | {row['lear_vs_tagger_infer_speed']:.2f}x | "
+            f"{row['lear_vs_tagger_train_time']:.2f}x |"
+        )
+    lines.append("")
+    speed = json.loads((RESULTS_DIR / SPEED_FILE).read_text(encoding="utf-8"))
+    lines += [
+        f"Many labels: texts per second through each model's prediction path, {speed['texts']} MIT movie queries, "
+        f"batch {speed['batch_size']}, {speed['threads']} thread, all-MiniLM-L6-v2 (`{SPEED_FILE}`; label",
+        "descriptions cached).",
+        "",
+        "| labels | LEAR texts/s | GLiNER texts/s | GLiNER time / LEAR's |",
+        "|---|---|---|---|",
+    ]
+    for count, row in speed["by_label_count"].items():
+        lines.append(
+            f"| {count} | {row['lear_texts_per_second']:.1f} | {row['gliner_texts_per_second']:.1f} | "
+            f"{row['gliner_time_over_lear']:.1f}x |"
+        )
+    onnx = json.loads((RESULTS_DIR / ONNX_FILE).read_text(encoding="utf-8"))
+    lines += [
+        "",
+        f"ONNX Runtime against torch on the CPU, {onnx['threads']} thread, batch {onnx['batch_size']}, the `make demo`",
+        f"model on CoNLL-2003 validation sentences (`{ONNX_FILE}`):",
+        "",
+        "| backend | sentences/s | speed-up over torch | validation F1 change (points) |",
+        "|---|---|---|---|",
+    ]
+    for backend in onnx["backends"]:
+        change = onnx["f1_change_vs_fp32_points"].get(backend)
+        lines.append(
+            f"| {backend} | {onnx['sentences_per_second'][backend]:.1f} | {onnx['speedup_vs_torch'][backend]:.2f}x | "
+            + ("" if change is None else f"{change:+.2f}")
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+#: The README's generated blocks: `<!-- results: NAME -->` ... `<!-- /results -->`, each equal to its function's table
+#: (tests/test_results_page.py).
+README_BLOCKS = {
+    "quality": quality_table,
+    "zero-shot": lambda: zero_shot_table.summary_table(zero_shot_table.load_results()),
+}
+
+
+def render() -> str:
+    sections = [
+        "# Results",
+        "",
+        "Generated by `python -m bench.results_page` from `bench/results/`; each table names the files or the",
+        "command behind it. The history of how the defaults were reached is in `docs/benchmarks.md`.",
+        "",
+        quality_section(),
+        "",
+        zero_shot_section(),
+        "",
+        few_shot_section(),
+        "",
+        speed_section(),
+    ]
+    return "\n".join(sections) + "\n"
+
+
+def main() -> None:
+    print(render(), end="")
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["README_BLOCKS", "render"]
