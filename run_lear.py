@@ -65,7 +65,7 @@ import transformers
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from lear import LearConfig, LearForSpanExtraction
-from lear.configuration_lear import DECODE_STRATEGIES, FUSION_TYPES
+from lear.configuration_lear import DECODE_STRATEGIES
 from lear.corpus_mix import CorpusMix
 from lear.evaluation import (
     CALIBRATION_POLICIES,
@@ -137,10 +137,6 @@ class ModelArguments:
         default=False,
         metadata={"help": "Build a nested model (span head over start/end pairs). Needed for overlapping entities."},
     )
-    fusion_type: str | None = field(
-        default=None,
-        metadata={"help": f"Label-knowledge fusion of a new model: one of {FUSION_TYPES} (default: attention)."},
-    )
     decode_strategy: str | None = field(
         default=None,
         metadata={"help": f"Flat decoding rule, one of {DECODE_STRATEGIES} (default: v5, or the checkpoint's)."},
@@ -163,7 +159,7 @@ class ModelArguments:
         default=None,
         metadata={
             "help": "Override LearConfig settings of a new model, as 'key=value,key=value' (as run_clm.py's "
-            "--config_overrides), e.g. 'fusion_residual=true,boundary_pos_weight=2'."
+            "--config_overrides), e.g. 'fusion_residual=false,attention_scale=false'."
         },
     )
     calibrate_thresholds: bool = field(
@@ -209,7 +205,7 @@ class ModelArguments:
     def __post_init__(self) -> None:
         # Fails here, before any data is read, by the rules that apply later: the LEAR settings given must make a valid
         # config (LearConfig validates itself when built: the choices of each setting), the policy a known one.
-        settings = {name: getattr(self, name) for name in ("fusion_type", "decode_strategy") if getattr(self, name)}
+        settings = {"decode_strategy": self.decode_strategy} if self.decode_strategy else {}
         LearConfig(**settings | parse_config_overrides(self.config_overrides))  # also fails on a bad key or type
         check_calibration_policy(self.calibration_policy, "--calibration_policy")
         parse_max_span_length(self.max_span_length)

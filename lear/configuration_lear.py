@@ -18,7 +18,6 @@ from transformers import AutoConfig, PretrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
 
-FUSION_TYPES = ("attention", "cosine")
 DECODE_STRATEGIES = ("v5", "v1")
 SPAN_LOSS_NORMALIZATIONS = ("original", "mean")
 BOUNDARY_CLASSIFIERS = ("per_label", "shared", "description")
@@ -34,7 +33,11 @@ REMOTE_TASK = "lear-span-extraction"
 
 # Settings of experiments that were measured and removed (docs/benchmarks.md keeps what they showed): a checkpoint saved
 # with its default loads as before, one trained with another value needs the lear version that had it.
-REMOVED_SETTINGS = {"boundary_activation": ("sigmoid", "0.1")}
+REMOVED_SETTINGS = {
+    "boundary_activation": ("sigmoid", "0.1"),
+    "fusion_type": ("attention", "0.1"),
+    "boundary_pos_weight": (1.0, "0.1"),
+}
 
 
 def reject_removed_settings(kwargs: dict[str, Any]) -> None:
@@ -71,9 +74,6 @@ class LearConfig(PretrainedConfig):
             Longest tokenized description (special tokens included); longer ones are truncated. `None` (the default)
             truncates only at the tokenizer's `model_max_length`, as the original never truncates descriptions
             (one of ACE 2005's event-type descriptions is over 64 word pieces).
-        fusion_type (`str`, *optional*, defaults to `"attention"`):
-            `"attention"`: the paper's model, every token attends over each label's description tokens.
-            `"cosine"`: the original code's cheaper pooled variant (`F = T + cos(T, p) * p`), for ablations.
         nested (`bool`, *optional*, defaults to `False`):
             Add the span head that scores (start, end) pairs, so that spans may nest and overlap.
         decode_strategy (`str`, *optional*, defaults to `"v5"`):
@@ -95,8 +95,6 @@ class LearConfig(PretrainedConfig):
         attention_scale (`bool`, *optional*, defaults to `True`):
             Divide the token-label attention scores by `sqrt(hidden_size)`, as Transformer attention does. `False`
             is the paper's (unscaled) fusion.
-        boundary_pos_weight (`float`, *optional*, defaults to 1.0):
-            Weight of the positive terms of the start/end binary cross-entropy (1.0: plain BCE, as the original).
         span_loss_normalization (`str`, *optional*, defaults to `"mean"`):
             Nested models: `"mean"` averages the span BCE over the scored cells; `"original"` divides its sum by
             (cells / C), i.e. C times the mean, as the authors' code does.
@@ -157,7 +155,6 @@ class LearConfig(PretrainedConfig):
         label_descriptions: list[str] | None = None,
         label_input_ids: list[list[int]] | None = None,
         max_label_length: int | None = None,
-        fusion_type: str = "attention",
         nested: bool = False,
         decode_strategy: str = "v5",
         start_threshold: float = 0.5,
@@ -168,7 +165,6 @@ class LearConfig(PretrainedConfig):
         initializer_range: float | None = None,
         fusion_residual: bool = True,
         attention_scale: bool = True,
-        boundary_pos_weight: float = 1.0,
         span_loss_normalization: str = "mean",
         boundary_classifier: str = "per_label",
         allow_overlaps: bool = True,
@@ -182,7 +178,6 @@ class LearConfig(PretrainedConfig):
         self.label_descriptions = list(label_descriptions or [])
         self.label_input_ids = [list(map(int, ids)) for ids in (label_input_ids or [])]
         self.max_label_length = max_label_length
-        self.fusion_type = fusion_type
         self.nested = nested
         self.decode_strategy = decode_strategy
         self.start_threshold = start_threshold
@@ -195,7 +190,6 @@ class LearConfig(PretrainedConfig):
         self.initializer_range = initializer_range
         self.fusion_residual = fusion_residual
         self.attention_scale = attention_scale
-        self.boundary_pos_weight = boundary_pos_weight
         self.span_loss_normalization = span_loss_normalization
         self.boundary_classifier = boundary_classifier
         self.allow_overlaps = allow_overlaps
@@ -232,7 +226,6 @@ class LearConfig(PretrainedConfig):
     def validate_lear_settings(self) -> None:
         """Raise a `ValueError` naming the field when LEAR's settings do not fit together."""
         for name, choices in (
-            ("fusion_type", FUSION_TYPES),
             ("decode_strategy", DECODE_STRATEGIES),
             ("span_loss_normalization", SPAN_LOSS_NORMALIZATIONS),
             ("boundary_classifier", BOUNDARY_CLASSIFIERS),
@@ -262,8 +255,6 @@ class LearConfig(PretrainedConfig):
             raise ValueError(f"LearConfig.max_span_length must be a positive int or None, got {self.max_span_length!r}")
         if not (self.character_pieces is None or isinstance(self.character_pieces, bool)):
             raise ValueError(f"LearConfig.character_pieces must be a bool or None, got {self.character_pieces!r}")
-        if self.boundary_pos_weight <= 0:
-            raise ValueError(f"LearConfig.boundary_pos_weight must be positive, got {self.boundary_pos_weight}")
         if self.max_label_length is not None and (
             not isinstance(self.max_label_length, int) or self.max_label_length < 3
         ):

@@ -277,7 +277,7 @@ def _usage_section(repo_id: str, example: tuple[str, list[dict[str, Any]]] | Non
 
 def _recipe_section(config: LearConfig, summary: TrainingSummary) -> list[str]:
     settings = {
-        "fusion": f"{config.fusion_type} (residual: {config.fusion_residual}, scaled: {config.attention_scale})",
+        "fusion": f"attention (residual: {config.fusion_residual}, scaled: {config.attention_scale})",
         "decoding": "nested (span classifier)" if config.nested else f"flat, `{config.decode_strategy}`",
         "thresholds": "per label, calibrated on the validation split"
         if config.label_thresholds

@@ -43,10 +43,9 @@ class LearLabelStates:
     """Label-side tensors that do not depend on the text: `LearForSpanExtraction.compute_label_states()` makes them,
     and a caller that predicts repeatedly makes them once and passes them to every forward (`label_states=`).
 
-    For attention fusion: `keys` is `W2 l` `[C, Lq, H]` (times `1/sqrt(H)` with `config.attention_scale`), the keys
-    the scores use; `projected_values` is `(W2 l) @ W3^T` `[C, Lq, H]`, the values already through `W3`; `mask_bias` is
-    `[C, Lq]`: 0 on description tokens, the dtype's minimum on padding.
-    For cosine fusion: `keys` is the projected pooled label vector `[C, H]`; the other two are None.
+    `keys` is `W2 l` `[C, Lq, H]` (times `1/sqrt(H)` with `config.attention_scale`), the keys the scores use;
+    `projected_values` is `(W2 l) @ W3^T` `[C, Lq, H]`, the values already through `W3`; `mask_bias` is `[C, Lq]`: 0
+    on description tokens, the dtype's minimum on padding.
     `pooled` `[C, H]` is each description's mean token state, what description-driven classifiers read
     (`boundary_classifier="description"`). `label_ids` `[C]` says which of the model's labels the C rows are (the rows
     of per-label classifiers; -1 for a label the model has no row for); None: all the model's labels, in id order.
@@ -128,33 +127,6 @@ class LearAttentionFusion(nn.Module):
         # In place on fresh matmul outputs (their backward needs only the inputs; tanh_ keeps its result for its
         # own): saves allocating and writing two more [C, B, L, H] tensors, the largest here.
         return _tanh_(fused.add_(self.output_proj(text)))
-
-
-class LearCosineFusion(nn.Module):
-    """The original code's default, cheaper variant: `F = T + cos(T, p_c) p_c` with `p_c = W2 l_c[first token]`.
-
-    The original pools the label with BERT's pooler; we take the first ([CLS]) hidden state instead, because not every
-    encoder has a pooler. Kept for ablations; the attention fusion is the paper's model. Output `[C, B, L, H]`, as the
-    attention fusion's.
-    """
-
-    def __init__(self, config: LearConfig):
-        super().__init__()
-        hidden_size = config.hidden_size
-        self.text_proj = nn.Linear(hidden_size, hidden_size, bias=False)  # W1
-        self.label_proj = nn.Linear(hidden_size, hidden_size, bias=False)  # W2
-
-    def prepare_labels(self, label_hidden: torch.Tensor, label_mask: torch.Tensor) -> LearLabelStates:
-        return LearLabelStates(keys=self.label_proj(label_hidden[:, 0]))  # [C, H]
-
-    def forward(self, text_hidden: torch.Tensor, labels: LearLabelStates) -> torch.Tensor:
-        text = self.text_proj(text_hidden)  # [B, L, H]
-        label = labels.keys  # [C, H]
-        cosine = F.normalize(text, dim=-1) @ F.normalize(label, dim=-1).T  # [B, L, C]
-        return text.unsqueeze(0) + cosine.permute(2, 0, 1).unsqueeze(-1) * label[:, None, None, :]
-
-
-FUSION_CLASSES = {"attention": LearAttentionFusion, "cosine": LearCosineFusion}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -442,7 +414,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
             config.encoder_config, trust_remote_code=False, **_encoder_init_kwargs(config.encoder_config)
         )
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
-        self.fusion = FUSION_CLASSES[config.fusion_type](config)
+        self.fusion = LearAttentionFusion(config)
         self.span_head = LearSpanHead(config)
         self.nested_head = LearNestedHead(config) if config.nested else None
         self.post_init()
@@ -463,7 +435,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
             encoder_name_or_path: a local folder or Hub id that `AutoModel`/`AutoTokenizer` load.
             labels: label name -> natural-language description, in the id order wanted.
             tokenizer: the encoder's tokenizer (loaded from `encoder_name_or_path` when omitted).
-            config_kwargs: any other `LearConfig` field (`nested=True`, `fusion_type="cosine"`, ...).
+            config_kwargs: any other `LearConfig` field (`nested=True`, `fusion_residual=False`, ...).
         """
         tokenizer = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(encoder_name_or_path)
         # Encoders are classes transformers ships: one that needs remote code is refused here, by transformers.
@@ -650,9 +622,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
 
         loss = None
         if start_labels is not None and end_labels is not None:
-            pos_weight = self.config.boundary_pos_weight
-            loss = boundary_loss(start_logits, start_labels, attention_mask, pos_weight)
-            loss = loss + boundary_loss(end_logits, end_labels, attention_mask, pos_weight)
+            loss = boundary_loss(start_logits, start_labels, attention_mask)
+            loss = loss + boundary_loss(end_logits, end_labels, attention_mask)
             if self.nested_head is not None:
                 if span_labels is None:
                     raise ValueError("a nested LEAR model needs span_labels for its loss")
@@ -745,18 +716,12 @@ def _scatter_cells(cell_logits: torch.Tensor, cells: torch.Tensor, boundary_shap
     return dense.index_put((batch, start, end, label), cell_logits)
 
 
-def boundary_loss(
-    logits: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor, pos_weight: float = 1.0
-) -> torch.Tensor:
+def boundary_loss(logits: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy over `[B, L, C]` boundary logits: summed over labels, divided by the tokens under the
     attention mask. Positions labelled -100 add nothing to the sum but still count in the divisor (so the [CLS]/[SEP]
-    that run_lear marks -100 scale the loss as the original's negatives there do). `pos_weight` multiplies the
-    positives' term."""
+    that run_lear marks -100 scale the loss as the original's negatives there do)."""
     valid = attention_mask.bool().unsqueeze(-1) & (labels != -100)
-    weight = None if pos_weight == 1.0 else logits.new_tensor(pos_weight, dtype=torch.float32)
-    losses = F.binary_cross_entropy_with_logits(
-        logits.float(), labels.clamp(min=0).float(), reduction="none", pos_weight=weight
-    )
+    losses = F.binary_cross_entropy_with_logits(logits.float(), labels.clamp(min=0).float(), reduction="none")
     num_tokens = attention_mask.bool().sum().clamp(min=1)
     return (losses * valid).sum() / num_tokens
 

@@ -263,11 +263,6 @@ def check_model_settings(
             f"--nested was given but the LEAR checkpoint {model_args.model_name_or_path} is flat; start from an "
             "encoder to build a nested model"
         )
-    if model_args.fusion_type is not None and model_args.fusion_type != config.fusion_type:
-        raise ValueError(
-            f"--fusion_type {model_args.fusion_type} differs from the checkpoint's ({config.fusion_type}); the fusion "
-            "of a trained model cannot be changed"
-        )
     if labels is not None and not data_args.label_descriptions and set(labels) != set(config.label_names):
         raise ValueError(
             f"label set mismatch: the LEAR checkpoint has {config.label_names} but the data has {list(labels)}. "
@@ -341,8 +336,6 @@ def load_model(
         config_kwargs = {"nested": model_args.nested, "max_label_length": model_args.max_label_length}
         if model_args.initializer_range is not None:
             config_kwargs["initializer_range"] = model_args.initializer_range
-        if model_args.fusion_type is not None:
-            config_kwargs["fusion_type"] = model_args.fusion_type
         if model_args.decode_strategy is not None:
             config_kwargs["decode_strategy"] = model_args.decode_strategy
         config_kwargs.update(parse_config_overrides(model_args.config_overrides))

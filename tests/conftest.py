@@ -141,7 +141,7 @@ def build_tiny_model(tokenizer, labels: dict[str, str] | None = None, seed: int 
 
 @pytest.fixture
 def make_tiny_model(toy_tokenizer):
-    """Factory: `make_tiny_model(nested=False, fusion_type="attention", labels=TOY_LABELS, seed=0, **config)`."""
+    """Factory: `make_tiny_model(labels=TOY_LABELS, seed=0, nested=False, **config)`."""
 
     def make(labels: dict[str, str] | None = None, seed: int = 0, **config_kwargs) -> LearForSpanExtraction:
         return build_tiny_model(toy_tokenizer, labels, seed, **config_kwargs)

@@ -27,7 +27,6 @@ def labelled(**overrides) -> dict:
 @pytest.mark.parametrize(
     "overrides, field",
     [
-        (dict(fusion_type="gated"), "fusion_type"),
         (dict(decode_strategy="v3"), "decode_strategy"),
         (dict(start_threshold=0.0), "start_threshold"),
         (dict(end_threshold=1.0), "end_threshold"),
@@ -45,7 +44,6 @@ def labelled(**overrides) -> dict:
         (dict(label_thresholds=[0.3, 1.0]), "label_thresholds"),
         (dict(max_span_length=0), "max_span_length"),
         (dict(span_loss_normalization="sum"), "span_loss_normalization"),
-        (dict(boundary_pos_weight=0.0), "boundary_pos_weight"),
     ],
 )
 def test_invalid_settings_raise_a_value_error_naming_the_field(overrides, field):
@@ -96,7 +94,6 @@ ENCODERS = [
 ]
 
 NON_DEFAULT_SETTINGS = dict(
-    fusion_type="cosine",
     nested=True,
     decode_strategy="v1",
     start_threshold=0.4,
@@ -107,7 +104,6 @@ NON_DEFAULT_SETTINGS = dict(
     span_dropout_prob=0.3,
     initializer_range=0.1,
     attention_scale=True,
-    boundary_pos_weight=2.0,
     span_loss_normalization="mean",
     max_span_length=12,
     label_thresholds=[0.3, 0.25],

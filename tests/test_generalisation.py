@@ -200,6 +200,14 @@ def test_a_removed_setting_loads_at_its_former_default_and_is_refused_otherwise(
     assert not hasattr(LearConfig(id2label={0: "A"}, boundary_activation="sigmoid"), "boundary_activation")
     with pytest.raises(ValueError, match=r"boundary_activation='softmax' was an experiment, removed after lear 0\.1"):
         LearConfig(id2label={0: "A"}, boundary_activation="softmax")
+    with pytest.raises(ValueError, match=r"fusion_type='cosine' was an experiment"):
+        LearConfig(id2label={0: "A"}, fusion_type="cosine")
+    assert (
+        LearConfig(id2label={0: "A"}, fusion_type="attention", boundary_pos_weight=1.0)
+        .to_dict()
+        .keys()
+        .isdisjoint({"fusion_type", "boundary_pos_weight"})
+    )
     with pytest.raises(ValueError, match="boundary_classifier"):
         LearConfig(id2label={0: "A"}, boundary_classifier="tied")
 

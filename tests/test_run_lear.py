@@ -256,8 +256,8 @@ def test_one_position_limit_serves_the_script_and_the_pipeline():
 
 
 def test_config_overrides_are_typed_and_reach_a_new_model():
-    overrides = run_setup.parse_config_overrides("fusion_residual=false,boundary_pos_weight=2,decode_strategy=v1")
-    assert overrides == {"fusion_residual": False, "boundary_pos_weight": 2.0, "decode_strategy": "v1"}
+    overrides = run_setup.parse_config_overrides("fusion_residual=false,start_threshold=0.4,decode_strategy=v1")
+    assert overrides == {"fusion_residual": False, "start_threshold": 0.4, "decode_strategy": "v1"}
     assert run_setup.parse_config_overrides(None) == {}
     with pytest.raises(ValueError, match="no_such_field"):
         run_setup.parse_config_overrides("no_such_field=1")
