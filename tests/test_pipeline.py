@@ -809,3 +809,15 @@ def test_progress_bar_counts_the_windows_of_a_call(keyword_pipe, capsys):
     assert f"{windows}/{windows}" in bar and "window" in bar
     keyword_pipe(text)
     assert not capsys.readouterr().err  # no bar unless asked
+
+
+def test_the_token_classification_pipeline_points_to_span_extraction(tmp_path, toy_tokenizer):
+    # issue 33: the card files LEAR under token-classification, and pipeline("token-classification", model=dir) gave
+    # transformers' "Could not load model" with no word of span-extraction
+    from transformers import AutoModelForTokenClassification
+
+    checkpoint = save_checkpoint(build_keyword_model(toy_tokenizer), toy_tokenizer, tmp_path / "model")
+    with pytest.raises(ValueError, match='pipeline\\("span-extraction", model=...\\)'):
+        pipeline("token-classification", model=str(checkpoint))
+    with pytest.raises(ValueError, match="a LEAR span-extraction model, not a token classifier"):
+        AutoModelForTokenClassification.from_pretrained(checkpoint)
