@@ -76,53 +76,58 @@ def few_shot_section() -> str:
     ])  # fmt: skip
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def read_result(name: str) -> dict:
+    return json.loads((RESULTS_DIR / name).read_text(encoding="utf-8"))
+
+
 def speed_section() -> str:
-    lines = ["## Speed", ""]
-    throughput = json.loads((RESULTS_DIR / THROUGHPUT_FILE).read_text(encoding="utf-8"))
-    lines += [
+    throughput, speed, onnx = read_result(THROUGHPUT_FILE), read_result(SPEED_FILE), read_result(ONNX_FILE)
+    lines = [
+        "## Speed",
+        "",
         f"LEAR against the BIO tagger on all-MiniLM-L6-v2, batch {throughput['meta']['args']['batch_size']}, one thread "
         f"(`{THROUGHPUT_FILE}`): LEAR's",
         "inference speed as a share of the tagger's, and its training step's time over the tagger's.",
         "",
-        "| labels | tokens | inference speed / tagger's | training step time / tagger's |",
-        "|---|---|---|---|",
-    ]
-    for row in throughput["speed"]:
-        lines.append(
-            f"| {row['num_labels']} | {row['length']} | {row['lear_vs_tagger_infer_speed']:.2f}x | "
-            f"{row['lear_vs_tagger_train_time']:.2f}x |"
-        )
-    lines.append("")
-    speed = json.loads((RESULTS_DIR / SPEED_FILE).read_text(encoding="utf-8"))
-    lines += [
+        *markdown_table(
+            ["labels", "tokens", "inference speed / tagger's", "training step time / tagger's"],
+            [
+                [str(row["num_labels"]), str(row["length"]), f"{row['lear_vs_tagger_infer_speed']:.2f}x",
+                 f"{row['lear_vs_tagger_train_time']:.2f}x"]
+                for row in throughput["speed"]
+            ],
+        ),
+        "",
         f"Many labels: texts per second through each model's prediction path, {speed['texts']} MIT movie queries, "
         f"batch {speed['batch_size']}, {speed['threads']} thread, all-MiniLM-L6-v2 (`{SPEED_FILE}`; label",
         "descriptions cached).",
         "",
-        "| labels | LEAR texts/s | GLiNER texts/s | GLiNER time / LEAR's |",
-        "|---|---|---|---|",
-    ]
-    for count, row in speed["by_label_count"].items():
-        lines.append(
-            f"| {count} | {row['lear_texts_per_second']:.1f} | {row['gliner_texts_per_second']:.1f} | "
-            f"{row['gliner_time_over_lear']:.1f}x |"
-        )
-    onnx = json.loads((RESULTS_DIR / ONNX_FILE).read_text(encoding="utf-8"))
-    lines += [
+        *markdown_table(
+            ["labels", "LEAR texts/s", "GLiNER texts/s", "GLiNER time / LEAR's"],
+            [
+                [count, f"{row['lear_texts_per_second']:.1f}", f"{row['gliner_texts_per_second']:.1f}",
+                 f"{row['gliner_time_over_lear']:.1f}x"]
+                for count, row in speed["by_label_count"].items()
+            ],
+        ),
         "",
         f"ONNX Runtime against torch on the CPU, {onnx['threads']} thread, batch {onnx['batch_size']}, the `make demo`",
         f"model on CoNLL-2003 validation sentences (`{ONNX_FILE}`):",
         "",
-        "| backend | sentences/s | speed-up over torch | validation F1 change (points) |",
-        "|---|---|---|---|",
-    ]
-    for backend in onnx["backends"]:
-        change = onnx["f1_change_vs_fp32_points"].get(backend)
-        lines.append(
-            f"| {backend} | {onnx['sentences_per_second'][backend]:.1f} | {onnx['speedup_vs_torch'][backend]:.2f}x | "
-            + ("" if change is None else f"{change:+.2f}")
-            + " |"
-        )
+        *markdown_table(
+            ["backend", "sentences/s", "speed-up over torch", "validation F1 change (points)"],
+            [
+                [backend, f"{onnx['sentences_per_second'][backend]:.1f}", f"{onnx['speedup_vs_torch'][backend]:.2f}x",
+                 f"{onnx['f1_change_vs_fp32_points'][backend]:+.2f}" if backend in onnx["f1_change_vs_fp32_points"]
+                 else ""]
+                for backend in onnx["backends"]
+            ],
+        ),
+    ]  # fmt: skip
     return "\n".join(lines)
 
 

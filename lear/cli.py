@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .corpus_mix import read_label_file
 from .locations import check_model_location
 from .onnx_export import ONNX_FILE
 from .pipeline_lear import OVERLAP_CHOICES
@@ -287,19 +288,7 @@ def requested_labels(
     for a name the model does not know and no description gives, or a bad file."""
     labels: dict[str, str | None] = {}
     if label_file:
-        try:
-            described = json.loads(Path(label_file).read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ValueError(f"--label-file {label_file}: {error.strerror}") from None
-        except json.JSONDecodeError as error:
-            raise ValueError(f"--label-file {label_file}: not valid JSON ({error.msg}, line {error.lineno})") from None
-        if (
-            not isinstance(described, dict)
-            or not described
-            or not all(isinstance(text, str) and text.strip() for text in described.values())
-        ):
-            raise ValueError(f'--label-file {label_file} must hold a JSON object {{"LABEL": "description", ...}}')
-        labels |= described
+        labels |= read_label_file(label_file, "--label-file")
     for name in (part.strip() for part in (names or "").split(",")):
         if name:
             labels.setdefault(name, None)

@@ -54,16 +54,17 @@ class CorpusMix:
     held_out: list[int]
 
 
-def read_label_file(path: str) -> dict[str, str]:
-    """A JSON object {label: description}, in id order (a corpus's labels.json, or --label_descriptions)."""
+def read_label_file(path: str, option: str = "--label_descriptions") -> dict[str, str]:
+    """A JSON object {label: description}, in id order (a corpus's labels.json, --label_descriptions, lear-predict's
+    --label-file); a `ValueError` naming `option` and the file otherwise."""
     try:
         labels = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise ValueError(f"label descriptions file {path} not found") from error
+    except OSError as error:
+        raise ValueError(f"{option} {path}: {error.strerror}") from None
     except json.JSONDecodeError as error:
-        raise ValueError(f"label descriptions file {path} is not valid JSON: {error}") from error
+        raise ValueError(f"{option} {path}: not valid JSON ({error.msg}, line {error.lineno})") from None
     if not isinstance(labels, dict) or not labels or not all(isinstance(v, str) and v.strip() for v in labels.values()):
-        raise ValueError(f"{path} must hold a non-empty JSON object {{label: description}} with non-empty descriptions")
+        raise ValueError(f'{option} {path} must hold a JSON object {{"LABEL": "description", ...}}, none empty')
     return labels
 
 
@@ -79,7 +80,7 @@ def load_converted_corpus(
     if not isinstance(corpus, datasets.DatasetDict):
         raise ValueError(f"--dataset_dir {dataset_dir} holds a single Dataset, not a DatasetDict of splits")
     labels_file = dataset_dir / "labels.json"
-    labels = read_label_file(str(labels_file)) if with_labels and labels_file.is_file() else None
+    labels = read_label_file(str(labels_file), "--dataset_dir's") if with_labels and labels_file.is_file() else None
     return corpus, labels
 
 
