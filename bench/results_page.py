@@ -39,7 +39,14 @@ def quality_section() -> str:
 #: The zero-shot rows shown: the documented model (with descriptions, and with names as GLiNER reads labels), the
 #: equal-budget pair with GLiNER, and the two heads that explain
 #: the choice (`mix4-holdout` is the same recipe as `mix4-make`, scored at an earlier commit).
-ZERO_SHOT_TAGS = ("mix4-make", "mix4-make-names", "mix4-500steps", "mix4-description", "mix4-shared")
+ZERO_SHOT_TAGS = (
+    "mix4-make",
+    "mix4-make-names",
+    "mix4-500steps",
+    "mix4-500steps-names",
+    "mix4-description",
+    "mix4-shared",
+)
 
 
 def zero_shot_rows() -> dict:
