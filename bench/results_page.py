@@ -1,15 +1,17 @@
 """docs/results.md, the user-facing results page, generated from the result files in bench/results/ (a test checks
 that the committed page equals this module's output, so every figure there traces to a file).
 
-    python -m bench.results_page > docs/results.md
+    python -m bench.results_page            # print the page
+    python -m bench.results_page --write    # write docs/results.md and the README's result tables
 """
 
 from __future__ import annotations
 
 import json
+import sys
 
 from bench import few_shot_table, generalisation_table, zero_shot_table
-from bench.common import RESULTS_DIR
+from bench.common import REPO_ROOT, RESULTS_DIR
 
 
 SPEED_FILE = "many-labels-speed-minilm-mit-movie.json"
@@ -165,8 +167,23 @@ def render() -> str:
     return "\n".join(sections) + "\n"
 
 
+def with_readme_blocks(readme: str) -> str:
+    """`readme` with each `<!-- results: NAME -->` block replaced by its table now."""
+    for name, table in README_BLOCKS.items():
+        head = f"<!-- results: {name} -->\n"
+        first = readme.index(head) + len(head)
+        readme = readme[:first] + table() + readme[readme.index("\n<!-- /results -->", first) :]
+    return readme
+
+
 def main() -> None:
-    print(render(), end="")
+    """Print the page; `--write`: write docs/results.md and the README's result tables instead."""
+    if sys.argv[1:] != ["--write"]:
+        print(render(), end="")
+        return
+    (REPO_ROOT / "docs" / "results.md").write_text(render(), encoding="utf-8")
+    readme = REPO_ROOT / "README.md"
+    readme.write_text(with_readme_blocks(readme.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 if __name__ == "__main__":
