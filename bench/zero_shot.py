@@ -6,7 +6,7 @@ evaluation always takes (`lear.evaluation.evaluate_spans`: windows -> forward ->
 match, every gold entity counted), with per-label P/R/F1. No threshold is chosen on the target: a new label decodes
 at the model's own calibrated threshold, chosen on the training mix's validation split (`columns_thresholds`: the
 median of the calibrated ones). `--label_text name` gives each label its name instead of its description, as a
-GLiNER user would write it.
+GLiNER user would write it; `name_description` gives "name: description".
 
     python -m bench.zero_shot --model outputs/zero-shot/lear --tag mix4 \
         --corpus mit_movie=outputs/data/mit_movie --corpus mit_restaurant=outputs/data/mit_restaurant \
@@ -44,8 +44,12 @@ def parse_corpus(value: str) -> tuple[str, Path]:
 
 
 def label_texts(descriptions: dict[str, str], mode: str) -> dict[str, str]:
-    """What the model reads for each label: its description, or its name (spaces for underscores)."""
-    return descriptions if mode == "description" else {name: name.replace("_", " ") for name in descriptions}
+    """What the model reads for each label: its description, its name (spaces for underscores), or both
+    ("name: description")."""
+    if mode == "description":
+        return descriptions
+    names = {label: label.replace("_", " ") for label in descriptions}
+    return names if mode == "name" else {label: f"{names[label]}: {text}" for label, text in descriptions.items()}
 
 
 def score_corpus(
@@ -89,7 +93,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, required=True, help="a LEAR checkpoint folder (with its tokenizer)")
     parser.add_argument("--corpus", type=parse_corpus, action="append", required=True, help="NAME=FOLDER, repeatable")
     parser.add_argument("--split", choices=sorted(SPLIT_OF), default="test")
-    parser.add_argument("--label_text", choices=("description", "name"), default="description")
+    parser.add_argument("--label_text", choices=("description", "name", "name_description"), default="description")
     parser.add_argument("--tag", required=True, help="names the result files: zeroshot-<corpus>-lear-<tag>.json")
     parser.add_argument("--max_seq_length", type=int, default=128)
     parser.add_argument("--batch_size", type=int, default=32)

@@ -320,3 +320,12 @@ def test_the_zero_shot_table_is_read_from_the_result_files(tmp_path):
     assert "| lear | a-b | [0.1] | 10.0 (10.0 / 10.0) | 20.0 (20.0 / 20.0) | 30.0 (30.0 / 30.0) | 20.0 |" in table
     assert "| gliner | a-b | [0.1] | 50.0 (50.0 / 50.0) | – | – | – |" in table
     assert "| x | 3 | 10.0 | 50.0 |" in zero_shot_table.per_label_table(rows, "mit_movie")
+
+
+def test_bench_reads_a_label_by_description_name_or_both():
+    from bench.zero_shot import label_texts
+
+    descriptions = {"release_year": "the year a film came out"}
+    assert label_texts(descriptions, "description") == descriptions
+    assert label_texts(descriptions, "name") == {"release_year": "release year"}
+    assert label_texts(descriptions, "name_description") == {"release_year": "release year: the year a film came out"}
