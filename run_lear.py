@@ -396,6 +396,9 @@ def prepare_job(argv: list[str] | None = None) -> PreparedJob:
     stride = check_windowing(tokenizer, data_args)
     relabel = isinstance(config, LearConfig) and data_args.label_descriptions is not None
     model = load_model(config, model_args, labels, relabel, tokenizer)
+    learning_rate = training_args.resolve_learning_rate(model.config.encoder_config)
+    if training_args.do_train:
+        logger.info(learning_rate)
 
     train_features, evaluation = build_features(splits, tokenizer, model, stride, data_args, training_args, mix)
     if train_features is not None:

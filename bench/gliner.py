@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import datasets
+from gliner import GLiNER
 from gliner import __version__ as GLINER_VERSION
 from gliner.config import UniEncoderSpanConfig
 from gliner.model import UniEncoderSpanGLiNER
@@ -41,6 +42,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from bench.tagger import (
     baseline_parser,
+    resolve_learning_rate,
     set_threads_and_logging,
     shared_training_arguments,
     write_prediction_records,
@@ -124,7 +126,10 @@ def gold_char_spans(rows: datasets.Dataset) -> list[list[tuple[int, int, str]]]:
 
 def build_model(args: argparse.Namespace) -> UniEncoderSpanGLiNER:
     """A fresh UniEncoderSpanGLiNER on the local encoder (its weights loaded, GLiNER's layers random), with
-    GLiNER's own defaults for its head (markerV0 spans, LSTM, hidden 512, dropout 0.4) unless overridden."""
+    GLiNER's own defaults for its head (markerV0 spans, LSTM, hidden 512, dropout 0.4) unless overridden; or, with
+    `--init`, a trained GLiNER checkpoint (e.g. bench.gliner_zero_shot's multi-corpus model) with its own head."""
+    if getattr(args, "init", None):
+        return GLiNER.from_pretrained(args.init, local_files_only=True, load_tokenizer=True)
     config = UniEncoderSpanConfig(
         model_name=args.encoder,
         max_width=args.max_width,
@@ -350,7 +355,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = baseline_parser(__doc__, "encoder folder (AutoModel loads it; GLiNER's layers are new)")
     parser.add_argument("--min_train_steps", type=int, default=0,
                         help="train at least this many steps, as run_lear.py's --min_train_steps (0: epochs only)")  # fmt: skip
-    parser.add_argument("--learning_rate", type=float, default=2e-4, help="encoder learning rate")
     parser.add_argument("--head_lr_multiplier", type=float, default=10.0,
                         help="GLiNER's others_lr (span, prompt, LSTM layers) = learning_rate x this")  # fmt: skip
     # focal loss on by default: with plain BCE (alpha -1, gamma 0) the model learned nothing (docs/gliner-notes.md)
@@ -378,7 +382,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--select_on_dev", action="store_true",
                         help="evaluate on the validation split every epoch and keep the best epoch (span F1)")  # fmt: skip
-    return parser.parse_args(argv)
+    parser.add_argument("--init", default="",
+                        help="fine-tune this GLiNER checkpoint (its head settings) instead of a fresh model")  # fmt: skip
+    return resolve_learning_rate(parser.parse_args(argv))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

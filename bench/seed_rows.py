@@ -68,7 +68,7 @@ class Recipe:
     encoder_name: str
     nested: bool = False
     epochs: float = LearTrainingArguments.num_train_epochs
-    learning_rate: float = LearTrainingArguments.learning_rate
+    learning_rate: float | None = None  # None: run_lear.py's default for the encoder (encoder_learning_rate)
     batch_size: int = LearTrainingArguments.per_device_train_batch_size
     max_seq_length: int = 192
 
@@ -157,7 +157,6 @@ def run_arguments(
             "do_predict": True,
             "num_train_epochs": recipe.epochs,
             "min_train_steps": LearTrainingArguments.min_train_steps,  # kept with the epochs given (run_lear.py)
-            "learning_rate": recipe.learning_rate,
             "per_device_train_batch_size": recipe.batch_size,
             "max_seq_length": recipe.max_seq_length,
             "seed": seed,
@@ -167,6 +166,7 @@ def run_arguments(
             "use_cpu": not torch.cuda.is_available(),
             "log_level": "warning",
         }
+        | ({"learning_rate": recipe.learning_rate} if recipe.learning_rate else {})
         | arguments
         | start
     )
@@ -187,7 +187,8 @@ def baseline_command(module: str, corpus: str, recipe: Recipe, dataset_dir: Path
     return [
         sys.executable, "-m", module, "--encoder", recipe.encoder(corpus),
         "--dataset_dir", str(dataset_dir), "--output_dir", str(output_dir), "--seed", str(seed),
-        "--num_train_epochs", str(recipe.epochs), "--learning_rate", str(recipe.learning_rate),
+        "--num_train_epochs", str(recipe.epochs),
+        *(["--learning_rate", str(recipe.learning_rate)] if recipe.learning_rate else []),
         "--head_lr_multiplier", str(LearTrainingArguments.task_layer_lr), "--batch_size", str(recipe.batch_size),
         "--max_length", str(recipe.max_seq_length), "--warmup", str(LearTrainingArguments.warmup_steps),
         "--weight_decay", str(LearTrainingArguments.weight_decay),
@@ -309,6 +310,7 @@ def run(
         command = lear_command(corpus, recipe, dataset_dir, seed, output_dir, variant)
     else:
         command = COMMANDS[model](corpus, recipe, dataset_dir, seed, output_dir)
+        command += ["--init", variant.init] if variant.init else []  # GLiNER from its multi-corpus model
     log_file = RUNS_DIR / f"{name}.log"
     commit = git_commit()  # the code that runs: read now, not after a run that may outlast later commits
     started = time.perf_counter()
@@ -372,7 +374,9 @@ def main() -> None:
         default=0,
         help="train on the first N training sentences (the next N as dev where there is no dev)",
     )
-    parser.add_argument("--init", default="", help="LEAR only: fine-tune this LEAR checkpoint instead of the encoder")
+    parser.add_argument(
+        "--init", default="", help="fine-tune this LEAR (--model lear) or GLiNER (--model gliner) checkpoint"
+    )
     parser.add_argument("--encoder", choices=ENCODERS, help="the corpus recipe's encoder unless given (needs --tag)")
     parser.add_argument("--learning_rate", type=float, help="the recipe's encoder learning rate unless given")
     args = parser.parse_args()
@@ -392,8 +396,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     if not 0 < args.fraction <= 1:
         parser.error(f"--fraction must be in (0, 1], got {args.fraction}")
-    if args.init and args.model != "lear":
-        parser.error("--init is a LEAR checkpoint: it applies to --model lear only")
+    if args.init and args.model == "tagger":
+        parser.error("--init is a LEAR or GLiNER checkpoint: it applies to --model lear or gliner")
     result = run(args.corpus, args.model, args.seed, args.fraction, variant, args.first, recipe)
     print(json.dumps({key: result[key] for key in ("corpus", "test_precision", "test_recall", "test_f1")}))
 

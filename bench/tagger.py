@@ -31,6 +31,7 @@ import torch
 from seqeval.metrics import f1_score as seqeval_f1
 from seqeval.metrics.sequence_labeling import get_entities
 from transformers import (
+    AutoConfig,
     AutoModelForTokenClassification,
     AutoTokenizer,
     DataCollatorForTokenClassification,
@@ -42,7 +43,7 @@ from transformers.utils import logging as hf_logging
 
 from lear.metrics import span_scores
 from lear.training import optimizer_param_groups
-from lear.training_args import LearTrainingArguments
+from lear.training_args import LearTrainingArguments, encoder_learning_rate
 from lear.windowing import LONE_MARKER_LIMIT, LONE_MARKER_SAMPLE_TEXTS, lone_marker_share, word_char_offsets
 from lear.windowing import is_lone_marker as _is_lone_marker
 
@@ -271,12 +272,22 @@ def baseline_parser(description: str, encoder_help: str) -> argparse.ArgumentPar
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--num_train_epochs", type=float, default=3.0)
+    parser.add_argument("--learning_rate", type=float, default=None,
+                        help="encoder learning rate (default: run_lear.py's rule for the encoder's size)")  # fmt: skip
     return parser
+
+
+def resolve_learning_rate(args: argparse.Namespace) -> argparse.Namespace:
+    """A baseline gets LEAR's default encoder learning rate for its encoder (`encoder_learning_rate`) unless
+    --learning_rate gives one, so that the comparison stays on one recipe whatever the encoder."""
+    if args.learning_rate is None:
+        args.learning_rate, reason = encoder_learning_rate(AutoConfig.from_pretrained(args.encoder))
+        print(f"Encoder learning rate {args.learning_rate:g} {reason}", flush=True)
+    return args
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = baseline_parser(__doc__, "encoder folder (AutoModelForTokenClassification loads it)")
-    parser.add_argument("--learning_rate", type=float, default=5e-5, help="encoder learning rate")
     parser.add_argument("--head_lr_multiplier", type=float, default=10.0,
                         help="classifier learning rate = learning_rate x this (LEAR's task_layer_lr)")  # fmt: skip
     parser.add_argument("--weight_decay", type=float, default=0.01)
@@ -293,7 +304,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="train at least this many steps, as run_lear.py's --min_train_steps (0: epochs only)")  # fmt: skip
     parser.add_argument("--select_on_dev", action="store_true",
                         help="evaluate on the validation split every epoch and keep the best checkpoint (span F1)")  # fmt: skip
-    return parser.parse_args(argv)
+    return resolve_learning_rate(parser.parse_args(argv))
 
 
 def set_threads_and_logging(threads: int) -> None:

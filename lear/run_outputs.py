@@ -120,8 +120,8 @@ def warn_if_nothing_predicted(metrics: dict[str, float], prefix: str, trained: b
     if metrics.get(f"{prefix}_n_predicted", 1) > 0 or not metrics.get(f"{prefix}_n_gold"):
         return
     advice = (
-        "Training did not leave it: try more epochs or another --learning_rate (the Weibo tagger in "
-        "docs/benchmarks.md learned at 5e-5 for 10 epochs, not at 2e-4 for 3), or check the data."
+        "Training did not leave it: try a lower --learning_rate or more epochs (docs/training.md, "
+        '"Learning rate"), or check the data.'
         if trained
         else "Check that this checkpoint was trained on this label set."
     )

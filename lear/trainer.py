@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Sequence
 
-from transformers import Trainer, TrainingArguments
+from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_utils import PredictionOutput, speed_metrics
 
 from .evaluation import (
@@ -53,6 +53,28 @@ def optimizer_cls_and_kwargs(
     return optimizer_cls, optimizer_kwargs
 
 
+class CollapseWarning(TrainerCallback):
+    """Warn at an evaluation during training that finds no span at all on a split that has entities, while the run
+    can still be stopped: a model that predicts nothing after its first steps has usually collapsed to the
+    all-negative prior, most often because the learning rate is too high for its encoder (docs/training.md,
+    "Learning rate"). The log line gives the step, the training loss so far, and the fix."""
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        metrics = metrics or {}
+        predicted = [value for key, value in metrics.items() if key.endswith("_n_predicted")]
+        gold = sum(value for key, value in metrics.items() if key.endswith("_n_gold"))
+        if not predicted or sum(predicted) > 0 or not gold or not state.global_step:
+            return
+        losses = [entry["loss"] for entry in state.log_history if "loss" in entry]
+        loss = f"the training loss went from {losses[0]:.4g} to {losses[-1]:.4g}" if losses else "no loss logged yet"
+        logger.warning(
+            f"Step {state.global_step} of {state.max_steps}: the model predicts NO span on the validation split "
+            f"({gold} gold entities); {loss}. A run whose evaluations keep predicting nothing has collapsed to the "
+            f"all-negative prior: stop it and try a lower --learning_rate (this run: {args.learning_rate:g}; e.g. "
+            f"{args.learning_rate / 4:g}), or train longer if the loss is still falling."
+        )
+
+
 class LearTrainer(Trainer):
     """A `Trainer` whose evaluation scores whole texts (`evaluate_spans`).
 
@@ -72,6 +94,7 @@ class LearTrainer(Trainer):
             if args.ddp_find_unused_parameters is None:
                 args.ddp_find_unused_parameters = False
         super().__init__(model, args, *more, **kwargs)
+        self.add_callback(CollapseWarning)
         self.last_evaluation: SpanEvaluation | None = None
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -137,4 +160,4 @@ class LearTrainer(Trainer):
         )
 
 
-__all__ = ["LearTrainer", "optimizer_cls_and_kwargs"]
+__all__ = ["CollapseWarning", "LearTrainer", "optimizer_cls_and_kwargs"]

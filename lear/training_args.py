@@ -20,15 +20,43 @@ from transformers.trainer_utils import IntervalStrategy, SaveStrategy
 
 MIN_EVALUATIONS = 4  # evaluations of a run that trains by --min_train_steps (a 3-epoch run evaluates 3 times)
 
+# The encoder learning rate measured best on all-MiniLM-L6-v2 (6 layers, 384 wide), and that encoder's size: the
+# default for another encoder is scaled from it (`encoder_learning_rate`; docs/training.md, "Learning rate").
+REFERENCE_LEARNING_RATE = 2e-4
+REFERENCE_ENCODER = "all-MiniLM-L6-v2"
+REFERENCE_LAYERS, REFERENCE_WIDTH = 6, 384
+
+
+def encoder_learning_rate(encoder_config) -> tuple[float, str]:
+    """The default encoder learning rate for an encoder, and the reason, for the log: the rate measured on MiniLM
+    scaled by MiniLM's layers x width over the encoder's, never above the measured rate (a smaller encoder keeps it).
+    Deeper and wider encoders fine-tune at lower rates (BERT-base recipes use 2e-5 to 5e-5): 2e-4 on a 12-layer
+    768-wide encoder is 5e-5, on a 24-layer 1024-wide one 1.9e-5. An encoder config without the two sizes gets the
+    measured rate."""
+    layers = getattr(encoder_config, "num_hidden_layers", None)
+    width = getattr(encoder_config, "hidden_size", None)
+    if not layers or not width:
+        return REFERENCE_LEARNING_RATE, f"LEAR's rate for {REFERENCE_ENCODER}; the encoder config gives no size"
+    scale = min(1.0, (REFERENCE_LAYERS * REFERENCE_WIDTH) / (layers * width))
+    rate = float(f"{REFERENCE_LEARNING_RATE * scale:.2g}")
+    return rate, (
+        f"for a {layers}-layer {width}-wide encoder: {REFERENCE_LEARNING_RATE:g} (measured on {REFERENCE_ENCODER}, "
+        f"{REFERENCE_LAYERS} x {REFERENCE_WIDTH}) x min(1, {REFERENCE_LAYERS * REFERENCE_WIDTH} / ({layers} x {width}))"
+    )
+
 
 @dataclass
 class LearTrainingArguments(TrainingArguments):
     """`TrainingArguments` with LEAR's recipe as defaults, and LEAR's own fields (`task_layer_lr`, `min_train_steps`,
     `keep_checkpoints`)."""
 
-    learning_rate: float = field(
-        default=2e-4,
-        metadata={"help": "Encoder learning rate (the task layers train at this x --task_layer_lr). LEAR: 2e-4."},
+    learning_rate: float | None = field(
+        default=None,
+        metadata={
+            "help": "Encoder learning rate (the task layers train at this x --task_layer_lr). LEAR: from the encoder's "
+            "size, 2e-4 for a 6-layer 384-wide encoder (all-MiniLM-L6-v2) and lower for deeper or wider ones "
+            "(5e-5 for a 12-layer 768-wide one; lear.training_args.encoder_learning_rate); the run logs which."
+        },
     )
     task_layer_lr: float = field(
         default=10.0,
@@ -123,6 +151,14 @@ class LearTrainingArguments(TrainingArguments):
             self.save_steps = self.eval_steps or self.logging_steps
         super().__post_init__()
 
+    def resolve_learning_rate(self, encoder_config) -> str:
+        """Set the encoder learning rate from the encoder's size unless --learning_rate gave one; returns the line
+        that says which and why."""
+        if self.learning_rate is not None:
+            return f"Encoder learning rate {self.learning_rate:g} (--learning_rate)"
+        self.learning_rate, reason = encoder_learning_rate(encoder_config)
+        return f"Encoder learning rate {self.learning_rate:g} {reason}; --learning_rate to choose another"
+
     def train_at_least_min_steps(self, steps_per_epoch: int) -> bool:
         """`train_at_least_min_steps(self, self.min_train_steps, steps_per_epoch)`."""
         return train_at_least_min_steps(self, self.min_train_steps, steps_per_epoch)
@@ -150,4 +186,4 @@ def train_at_least_min_steps(args: TrainingArguments, min_train_steps: int, step
     return True
 
 
-__all__ = ["LearTrainingArguments", "train_at_least_min_steps"]
+__all__ = ["LearTrainingArguments", "encoder_learning_rate", "train_at_least_min_steps"]

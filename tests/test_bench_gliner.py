@@ -124,6 +124,20 @@ def test_tiny_gliner_trains_selects_on_dev_and_writes_results(tmp_path):
     assert again["predict_f1"] == results["predict_f1"] and again["threshold"] == results["threshold"]
     assert again["best_dev_f1"] == results["best_dev_f1"]
 
+    # --init starts from the trained model (its weights and head settings), not from a fresh head on the encoder
+    kept = torch.load(tmp_path / "run" / "pytorch_model.bin", weights_only=True)  # keys without the wrapper's "model."
+    fresh = baseline.build_model(gliner_arguments(encoder_dir, corpus, tmp_path / "run")).state_dict()
+    started = baseline.build_model(
+        gliner_arguments(encoder_dir, corpus, tmp_path / "next", "--init", str(tmp_path / "run"))
+    ).state_dict()
+    assert (
+        {name.removeprefix("model.") for name in started}
+        == set(kept)
+        == {name.removeprefix("model.") for name in fresh}
+    )
+    assert all(torch.equal(value, kept[name.removeprefix("model.")]) for name, value in started.items())
+    assert not all(torch.equal(value, kept[name.removeprefix("model.")]) for name, value in fresh.items())
+
 
 def test_fixed_threshold_without_selection(tmp_path):
     encoder_dir, _ = bert_dir(tmp_path)

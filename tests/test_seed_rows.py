@@ -40,9 +40,11 @@ def test_baselines_get_lears_step_floor_and_recipe(tmp_path):
         command = build("conll2003", seed_rows.RECIPES["conll2003"], tmp_path, 0, tmp_path / "run")
         given = dict(zip(command, command[1:]))
         assert given["--min_train_steps"] == str(LearTrainingArguments.min_train_steps)
-        assert given["--learning_rate"] == str(LearTrainingArguments.learning_rate)
+        assert "--learning_rate" not in given  # the baseline's default: run_lear.py's rule for the encoder
         assert given["--batch_size"] == str(LearTrainingArguments.per_device_train_batch_size)
         assert "--select_on_dev" in command
+        chinese = build("weibo_zh", seed_rows.RECIPES["weibo_zh"], tmp_path, 0, tmp_path / "run")
+        assert dict(zip(chinese, chinese[1:]))["--learning_rate"] == "5e-05"  # a recipe that sets its own rate
 
 
 def test_a_result_is_never_replaced(tmp_path, monkeypatch):
