@@ -73,7 +73,10 @@ from lear.evaluation import (
     EvaluationSplit,
     check_calibration_policy,
 )
-from lear.run_outputs import (
+from lear.trainer import LearTrainer, optimizer_cls_and_kwargs
+from lear.training import LearDataCollator
+from lear.training_args import LearTrainingArguments
+from run_lear_outputs import (
     detect_last_checkpoint,
     example_prediction,
     remove_checkpoints,
@@ -82,7 +85,7 @@ from lear.run_outputs import (
     write_model_card,
     write_predictions,
 )
-from lear.run_setup import (
+from run_lear_setup import (
     SPAN_CAP_MIN_ENTITIES,
     build_features,
     calibration_wanted,
@@ -105,9 +108,6 @@ from lear.run_setup import (
     train_long_enough,
     train_on_cpu_when_launched_without_accelerator,
 )
-from lear.trainer import LearTrainer, optimizer_cls_and_kwargs
-from lear.training import LearDataCollator
-from lear.training_args import LearTrainingArguments
 
 
 logger = logging.getLogger(__name__)
@@ -309,6 +309,10 @@ def parse_arguments(
     return parser.parse_args_into_dataclasses(args=argv)
 
 
+# The package's and this script's own steps (run_lear_setup.py, run_lear_outputs.py) log at this script's level.
+STEP_LOGGERS = ("lear", "run_lear_setup", "run_lear_outputs")
+
+
 def setup_logging(training_args: TrainingArguments) -> None:
     """This script's progress lines at info; transformers' and datasets' own at warning, since at info they print
     every config and file they load. `--log_level` sets all three (e.g. `info` for everything, `warning` for
@@ -326,7 +330,8 @@ def setup_logging(training_args: TrainingArguments) -> None:
     else:
         own_level = library_level = training_args.get_process_log_level()
     logger.setLevel(own_level)
-    logging.getLogger("lear").setLevel(own_level)  # the package's steps (lear.run_setup, lear.run_outputs) alike
+    for name in STEP_LOGGERS:
+        logging.getLogger(name).setLevel(own_level)
     datasets.utils.logging.set_verbosity(library_level)
     transformers.utils.logging.set_verbosity(library_level)
     transformers.utils.logging.enable_default_handler()

@@ -34,8 +34,8 @@ from transformers import AutoModelForTokenClassification, AutoTokenizer
 
 from bench.common import RESULTS_DIR, check_result_name_free, provenance, write_result
 from lear import LearForSpanExtraction
+from lear.evaluation import read_prediction_spans
 from lear.metrics import mention_key, training_mentions
-from lear.run_outputs import read_prediction_spans
 from lear.windowing import word_char_offsets
 
 

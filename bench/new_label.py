@@ -35,7 +35,7 @@ from bench.quality import (
     subprocess_env,
     subset_name,
 )
-from lear.run_outputs import read_prediction_spans
+from lear.evaluation import read_prediction_spans
 
 
 NEW_LABEL_DIR = OUTPUT_DIR / "new_label"

@@ -52,8 +52,8 @@ from bench.prune_encoder_vocab import prune as prune_vocab
 from bench.quality import ME5_DIR, converted_corpus, make_first_subset, make_subset, subprocess_env, test_per_label
 from bench.tagger import lone_marker_mode
 from bench.threshold_policies import dataset_mentions, policy_scores
+from lear.evaluation import read_prediction_spans
 from lear.metrics import seen_unseen_scores
-from lear.run_outputs import read_prediction_spans
 from lear.training_args import LearTrainingArguments
 
 

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import datasets
@@ -146,6 +148,19 @@ class EvaluationSplit:
 
     def _span_record(self, text: str, start: int, end: int, label: int) -> dict[str, Any]:
         return {"start": start, "end": end, "label": self.label_names[label], "text": text[start:end]}
+
+
+def read_prediction_spans(path: Path) -> tuple[list[str], list[list[tuple]], list[list[tuple]]]:
+    """The texts of a `predictions.jsonl` (`EvaluationSplit.records`, one per line, as run_lear.py writes them and the bench baselines too) with their
+    gold and predicted spans as `(start, end, label)` character offsets: the input of `lear.metrics`' scorers."""
+    texts, gold, predicted = [], [], []
+    with Path(path).open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            texts.append(record["text"])
+            gold.append([(span["start"], span["end"], span["label"]) for span in record["gold"]])
+            predicted.append([(span["start"], span["end"], span["label"]) for span in record["predicted"]])
+    return texts, gold, predicted
 
 
 class TextPredictions(NamedTuple):

@@ -408,11 +408,17 @@ class LearForSpanExtraction(LearPreTrainedModel):
     ```
     """
 
-    def __init__(self, config: LearConfig):
+    def __init__(self, config: LearConfig, encoder: PreTrainedModel | None = None):
+        r"""
+        encoder (`PreTrainedModel`, *optional*): the text encoder, already built (`from_encoder` passes the pretrained
+            one, as `EncoderDecoderModel` takes its encoder); built from `config.encoder_config` when omitted.
+        """
         super().__init__(config)
-        self.encoder = AutoModel.from_config(
-            config.encoder_config, trust_remote_code=False, **_encoder_init_kwargs(config.encoder_config)
-        )
+        if encoder is None:
+            encoder = AutoModel.from_config(
+                config.encoder_config, trust_remote_code=False, **_encoder_init_kwargs(config.encoder_config)
+            )
+        self.encoder = encoder
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.fusion = LearAttentionFusion(config)
         self.span_head = LearSpanHead(config)
@@ -449,6 +455,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
                 config_kwargs.setdefault(name, getattr(tokenizer, name))
         # one piece per character where the tokenizer merges CJK characters (windowing's rule, as run_lear sets it)
         config_kwargs.setdefault("character_pieces", character_pieces_wanted(tokenizer))
+        # the attention implementation the encoder was loaded with: a new config would reset it on its sub-configs
+        config_kwargs.setdefault("attn_implementation", encoder.config._attn_implementation)
         config = LearConfig(
             encoder_config=encoder.config,
             id2label=dict(enumerate(labels)),
@@ -457,8 +465,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
             max_label_length=max_label_length,
             **config_kwargs,
         )
-        model = cls(config)
-        model.encoder.load_state_dict(encoder.state_dict())
+        model = cls(config, encoder=encoder)  # the pretrained encoder itself: its weights are loaded once
         model.config.name_or_path = encoder_name_or_path
         return model
 

@@ -136,8 +136,8 @@ def print_seen_unseen(dataset: Path, train_samples: int) -> None:
     """Test scores on mentions seen / never seen in the training sentences the demo used (the first N)."""
     import datasets
 
+    from lear.evaluation import read_prediction_spans
     from lear.metrics import seen_unseen_scores, training_mentions
-    from lear.run_outputs import read_prediction_spans
 
     train = datasets.load_from_disk(str(dataset))["train"]
     train = train.select(range(min(train_samples, len(train))))

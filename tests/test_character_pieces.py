@@ -19,7 +19,6 @@ from transformers import BertModel, PreTrainedTokenizerFast, pipeline
 import run_lear
 from lear import LearConfig, LearForSpanExtraction, cli
 from lear.pipeline_lear import SpanExtractionPipeline
-from lear.run_setup import parse_config_overrides
 from lear.training import LearDataCollator, LearFeatureBuilder
 from lear.windowing import (
     character_chunks,
@@ -29,6 +28,7 @@ from lear.windowing import (
     merges_characters,
     window_row,
 )
+from run_lear_setup import parse_config_overrides
 
 
 SENTENCES = [

@@ -22,8 +22,10 @@ from conftest import REPO_ROOT, TOY_LABELS, TOY_SENTENCES, build_sentencepiece_s
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 from transformers import AutoTokenizer, BertModel
 
+import run_lear_outputs as run_outputs
+import run_lear_setup as run_setup
 from data_scripts.schema import FEATURES
-from lear import LearConfig, LearForSpanExtraction, evaluation, run_outputs, run_setup, tokenize_label_descriptions
+from lear import LearConfig, LearForSpanExtraction, evaluation, tokenize_label_descriptions
 from lear.evaluation import THRESHOLD_CANDIDATES, EvaluationSplit, evaluate_spans, predict_text_spans
 from lear.metrics import bio_to_spans, span_scores
 from lear.modeling_lear import LearSpanExtractionOutput
@@ -387,11 +389,11 @@ class TrainerLogMessages(logging.Handler):
 
 @contextlib.contextmanager
 def caplog_at_warning():
-    """Collect the warnings of run_lear.py and the package's steps (`lear.run_setup`, `lear.run_outputs`): their
-    loggers do not propagate to pytest's caplog once configured."""
+    """Collect the warnings of run_lear.py and its steps (`run_lear.STEP_LOGGERS`): their loggers do not propagate
+    to pytest's caplog once configured."""
     handler = TrainerLogMessages()
     handler.setLevel(logging.WARNING)
-    loggers = (run_lear.logger, logging.getLogger("lear"))
+    loggers = (run_lear.logger, *map(logging.getLogger, run_lear.STEP_LOGGERS))
     for logger in loggers:
         logger.addHandler(handler)
     try:
@@ -991,7 +993,7 @@ def test_the_trainers_predictions_equal_the_pipelines_on_the_same_texts(busy_che
     arguments = ["--model_name_or_path", str(busy_checkpoint_dir), "--dataset_dir", str(toy_corpus_dir),
                  "--do_predict", "--max_predict_samples", "24", *common_arguments(output_dir)]  # fmt: skip
     run_lear.main(arguments)
-    texts, _, trainer_spans = run_outputs.read_prediction_spans(output_dir / "predictions.jsonl")
+    texts, _, trainer_spans = evaluation.read_prediction_spans(output_dir / "predictions.jsonl")
     extractor = pipeline("span-extraction", model=str(busy_checkpoint_dir), device="cpu")
     pipeline_spans = [
         [(entity["start"], entity["end"], entity["entity_group"]) for entity in entities]

@@ -97,3 +97,29 @@ def test_a_checkpoint_config_cannot_make_the_encoder_remote_code(make_tiny_model
     encoder_config = loaded.config.encoder_config.to_dict()
     assert "auto_map" not in encoder_config and "trust_remote_code" not in encoder_config
     assert not marker.exists()
+
+
+def test_from_encoder_builds_the_encoder_once_with_its_weights_and_attention(tiny_encoder_dir, monkeypatch):
+    """The pretrained encoder is the model's encoder (built and loaded once, as `EncoderDecoderModel` takes its
+    parts), with the attention implementation it was loaded with, or the one asked for."""
+    import functools
+
+    from transformers import BertModel
+
+    built = []
+    original_init = BertModel.__init__
+
+    @functools.wraps(original_init)  # keeps the signature, which tells from_encoder to leave the pooler out
+    def counting_init(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(BertModel, "__init__", counting_init)
+    model = LearForSpanExtraction.from_encoder(tiny_encoder_dir, TOY_LABELS)
+    assert len(built) == 1
+    pretrained = BertModel.from_pretrained(tiny_encoder_dir, add_pooling_layer=False).state_dict()
+    assert all(torch.equal(value, pretrained[name]) for name, value in model.encoder.state_dict().items())
+    assert model.encoder.config is model.config.encoder_config
+    assert model.encoder.config._attn_implementation == model.config._attn_implementation == "sdpa"
+    eager = LearForSpanExtraction.from_encoder(tiny_encoder_dir, TOY_LABELS, attn_implementation="eager")
+    assert eager.encoder.config._attn_implementation == "eager"

@@ -30,10 +30,9 @@ import torch
 from transformers import AutoConfig, AutoTokenizer, PretrainedConfig, TrainingArguments
 
 from data_scripts.stats import count_overlapping
-
-from .configuration_lear import LearConfig
-from .console import no_progress_bars_unless_terminal
-from .corpus_mix import (
+from lear.configuration_lear import LearConfig
+from lear.console import no_progress_bars_unless_terminal
+from lear.corpus_mix import (
     LABEL_SET_COLUMN,
     CorpusMix,
     load_converted_corpus,
@@ -41,12 +40,12 @@ from .corpus_mix import (
     read_label_file,
     sample_per_corpus,
 )
-from .evaluation import EvaluationSplit
-from .locations import check_model_location
-from .modeling_lear import LearForSpanExtraction
-from .training import LearFeatureBuilder, alignment_summary, longest_gold_span
-from .training_args import LearTrainingArguments
-from .windowing import (
+from lear.evaluation import EvaluationSplit
+from lear.locations import check_model_location
+from lear.modeling_lear import LearForSpanExtraction
+from lear.training import LearFeatureBuilder, alignment_summary, longest_gold_span
+from lear.training_args import LearTrainingArguments
+from lear.windowing import (
     LONE_MARKER_LIMIT,
     LONE_MARKER_SAMPLE_TEXTS,
     character_pieces_wanted,

@@ -3,8 +3,8 @@
 
 - checkpoints and result files: `detect_last_checkpoint` (resume an interrupted run, refuse to overwrite a finished
   one), `remove_previous_results` (`--overwrite_output_dir`), `remove_checkpoints` (after a finished run);
-- predictions: `write_predictions` (JSON lines per text), `read_prediction_spans` (their spans, for scoring them
-  again), `warn_if_nothing_predicted`;
+- predictions: `write_predictions` (JSON lines per text; `lear.evaluation.read_prediction_spans` reads them),
+  `warn_if_nothing_predicted`;
 - the model card: `training_summary`, `converted_corpus_card`, `example_prediction`, `write_model_card` (the card
   itself is `lear.model_card`).
 """
@@ -22,12 +22,12 @@ from huggingface_hub import DatasetCard
 from transformers import Trainer, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
-from .evaluation import EvaluationSplit
-from .locations import hub_id
-from .model_card import TrainingSummary, build_model_card
-from .modeling_lear import LearForSpanExtraction
-from .pipeline_lear import SpanExtractionPipeline
-from .run_setup import SPLIT_OF_STAGE
+from lear.evaluation import EvaluationSplit
+from lear.locations import hub_id
+from lear.model_card import TrainingSummary, build_model_card
+from lear.modeling_lear import LearForSpanExtraction
+from lear.pipeline_lear import SpanExtractionPipeline
+from run_lear_setup import SPLIT_OF_STAGE
 
 
 logger = logging.getLogger(__name__)
@@ -99,19 +99,6 @@ def write_predictions(trainer: Trainer, split: EvaluationSplit, predictions, pat
         for record in split.records(predictions):
             writer.write(json.dumps(record, ensure_ascii=False) + "\n")
     logger.info(f"Wrote {path}")
-
-
-def read_prediction_spans(path: Path) -> tuple[list[str], list[list[tuple]], list[list[tuple]]]:
-    """The texts of a `predictions.jsonl` (`write_predictions`' form, which the bench baselines write too) with their
-    gold and predicted spans as `(start, end, label)` character offsets: the input of `lear.metrics`' scorers."""
-    texts, gold, predicted = [], [], []
-    with Path(path).open(encoding="utf-8") as lines:
-        for line in lines:
-            record = json.loads(line)
-            texts.append(record["text"])
-            gold.append([(span["start"], span["end"], span["label"]) for span in record["gold"]])
-            predicted.append([(span["start"], span["end"], span["label"]) for span in record["predicted"]])
-    return texts, gold, predicted
 
 
 def warn_if_nothing_predicted(metrics: dict[str, float], prefix: str, trained: bool) -> None:
