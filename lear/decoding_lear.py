@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 from torch.nn import functional as F
@@ -320,7 +320,41 @@ def columns_thresholds(
     return [label_thresholds[label] if label >= 0 else fallback for label in [int(i) for i in label_ids]]
 
 
+def predict_window_spans(
+    model,
+    inputs: dict[str, torch.Tensor],
+    start_mask: torch.Tensor,
+    end_mask: torch.Tensor,
+    thresholds: Sequence[float | None] = (None,),
+    nested: bool | None = None,
+    label_ids: Sequence[int] | None = None,
+    **forward_kwargs,
+) -> tuple[Any, dict[float | None, list[list[Span]]]]:
+    """The one prediction step of the pipeline and of evaluation (`LearTrainer`, threshold calibration): a forward
+    pass over a batch of token windows (`inputs`, padded, `[B, L]`) and its spans decoded by `decode_spans` at each
+    of `thresholds` (`None`: the config's). `forward_kwargs` go to the model (`label_states`, targets for a loss);
+    `model` is a LEAR model or anything that returns its outputs and carries its config (the ONNX runner).
+    Returns the outputs and, per threshold, each window's spans over token positions (labels: logit columns)."""
+    outputs = model(**inputs, **forward_kwargs)
+    spans = {
+        threshold: decode_spans(
+            model.config,
+            outputs.start_logits,
+            outputs.end_logits,
+            outputs.span_logits,
+            start_mask,
+            end_mask,
+            nested=nested,
+            threshold=threshold,
+            label_ids=label_ids,
+        )  # fmt: skip
+        for threshold in thresholds
+    }
+    return outputs, spans
+
+
 __all__ = [
+    "predict_window_spans",
     "columns_thresholds",
     "Span",
     "decode_flat_spans",

@@ -3,9 +3,9 @@
 
 - `EvaluationSplit`: one split's texts, gold entities (label ids) and token windows (`LearFeatureBuilder.encode`,
   the windowing training uses), with each window's targets for the evaluation loss.
-- `predict_text_spans` runs the model over the windows in batches (the label states computed once), decodes every
-  batch at once with `decoding_lear.decode_spans` at one or more thresholds, keeps only the spans, and maps them to
-  character spans of the whole texts (`windowing.text_char_spans`: each span from the window that owns its start
+- `predict_text_spans` runs the model over the windows in batches (the label states computed once) through
+  `decoding_lear.predict_window_spans`, the pipeline's own step (forward, then `decode_spans` at one or more
+  thresholds), keeps only the spans, and maps them to character spans of the whole texts (`windowing.text_char_spans`: each span from the window that owns its start
   token). Memory holds spans, never logits. In a distributed run each process takes every `num_processes`-th text
   and the spans are gathered, so every process ends with the whole split's predictions, equal to one process's.
 - `evaluate_spans` scores them (`metrics.span_scores`) against **every** gold entity of the split, also those no
@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import datasets
 import torch
 
-from .decoding_lear import decode_spans
+from .decoding_lear import predict_window_spans
 from .distributed import gather_objects
 from .metrics import span_scores
 from .training import DECODING_MASKS, LearFeatureBuilder, alignment_summary, model_inputs
@@ -220,23 +220,16 @@ def predict_text_spans(
                     inputs = model_inputs(batch, device)
                     if not with_loss:
                         inputs = {name: value for name, value in inputs.items() if not name.endswith("_labels")}
-                    with forward_context():
-                        outputs = model(**inputs, label_states=label_states)
+                    with forward_context():  # the pipeline's step: one forward, decoded at every threshold
+                        outputs, decoded = predict_window_spans(
+                            model, inputs, start_mask, end_mask, thresholds,
+                            label_ids=None if all_labels else label_ids, label_states=label_states,
+                        )  # fmt: skip
                     if outputs.loss is not None:
                         loss_sum += float(outputs.loss) * len(indices)
                         loss_windows += len(indices)
-                    for threshold in thresholds:
-                        decoded = decode_spans(
-                            model.config,
-                            outputs.start_logits,
-                            outputs.end_logits,
-                            outputs.span_logits,
-                            start_mask,
-                            end_mask,
-                            threshold=threshold,
-                            label_ids=None if all_labels else label_ids,
-                        )
-                        for index, spans in zip(indices, decoded):  # label: column -> the model's label id
+                    for threshold, batch_spans in decoded.items():
+                        for index, spans in zip(indices, batch_spans):  # label: column -> the model's label id
                             window_spans[threshold][index] = [
                                 span._replace(label=label_ids[span.label]) for span in spans
                             ]

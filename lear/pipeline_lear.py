@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from transformers.pipelines.base import ChunkPipeline
 
-from .decoding_lear import decode_spans
+from .decoding_lear import predict_window_spans
 from .windowing import (
     TextWindow,
     encode_windows,
@@ -394,14 +394,14 @@ class SpanExtractionPipeline(ChunkPipeline):
         batch = self._collate(windows)
         start_mask, end_mask = batch.pop("start_mask"), batch.pop("end_mask")
         label_inputs = self._label_state_inputs(labels) if labels is not None and labels.input_ids else {}
-        outputs = self.model(**batch, **(label_inputs or self._label_state_inputs()))
         # One vectorised decode for the whole batch, by the config's rules (so any model with a LEAR config and LEAR's
         # outputs runs here: the torch model, or the ONNX runner); the masks keep spans off special tokens, padding and
         # pieces inside a unit of the text (the rule training used, `windowing.char_boundaries`).
-        spans = decode_spans(
-            self.model.config, outputs.start_logits, outputs.end_logits, outputs.span_logits, start_mask, end_mask,
-            nested=nested, threshold=threshold, label_ids=labels.label_ids if label_inputs else None,
+        _, decoded = predict_window_spans(
+            self.model, batch, start_mask, end_mask, (threshold,), nested=nested,
+            label_ids=labels.label_ids if label_inputs else None, **(label_inputs or self._label_state_inputs()),
         )  # fmt: skip
+        spans = decoded[threshold]
         names = labels.names if label_inputs else self.model.config.label_names  # the logits' columns
         wanted = None if labels is None else labels.names
         predictions = [
