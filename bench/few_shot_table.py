@@ -1,7 +1,8 @@
 """The few-shot table of docs/zero-shot.md, from the result files of `bench.seed_rows` and `bench.zero_shot`.
 
 One row per training setting and system: LEAR fine-tuned from the multi-corpus model (`--init ... --tag from-mix`),
-LEAR from the bare encoder and the BIO tagger under the same recipe (run_lear.py's defaults), each with mean ± std
+LEAR from the bare encoder, the BIO tagger under the same recipe (run_lear.py's defaults) and GLiNER fine-tuned
+from its own multi-corpus model (`bench.seed_rows --model gliner --init ... --tag from-mix`), each with mean ± std
 over seeds of test F1 and F1 on test mentions unseen in the training sentences (LEAR's under the default calibration
 policy, as `bench.generalisation_table` reads them; † where a run had only its own), and the share of those unseen
 mentions that no prediction touches at all (`untouched_unseen`: the model abstained). Then, for each MIT corpus the
@@ -33,6 +34,7 @@ SYSTEMS = (
     ("LEAR from the multi-corpus model", "lear", "from-mix"),
     ("LEAR from the encoder", "lear", None),
     ("BIO tagger", "tagger", None),
+    ("GLiNER from its multi-corpus model", "gliner", "from-mix"),  # bench.gliner_zero_shot's 500-step model
 )
 # the default recipe's tags, newest first (`bench.generalisation_table`), then untagged: an untagged CoNLL or PHEE row
 # predates those defaults, a few-shot MIT row is the default itself
