@@ -61,9 +61,8 @@ class CollapseWarning(TrainerCallback):
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         metrics = metrics or {}
-        predicted = [value for key, value in metrics.items() if key.endswith("_n_predicted")]
-        gold = sum(value for key, value in metrics.items() if key.endswith("_n_gold"))
-        if not predicted or sum(predicted) > 0 or not gold or not state.global_step:
+        predicted, gold = metrics.get("eval_n_predicted"), metrics.get("eval_n_gold")  # micro counts, not per label
+        if predicted is None or predicted > 0 or not gold or not state.global_step:
             return
         losses = [entry["loss"] for entry in state.log_history if "loss" in entry]
         loss = f"the training loss went from {losses[0]:.4g} to {losses[-1]:.4g}" if losses else "no loss logged yet"

@@ -106,7 +106,10 @@ def test_an_evaluation_that_finds_nothing_during_training_warns_with_the_fix(tmp
     args = TrainingArguments(output_dir=str(tmp_path), learning_rate=2e-4, report_to="none", use_cpu=True)
     with caplog.at_level(logging.WARNING, logger="lear.trainer"):
         CollapseWarning().on_evaluate(
-            args, evaluation_state([0.9, 0.05]), TrainerControl(), metrics={"eval_n_predicted": 0, "eval_n_gold": 12}
+            args,
+            evaluation_state([0.9, 0.05]),
+            TrainerControl(),
+            metrics={"eval_n_predicted": 0, "eval_n_gold": 12, "eval_PER_n_predicted": 0, "eval_PER_n_gold": 7},
         )
     (warning,) = [record for record in caplog.records if record.name == "lear.trainer"]
     message = warning.getMessage()
