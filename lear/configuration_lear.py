@@ -52,6 +52,36 @@ def reject_removed_settings(kwargs: dict[str, Any]) -> None:
             )
 
 
+def _probability(value: Any) -> bool:
+    return isinstance(value, (int, float)) and 0.0 < value < 1.0
+
+
+def _optional(check):
+    return lambda value: value is None or check(value)
+
+
+def _int_at_least(low: int):
+    return lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+# What each of LEAR's settings must be: a check of its value and the words of the error (`validate_lear_settings`).
+FIELD_CHECKS = {
+    "decode_strategy": (DECODE_STRATEGIES.__contains__, f"one of {DECODE_STRATEGIES}"),
+    "span_loss_normalization": (SPAN_LOSS_NORMALIZATIONS.__contains__, f"one of {SPAN_LOSS_NORMALIZATIONS}"),
+    "boundary_classifier": (BOUNDARY_CLASSIFIERS.__contains__, f"one of {BOUNDARY_CLASSIFIERS}"),
+    **{
+        name: (_probability, "strictly between 0 and 1")
+        for name in ("start_threshold", "end_threshold", "span_threshold")
+    },
+    "unseen_label_threshold": (_optional(_probability), "None or strictly between 0 and 1"),
+    "label_thresholds": (_optional(lambda values: all(map(_probability, values))), "None or thresholds in (0, 1)"),
+    **{name: (lambda value: 0.0 <= value < 1.0, "in [0, 1)") for name in ("hidden_dropout_prob", "span_dropout_prob")},
+    "max_span_length": (_optional(_int_at_least(1)), "a positive int or None"),
+    "max_label_length": (_optional(_int_at_least(3)), "an int >= 3 ([CLS] word [SEP]) or None"),
+    "character_pieces": (_optional(lambda value: isinstance(value, bool)), "a bool or None"),
+}
+
+
 class LearConfig(PretrainedConfig):
     r"""
     Configuration of a [`LearForSpanExtraction`] model: the encoder's own config, the labels with their
@@ -66,10 +96,8 @@ class LearConfig(PretrainedConfig):
         label_descriptions (`list[str]`, *optional*):
             One description per label, in id order. This is LEAR's label knowledge.
         label_input_ids (`list[list[int]]`, *optional*):
-            The descriptions tokenized by the encoder's tokenizer, special tokens included, unpadded, in id order.
-            Stored in the config so that a saved checkpoint predicts without a tokenizer. Filled in by
-            `LearForSpanExtraction.from_encoder` and `set_labels`; leave it empty when building a config by hand
-            and call `set_labels` before using the model.
+            The descriptions tokenized by the encoder's tokenizer (special tokens included, unpadded, in id order),
+            so that a checkpoint predicts without a tokenizer. `from_encoder` and `set_labels` fill it in.
         max_label_length (`int`, *optional*):
             Longest tokenized description (special tokens included); longer ones are truncated. `None` (the default)
             truncates only at the tokenizer's `model_max_length`, as the original never truncates descriptions
@@ -87,8 +115,7 @@ class LearConfig(PretrainedConfig):
             Dropout inside the nested span head.
         initializer_range (`float`, *optional*):
             Std of the normal init of the task layers (fusion and heads); defaults to `1/sqrt(hidden_size)`, which
-            keeps their outputs at unit scale. (The original code keeps PyTorch's `nn.Linear` defaults and a uniform
-            init for its per-label classifiers.)
+            keeps their outputs at unit scale (the original keeps PyTorch's `nn.Linear` defaults).
         fusion_residual (`bool`, *optional*, defaults to `True`):
             Add the encoder's own token states to every label's fused states (`F = h + tanh(...)`), so the boundary
             classifiers read the pretrained features directly, as a tagger does. `False` is the paper's fusion.
@@ -99,12 +126,10 @@ class LearConfig(PretrainedConfig):
             Nested models: `"mean"` averages the span BCE over the scored cells; `"original"` divides its sum by
             (cells / C), i.e. C times the mean, as the authors' code does.
         boundary_classifier (`str`, *optional*, defaults to `"per_label"`):
-            `"per_label"`: a separate start (and end) weight vector per label, as the paper. `"shared"`: one vector
-            shared by all labels plus a per-label offset that starts at zero, so that the frequent labels' examples
-            train the boundaries of the rare ones. `"description"`: each label's vectors are generated from its
-            description's encoder states (a shared vector plus a learned map of the description), so a label the
-            model never saw is scored from its description alone: the head of models trained on many labels for
-            zero-shot use (docs/zero-shot.md).
+            `"per_label"`: a start (and end) weight vector per label, as the paper. `"shared"`: one vector for all
+            labels plus a per-label offset starting at zero. `"description"`: each label's vectors generated from its
+            description's states, so that a label never seen is scored from its description alone: the head of the
+            multi-corpus zero-shot model (docs/zero-shot.md).
         allow_overlaps (`bool`, *optional*, defaults to `True`):
             Nested models: return overlapping spans (nested NER). `False` keeps the span head's scoring but returns
             flat output, the most probable spans that share no token: a span classifier for flat corpora.
@@ -114,16 +139,12 @@ class LearConfig(PretrainedConfig):
             One decoding threshold per label (start and end alike) for flat decoding, overriding
             `start_threshold`/`end_threshold`; `run_lear.py` calibrates them on the validation split.
         unseen_label_threshold (`float`, *optional*):
-            The decoding threshold of a label the model was not trained on (given at inference by its description).
-            `run_lear.py` calibrates it on a mix of corpora, on labels held out of training (`--hold_out_labels`);
-            `None`: the median of `label_thresholds`.
+            The decoding threshold of a label the model was not trained on, calibrated on labels held out of a
+            training mix (`run_lear.py --hold_out_labels`); `None`: the median of `label_thresholds`.
         character_pieces (`bool`, *optional*):
-            Feed every CJK character as one piece of its own (`windowing.character_chunks`): in training, evaluation,
-            the pipeline and an ONNX export alike, so that a saved model reads text as it was trained. For
-            SentencePiece vocabularies that merge Chinese characters into words (XLM-R, multilingual-e5), where an
-            entity edge inside a merged piece could not be predicted; `run_lear.py` sets it for a new model by the
-            tokenizer (`windowing.character_pieces_wanted`). `None` (configs from before the field): off, the raw
-            text's pieces, as those models were trained.
+            Feed every CJK character as one piece of its own (training, evaluation, pipeline and ONNX alike), for
+            vocabularies that merge Chinese characters into words (XLM-R, multilingual-e5), where an entity edge
+            inside a merged piece could not be predicted. Set by the tokenizer for a new model; `None`: off.
 
     The defaults of `fusion_residual`, `attention_scale` and `span_loss_normalization` depart from the paper and the
     original code because they measure better (docs/model.md, docs/benchmarks.md); set them to `False`, `False`,
@@ -214,72 +235,32 @@ class LearConfig(PretrainedConfig):
         return [self.id2label[i] for i in range(self.num_labels)]
 
     def validate(self) -> None:
-        """`PreTrainedConfig`'s checks, then LEAR's. transformers runs this on save too.
-
-        transformers 5 builds `PreTrainedConfig.validate` with `huggingface_hub`'s `@strict`: it runs the base class's
-        `validate_*` methods (special token ids, `output_attentions` with the attention implementation, rope
-        parameters, ...). A `@strict` dataclass subclass would add its own `validate_*` methods to that list;
-        `LearConfig` keeps a plain `__init__`, so it calls the base's and then its own."""
+        """`PreTrainedConfig`'s checks (its `@strict` `validate_*` methods), then LEAR's; transformers runs this on
+        save too. `LearConfig` keeps a plain `__init__`, so it calls the base's validation and then its own."""
         super().validate()
         self.validate_lear_settings()
 
     def validate_lear_settings(self) -> None:
         """Raise a `ValueError` naming the field when LEAR's settings do not fit together."""
-        for name, choices in (
-            ("decode_strategy", DECODE_STRATEGIES),
-            ("span_loss_normalization", SPAN_LOSS_NORMALIZATIONS),
-            ("boundary_classifier", BOUNDARY_CLASSIFIERS),
+        for name, (is_valid, expected) in FIELD_CHECKS.items():
+            value = getattr(self, name)
+            if not is_valid(value):
+                raise ValueError(f"LearConfig.{name} must be {expected}, got {value!r}")
+        names = [self.id2label[label_id] for label_id in sorted(self.id2label)]
+        if sorted(self.id2label) != list(range(self.num_labels)) or len(set(names)) != len(names):
+            raise ValueError(
+                f"LearConfig.id2label must map 0..{self.num_labels - 1} to distinct names: {self.id2label}"
+            )
+        if {name: int(label_id) for name, label_id in (self.label2id or {}).items()} != dict(
+            zip(names, range(len(names)))
         ):
-            value = getattr(self, name)
-            if value not in choices:
-                raise ValueError(f"LearConfig.{name} must be one of {choices}, got {value!r}")
-        for name in ("start_threshold", "end_threshold", "span_threshold"):
-            value = getattr(self, name)
-            if not 0.0 < value < 1.0:
-                raise ValueError(f"LearConfig.{name} must lie strictly between 0 and 1, got {value}")
-        for name in ("hidden_dropout_prob", "span_dropout_prob"):
-            value = getattr(self, name)
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"LearConfig.{name} must lie in [0, 1), got {value}")
-        if self.label_thresholds is not None:
-            if len(self.label_thresholds) != self.num_labels or not all(0.0 < t < 1.0 for t in self.label_thresholds):
-                raise ValueError(
-                    f"LearConfig.label_thresholds must hold one threshold in (0, 1) per label ({self.num_labels}), "
-                    f"got {self.label_thresholds}"
-                )
-        if self.unseen_label_threshold is not None and not 0.0 < self.unseen_label_threshold < 1.0:
-            raise ValueError(
-                f"LearConfig.unseen_label_threshold must lie strictly between 0 and 1, got {self.unseen_label_threshold}"
-            )
-        if self.max_span_length is not None and (not isinstance(self.max_span_length, int) or self.max_span_length < 1):
-            raise ValueError(f"LearConfig.max_span_length must be a positive int or None, got {self.max_span_length!r}")
-        if not (self.character_pieces is None or isinstance(self.character_pieces, bool)):
-            raise ValueError(f"LearConfig.character_pieces must be a bool or None, got {self.character_pieces!r}")
-        if self.max_label_length is not None and (
-            not isinstance(self.max_label_length, int) or self.max_label_length < 3
-        ):
-            raise ValueError(
-                f"LearConfig.max_label_length must be an int >= 3 ([CLS] word [SEP]), got {self.max_label_length!r}"
-            )
-        if sorted(self.id2label) != list(range(self.num_labels)):
-            raise ValueError(
-                f"LearConfig.id2label must map the ids 0..{self.num_labels - 1}, got {sorted(self.id2label)}"
-            )
-        inverse = {name: label_id for label_id, name in self.id2label.items()}
-        if len(inverse) != self.num_labels:
-            raise ValueError(f"LearConfig.id2label has duplicate label names: {list(self.id2label.values())}")
-        if {name: int(label_id) for name, label_id in (self.label2id or {}).items()} != inverse:
             raise ValueError(f"LearConfig.label2id {self.label2id} is not the inverse of id2label {self.id2label}")
-        if self.label_descriptions and len(self.label_descriptions) != self.num_labels:
-            raise ValueError(
-                f"LearConfig.label_descriptions has {len(self.label_descriptions)} entries but id2label has "
-                f"{self.num_labels} labels; give one description per label, in id order"
-            )
-        if self.label_input_ids and len(self.label_input_ids) != self.num_labels:
-            raise ValueError(
-                f"LearConfig.label_input_ids has {len(self.label_input_ids)} entries but id2label has "
-                f"{self.num_labels} labels"
-            )
+        for name in ("label_thresholds", "label_descriptions", "label_input_ids"):
+            values = getattr(self, name)
+            if values and len(values) != self.num_labels:
+                raise ValueError(
+                    f"LearConfig.{name} has {len(values)} entries for {self.num_labels} labels: one per label, in id order"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         output = super().to_dict()
@@ -290,9 +271,8 @@ class LearConfig(PretrainedConfig):
         return output
 
     def to_diff_dict(self) -> dict[str, Any]:
-        """What config.json holds. transformers leaves the top-level `_name_or_path` out of it (where the config was
-        loaded from is no setting); the same goes for the encoder's, which would otherwise carry a local path of the
-        training machine to every copy and Hub upload. The card names the encoder (`base_model`)."""
+        """What config.json holds: without the encoder's `_name_or_path` (as transformers leaves out the top-level
+        one), which would carry a local path of the training machine to every copy; the card names the encoder."""
         output = super().to_diff_dict()
         if isinstance(output.get("encoder_config"), dict):
             output["encoder_config"].pop("_name_or_path", None)
