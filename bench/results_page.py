@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import few_shot_table, generalisation_table, zero_shot_table
+from bench import encoder_recipe_table, few_shot_table, generalisation_table, zero_shot_table
 from bench.common import REPO_ROOT, RESULTS_DIR
 
 
@@ -75,14 +75,26 @@ def few_shot_section() -> str:
         "## Few-shot and full fine-tuning from the zero-shot model",
         "",
         "Test F1 under run_lear.py's defaults: LEAR fine-tuned from the multi-corpus model, LEAR from the encoder, the",
-        "BIO tagger (all-MiniLM-L6-v2). \"untouched\": the share of unseen test mentions that no predicted span",
-        "overlaps at all.",
+        "BIO tagger, GLiNER fine-tuned from its own multi-corpus model (all-MiniLM-L6-v2). \"untouched\": the share of",
+        "unseen test mentions that no predicted span overlaps at all.",
         "",
         few_shot_table.few_shot_table(),
         "",
         "Zero-shot F1 on the other MIT corpus, before and after fine-tuning the multi-corpus model on one:",
         "",
         few_shot_table.zero_shot_kept(),
+    ])  # fmt: skip
+
+
+def encoder_recipe_section() -> str:
+    return "\n".join([
+        "## The default recipe on other encoders",
+        "",
+        "CoNLL-2003 5 % (702 sentences), test F1 under run_lear.py's defaults, whose encoder learning rate follows the",
+        "encoder's size (2e-4 x min(1, 6 x 384 / (layers x width)); docs/training.md, \"Learning rate\"), against the",
+        "other rates tried (`python -m bench.encoder_recipe_table`; result tags `<encoder>-default`, `<encoder>-lr<rate>`).",
+        "",
+        encoder_recipe_table.encoder_table(),
     ])  # fmt: skip
 
 
@@ -161,6 +173,8 @@ def render() -> str:
         zero_shot_section(),
         "",
         few_shot_section(),
+        "",
+        encoder_recipe_section(),
         "",
         speed_section(),
     ]
