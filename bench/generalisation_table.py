@@ -5,7 +5,7 @@ One row per corpus, training fraction, model and tag (the ablation's name), aver
 F1 and recall on unseen mentions, recall on seen ones, the unseen share, the dev -> test drop, and for LEAR the test
 F1 under each threshold policy chosen on dev (`bench/threshold_policies.py`), each row as its runs were calibrated.
 
-    python -m bench.generalisation_table              # markdown, to paste into docs/benchmarks.md
+    python -m bench.generalisation_table              # markdown, to paste into bench/benchmarks.md
 
 A second table compares the threshold policies on every saved run scored by `bench.threshold_policies`
 (`bench/results/thresholds-*.json`): test F1 per policy, and the mean over the runs. A third puts LEAR, the tagger

@@ -154,7 +154,7 @@ def chosen_thresholds(names: list[str], dev: dict[float, list], dev_gold: list) 
     """Each policy's thresholds chosen on `dev` (the whole validation split, or a part of it): run_lear.py's
     `CALIBRATION_POLICIES`, and each label's threshold by the one-standard-error rule towards 0.5 (`per_label_1se`)
     or towards the global choice (`global_1se`: a label leaves the shared threshold only where its own best is better
-    by more than the split's noise). The 1se policies measured no better across corpora (docs/benchmarks.md,
+    by more than the split's noise). The 1se policies measured no better across corpora (bench/benchmarks.md,
     "Threshold policies across corpora"), so they live here, not in the library."""
     chosen = {policy: choose_thresholds(dev, dev_gold, names, policy) for policy in CALIBRATION_POLICIES}
     return {

@@ -31,7 +31,7 @@ REMOTE_CODE_KEYS = ("auto_map", "trust_remote_code")
 REMOTE_TASK = "lear-span-extraction"
 
 
-# Settings of experiments that were measured and removed (docs/benchmarks.md keeps what they showed): a checkpoint saved
+# Settings of experiments that were measured and removed (bench/benchmarks.md keeps what they showed): a checkpoint saved
 # with its default loads as before, one trained with another value needs the lear version that had it.
 REMOVED_SETTINGS = {
     "boundary_activation": ("sigmoid", "0.1"),
@@ -48,7 +48,7 @@ def reject_removed_settings(kwargs: dict[str, Any]) -> None:
         if value != default:
             raise ValueError(
                 f"LearConfig.{name}={value!r} was an experiment, removed after lear {last_version}: this checkpoint "
-                f"needs lear {last_version} (docs/benchmarks.md has what it measured)"
+                f"needs lear {last_version} (bench/benchmarks.md has what it measured)"
             )
 
 
@@ -147,7 +147,7 @@ class LearConfig(PretrainedConfig):
             inside a merged piece could not be predicted. Set by the tokenizer for a new model; `None`: off.
 
     The defaults of `fusion_residual`, `attention_scale` and `span_loss_normalization` depart from the paper and the
-    original code because they measure better (docs/model.md, docs/benchmarks.md); set them to `False`, `False`,
+    original code because they measure better (docs/model.md, bench/benchmarks.md); set them to `False`, `False`,
     `"original"` for the paper's model.
 
     Example:

@@ -287,7 +287,7 @@ THRESHOLD_CANDIDATES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 #: How `calibrate_label_thresholds` chooses: each label its own best threshold, or one threshold for all labels.
 CALIBRATION_POLICIES = ("per_label", "global")
 #: run_lear.py's `--calibration_policy` default. One threshold for all labels: it measured best across corpora (mean
-#: test F1 over CoNLL-2003 1/5/100 %, LitBank, PHEE and Weibo; docs/benchmarks.md, "Threshold policies across
+#: test F1 over CoNLL-2003 1/5/100 %, LitBank, PHEE and Weibo; bench/benchmarks.md, "Threshold policies across
 #: corpora"), because a per-label best fitted on a few dozen validation mentions of a rare label follows the
 #: split's noise.
 DEFAULT_CALIBRATION_POLICY = "global"

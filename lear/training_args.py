@@ -2,7 +2,7 @@
 """`LearTrainingArguments`: `TrainingArguments` whose defaults are LEAR's measured recipe.
 
 A user who runs `run_lear.py --model_name_or_path ENCODER --dataset_dir DATA --output_dir OUT` and nothing else gets
-the recipe that measured best across corpora (docs/training.md, "The default recipe", and docs/benchmarks.md):
+the recipe that measured best across corpora (docs/training.md, "The default recipe", and bench/benchmarks.md):
 train, evaluate on the validation split every epoch, keep the best epoch, calibrate the decoding thresholds there,
 and score the test split. Every field is still a `TrainingArguments` field and any of them can be passed as usual;
 this subclass only moves defaults (as `Seq2SeqTrainingArguments` adds its own), so this is the one place where the

@@ -10,7 +10,7 @@ precision/recall/F1, the same split into test entities seen and unseen in the tr
 (`lear.metrics.seen_unseen_scores`), and a few predicted sentences (the validation F1 is printed too; it is the split
 the thresholds were chosen on, so it reads optimistic).
 
-    .venv/bin/python scripts/demo.py                       # the recorded settings (docs/benchmarks.md)
+    .venv/bin/python scripts/demo.py                       # the recorded settings (bench/benchmarks.md)
     .venv/bin/python scripts/demo.py --train-samples 4000  # try other settings
 """
 
