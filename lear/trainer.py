@@ -102,8 +102,21 @@ class LearTrainer(Trainer):
             model, model_inputs(inputs), return_outputs=return_outputs, num_items_in_batch=num_items_in_batch
         )
 
+    def check_whole_model(self) -> None:
+        """Evaluation runs the model's own methods (label states once per split, then forward), which under FSDP or
+        DeepSpeed ZeRO-3 would meet parameter shards: refuse with the way out rather than score a shard. (FSDP cannot
+        be tried on CPU processes here: accelerate 1.x sets it up for accelerators only and runs DDP instead.)"""
+        deepspeed = getattr(self.accelerator.state, "deepspeed_plugin", None)
+        if self.is_fsdp_enabled or (deepspeed is not None and getattr(deepspeed, "zero_stage", 0) == 3):
+            raise NotImplementedError(
+                "LEAR's evaluation does not run on a sharded model (FSDP, DeepSpeed ZeRO-3): train with --eval_strategy "
+                "no, then evaluate the saved model without sharding (run_lear.py --model_name_or_path OUTPUT_DIR "
+                "--do_eval --do_predict), or shard with DDP / ZeRO-2"
+            )
+
     def score_split(self, split: EvaluationSplit) -> SpanEvaluation:
         """`evaluate_spans` on this Trainer's model, batch size, processes and autocast."""
+        self.check_whole_model()
         if not isinstance(split, EvaluationSplit):
             raise TypeError(f"LearTrainer evaluates an EvaluationSplit (lear.evaluation), got {type(split).__name__}")
         self.last_evaluation = evaluate_spans(
@@ -147,6 +160,7 @@ class LearTrainer(Trainer):
         self, split: EvaluationSplit, policy: str = DEFAULT_CALIBRATION_POLICY, held_out: Sequence[int] = ()
     ) -> dict[str, float]:
         """`calibrate_label_thresholds` on this Trainer's model (each process a share of the texts)."""
+        self.check_whole_model()
         return calibrate_label_thresholds(
             self.model,
             split,

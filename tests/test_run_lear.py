@@ -292,6 +292,24 @@ def test_trainer_optimizer_trains_task_layers_at_task_layer_lr(make_tiny_model, 
         assert rates[id(parameter)] == pytest.approx(2e-4 if name.startswith("encoder.") else 2e-3), name
 
 
+def test_evaluation_refuses_a_sharded_model_with_the_way_out(make_tiny_model, toy_tokenizer, tmp_path):
+    """Under FSDP (or ZeRO-3) evaluation would run the model's methods on parameter shards: it refuses instead. FSDP
+    itself cannot run on CPU processes (accelerate sets up DDP there), so the Trainer's flag is set by hand."""
+    model = make_tiny_model()
+    args = LearTrainingArguments(output_dir=str(tmp_path), use_cpu=True, eval_strategy="no", report_to="none")
+    trainer = LearTrainer(
+        model=model, args=args, data_collator=LearDataCollator(toy_tokenizer, model.config.num_labels)
+    )
+    examples = datasets.Dataset.from_list(toy_rows(4, "validation"), features=FEATURES)
+    split = EvaluationSplit.from_examples(examples, LearFeatureBuilder(toy_tokenizer, model.config.label2id, 24, 8))
+    trainer.evaluate(split)  # unsharded: scores
+    trainer.is_fsdp_enabled = True
+    with pytest.raises(NotImplementedError, match="sharded model .* --eval_strategy no"):
+        trainer.evaluate(split)
+    with pytest.raises(NotImplementedError, match="sharded"):
+        trainer.calibrate_thresholds(split)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Distributed: torchrun with two CPU processes
 # ---------------------------------------------------------------------------------------------------------------------
