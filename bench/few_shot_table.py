@@ -34,7 +34,8 @@ SYSTEMS = (
     ("LEAR from the multi-corpus model", "lear", "from-mix"),
     ("LEAR from the encoder", "lear", None),
     ("BIO tagger", "tagger", None),
-    ("GLiNER from its multi-corpus model", "gliner", "from-mix"),  # bench.gliner_zero_shot's 500-step model
+    ("GLiNER from its multi-corpus model (500 steps)", "gliner", "from-mix"),  # bench.gliner_zero_shot's model
+    ("LEAR from its multi-corpus model at 500 steps", "lear", "from-mix500"),  # GLiNER's budget
 )
 # the default recipe's tags, newest first (`bench.generalisation_table`), then untagged: an untagged CoNLL or PHEE row
 # predates those defaults, a few-shot MIT row is the default itself
