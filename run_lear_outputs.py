@@ -22,7 +22,7 @@ from huggingface_hub import DatasetCard
 from transformers import Trainer, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
-from lear.evaluation import EvaluationSplit
+from lear.evaluation import EvaluationSplit, predicted_no_span
 from lear.locations import hub_id
 from lear.model_card import TrainingSummary, build_model_card
 from lear.modeling_lear import LearForSpanExtraction
@@ -104,7 +104,7 @@ def write_predictions(trainer: Trainer, split: EvaluationSplit, predictions, pat
 def warn_if_nothing_predicted(metrics: dict[str, float], prefix: str, trained: bool) -> None:
     """Say so loudly when the model predicts no span at all on a split that has entities: it sits at its all-negative
     prior (every boundary probability below the threshold), which an F1 of 0 alone does not explain."""
-    if metrics.get(f"{prefix}_n_predicted", 1) > 0 or not metrics.get(f"{prefix}_n_gold"):
+    if not predicted_no_span(metrics, prefix):
         return
     advice = (
         "Training did not leave it: try a lower --learning_rate or more epochs (docs/training.md, "

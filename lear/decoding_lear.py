@@ -347,7 +347,7 @@ def predict_window_spans(
             nested=nested,
             threshold=threshold,
             label_ids=label_ids,
-        )  # fmt: skip
+        )
         for threshold in thresholds
     }
     return outputs, spans

@@ -5,8 +5,8 @@
   the windowing training uses), with each window's targets for the evaluation loss.
 - `predict_text_spans` runs the model over the windows in batches (the label states computed once) through
   `decoding_lear.predict_window_spans`, the pipeline's own step (forward, then `decode_spans` at one or more
-  thresholds), keeps only the spans, and maps them to character spans of the whole texts (`windowing.text_char_spans`: each span from the window that owns its start
-  token). Memory holds spans, never logits. In a distributed run each process takes every `num_processes`-th text
+  thresholds), keeps only the spans, and maps them to character spans of the whole texts
+  (`windowing.text_char_spans`: each span from the window that owns its start token). Memory holds spans, never logits. In a distributed run each process takes every `num_processes`-th text
   and the spans are gathered, so every process ends with the whole split's predictions, equal to one process's.
 - `evaluate_spans` scores them (`metrics.span_scores`) against **every** gold entity of the split, also those no
   window can represent (`n_unreachable`), beside the original code's truncated scoring (`*_truncated`).
@@ -151,8 +151,9 @@ class EvaluationSplit:
 
 
 def read_prediction_spans(path: Path) -> tuple[list[str], list[list[tuple]], list[list[tuple]]]:
-    """The texts of a `predictions.jsonl` (`EvaluationSplit.records`, one per line, as run_lear.py writes them and the bench baselines too) with their
-    gold and predicted spans as `(start, end, label)` character offsets: the input of `lear.metrics`' scorers."""
+    """The texts of a `predictions.jsonl` (`EvaluationSplit.records`, one per line, as run_lear.py and the bench
+    baselines write them) with their gold and predicted spans as `(start, end, label)` character offsets: the input
+    of `lear.metrics`' scorers."""
     texts, gold, predicted = [], [], []
     with Path(path).open(encoding="utf-8") as lines:
         for line in lines:
@@ -276,6 +277,12 @@ def evaluate_spans(
     if predicted.loss is not None:
         metrics = {"loss": predicted.loss, **metrics}
     return SpanEvaluation(metrics, predictions)
+
+
+def predicted_no_span(metrics: Mapping[str, float], prefix: str) -> bool:
+    """Whether scores under `prefix` (`eval`, `predict`) found no span at all on a split that has entities: the
+    model sits at its all-negative prior. Reads the micro counts, not the per-label ones beside them."""
+    return metrics.get(f"{prefix}_n_predicted", 1) == 0 and bool(metrics.get(f"{prefix}_n_gold"))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from .evaluation import (
     SpanEvaluation,
     calibrate_label_thresholds,
     evaluate_spans,
+    predicted_no_span,
 )
 from .training import model_inputs, optimizer_param_groups
 
@@ -61,14 +62,13 @@ class CollapseWarning(TrainerCallback):
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         metrics = metrics or {}
-        predicted, gold = metrics.get("eval_n_predicted"), metrics.get("eval_n_gold")  # micro counts, not per label
-        if predicted is None or predicted > 0 or not gold or not state.global_step:
+        if not state.global_step or not predicted_no_span(metrics, "eval"):
             return
         losses = [entry["loss"] for entry in state.log_history if "loss" in entry]
         loss = f"the training loss went from {losses[0]:.4g} to {losses[-1]:.4g}" if losses else "no loss logged yet"
         logger.warning(
             f"Step {state.global_step} of {state.max_steps}: the model predicts NO span on the validation split "
-            f"({gold} gold entities); {loss}. A run whose evaluations keep predicting nothing has collapsed to the "
+            f"({metrics['eval_n_gold']} gold entities); {loss}. A run whose evaluations keep predicting nothing has collapsed to the "
             f"all-negative prior: stop it and try a lower --learning_rate (this run: {args.learning_rate:g}; e.g. "
             f"{args.learning_rate / 4:g}), or train longer if the loss is still falling."
         )
