@@ -24,17 +24,15 @@ import json
 import statistics
 from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 from bench.common import RESULTS_DIR
-from lear.training_args import REFERENCE_LEARNING_RATE
+from bench.seed_rows import ME5, MINILM, MPNET
+from lear.training_args import REFERENCE_LEARNING_RATE, encoder_learning_rate
 
 
 # tag prefix -> (encoder, layers, width); the default rule's rate follows from the two sizes
-ENCODERS = {
-    "minilm": ("all-MiniLM-L6-v2", 6, 384),
-    "me5": ("multilingual-e5-small", 12, 384),
-    "mpnet": ("all-mpnet-base-v2", 12, 768),
-}
+ENCODERS = {"minilm": (MINILM, 6, 384), "me5": (ME5, 12, 384), "mpnet": (MPNET, 12, 768)}
 DEFAULT_ROW_TAGS = {"minilm": ("minilm-default", "steps200")}  # MiniLM's default recipe rows predate the rule
 COLLAPSE_F1 = 0.3
 WITHIN_F1 = 0.01
@@ -52,10 +50,6 @@ def row_key(tag: str | None) -> tuple[str, str] | None:
 
 def default_rate(prefix: str) -> float:
     """The rate run_lear.py's rule gives the encoder (`lear.training_args.encoder_learning_rate`)."""
-    from types import SimpleNamespace
-
-    from lear.training_args import encoder_learning_rate
-
     _, layers, width = ENCODERS[prefix]
     return encoder_learning_rate(SimpleNamespace(num_hidden_layers=layers, hidden_size=width))[0]
 
