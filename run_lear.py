@@ -64,9 +64,9 @@ import datasets
 import transformers
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
-from lear import LearConfig, LearForSpanExtraction
+from lear import LearConfig, LearForSpanExtraction, tokenize_label_descriptions
 from lear.configuration_lear import DECODE_STRATEGIES
-from lear.corpus_mix import CorpusMix
+from lear.corpus_mix import CorpusMix, label_name_text
 from lear.evaluation import (
     CALIBRATION_POLICIES,
     DEFAULT_CALIBRATION_POLICY,
@@ -442,6 +442,13 @@ def cli() -> None:
     run_job(job)
 
 
+def tokenized_label_names(config: LearConfig, tokenizer) -> list[list[int]]:
+    """The model's label names as texts to read (`LearDataCollator.label_name_probability`), tokenized as
+    descriptions are."""
+    names = [label_name_text(name) for name in config.label_names]
+    return tokenize_label_descriptions(tokenizer, names, config.max_label_length)
+
+
 def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
     """Train, evaluate and predict as the arguments ask; write metrics, predictions and the model card."""
     model_args, data_args, training_args = job.model_args, job.data_args, job.training_args
@@ -458,6 +465,11 @@ def run_job(job: PreparedJob) -> dict[str, dict[str, float]]:
             nested=model.config.nested,
             label_sets=job.mix.train_label_sets if job.mix else None,
             max_labels_per_batch=training_args.max_labels_per_batch,
+            label_input_ids=model.config.label_input_ids,
+            label_name_input_ids=(
+                tokenized_label_names(model.config, tokenizer) if training_args.label_name_probability else None
+            ),
+            label_name_probability=training_args.label_name_probability,
         ),
         optimizer_cls_and_kwargs=optimizer_cls_and_kwargs(model, training_args),
     )

@@ -29,6 +29,7 @@ from transformers import AutoTokenizer
 
 from bench.common import RESULTS_DIR, check_result_name_free, provenance, write_result
 from lear import LearForSpanExtraction
+from lear.corpus_mix import label_name_text
 from lear.evaluation import EvaluationSplit, evaluate_spans
 from lear.training import LearDataCollator, LearFeatureBuilder
 
@@ -44,11 +45,11 @@ def parse_corpus(value: str) -> tuple[str, Path]:
 
 
 def label_texts(descriptions: dict[str, str], mode: str) -> dict[str, str]:
-    """What the model reads for each label: its description, its name (spaces for underscores), or both
+    """What the model reads for each label: its description, its name (`label_name_text`), or both
     ("name: description")."""
     if mode == "description":
         return descriptions
-    names = {label: label.replace("_", " ") for label in descriptions}
+    names = {label: label_name_text(label) for label in descriptions}
     return names if mode == "name" else {label: f"{names[label]}: {text}" for label, text in descriptions.items()}
 
 

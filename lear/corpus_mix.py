@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 LABEL_SET_COLUMN = "label_set"
 HOLD_OUT_MIN_LABELS = 50  # corpora with fewer labels keep them all (a one-label corpus cannot lose its label)
 SUBSAMPLE_SEED = 0  # fixed: every training seed of a mix sees the same texts
+RENAMED_SUFFIX = re.compile(r" \([^()]*\)$")  # the " (FOLDER)" of a label renamed in a mix (merge_labels)
 
 
 @dataclass
@@ -102,6 +104,11 @@ def merge_labels(corpus_labels: list[tuple[str, dict[str, str]]]) -> tuple[dict[
             renaming[name] = merged_name
         renamings.append(renaming)
     return merged, renamings
+
+
+def label_name_text(label: str) -> str:
+    """A label's name as text to read: spaces for underscores, without the " (FOLDER)" a mix adds to a renamed one."""
+    return RENAMED_SUFFIX.sub("", label).replace("_", " ")
 
 
 def held_out_labels(names: list[str], share: float) -> set[str]:

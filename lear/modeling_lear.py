@@ -342,6 +342,17 @@ def tokenize_label_descriptions(tokenizer, descriptions: list[str], max_length: 
     return tokenizer(list(descriptions), truncation=True, max_length=max_length)["input_ids"]
 
 
+def pad_label_texts(texts: list[list[int]], pad_token_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tokenized label texts right-padded: `input_ids` and `attention_mask`, `[C, Lq]`."""
+    longest = max(len(text) for text in texts)
+    input_ids = torch.full((len(texts), longest), pad_token_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(texts), longest), dtype=torch.long)
+    for row, text in enumerate(texts):
+        input_ids[row, : len(text)] = torch.tensor(text, dtype=torch.long)
+        attention_mask[row, : len(text)] = 1
+    return input_ids, attention_mask
+
+
 class LearPreTrainedModel(PreTrainedModel):
     config_class = LearConfig
     config: LearConfig
@@ -528,18 +539,15 @@ class LearForSpanExtraction(LearPreTrainedModel):
             )
         if label_input_ids is None and label_ids is not None:
             ids = [ids[label_id] for label_id in label_ids.tolist()]
-        longest = max(len(row) for row in ids)
-        pad_id = self.config.encoder_config.pad_token_id or 0
+        input_ids, attention_mask = pad_label_texts(ids, self.config.encoder_config.pad_token_id or 0)
         device = self.encoder.get_input_embeddings().weight.device
-        input_ids = torch.full((len(ids), longest), pad_id, dtype=torch.long, device=device)
-        attention_mask = torch.zeros((len(ids), longest), dtype=torch.long, device=device)
-        for row, row_ids in enumerate(ids):
-            input_ids[row, : len(row_ids)] = torch.tensor(row_ids, device=device)
-            attention_mask[row, : len(row_ids)] = 1
-        return input_ids, attention_mask
+        return input_ids.to(device), attention_mask.to(device)
 
     def compute_label_states(
-        self, label_ids: torch.Tensor | list[int] | None = None, label_input_ids: list[list[int]] | None = None
+        self,
+        label_ids: torch.Tensor | list[int] | None = None,
+        label_input_ids: list[list[int]] | torch.Tensor | None = None,
+        label_attention_mask: torch.Tensor | None = None,
     ) -> LearLabelStates:
         """Encode label descriptions and prepare them for fusion.
 
@@ -547,7 +555,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
         keeps only those labels, in that order (training on many labels samples a subset per batch). `label_input_ids`
         (tokenized descriptions, `tokenize_label_descriptions`) scores other labels instead, without changing the model;
         `label_ids` then says which model label each one is (-1: one it does not know), for per-label classifiers:
-        with `boundary_classifier="description"` any description is scored as the trained ones are.
+        with `boundary_classifier="description"` any description is scored as the trained ones are. A padded
+        `[C, Lq]` tensor with its `label_attention_mask` is taken as it is (what a training batch carries).
 
         `forward` calls this when it is not given `label_states`, with gradients when they are enabled (training).
         To predict repeatedly, call it once under `torch.no_grad()` and pass the result to each forward; compute them
@@ -559,7 +568,10 @@ class LearForSpanExtraction(LearPreTrainedModel):
             label_ids = torch.full((len(label_input_ids),), -1, dtype=torch.long, device=device)
         if label_input_ids is not None and label_ids is not None and len(label_ids) != len(label_input_ids):
             raise ValueError(f"{len(label_ids)} label_ids for {len(label_input_ids)} label descriptions")
-        input_ids, attention_mask = self.label_batch(label_ids, label_input_ids)
+        if isinstance(label_input_ids, torch.Tensor):
+            input_ids, attention_mask = label_input_ids.to(device), label_attention_mask.to(device)
+        else:
+            input_ids, attention_mask = self.label_batch(label_ids, label_input_ids)
         label_hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         states = self.fusion.prepare_labels(label_hidden, attention_mask)
         weights = attention_mask.unsqueeze(-1).to(label_hidden.dtype)  # [C, Lq, 1]
@@ -581,6 +593,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
         end_labels: torch.Tensor | None = None,
         span_labels: torch.Tensor | None = None,
         label_ids: torch.Tensor | None = None,
+        label_input_ids: torch.Tensor | None = None,
+        label_attention_mask: torch.Tensor | None = None,
         label_states: LearLabelStates | None = None,
         **kwargs: Unpack[TransformersKwargs],
     ) -> LearSpanExtractionOutput:
@@ -591,6 +605,9 @@ class LearForSpanExtraction(LearPreTrainedModel):
             from token i to token j (inclusive) of label c.
         label_ids (`[C]`, *optional*): score only these of the model's labels (the logits' last axis follows them, and
             so must the targets'): a batch of a many-label training mix carries its positives and sampled negatives.
+        label_input_ids, label_attention_mask (`[C, Lq]`, *optional*): the text read for each of these labels in
+            place of its description in the config (a training batch may read a label by its name,
+            `LearDataCollator.label_name_probability`).
         label_states (`LearLabelStates`, *optional*): the label descriptions' states from `compute_label_states()`,
             for a caller that predicts repeatedly; computed here from `config.label_input_ids` when not given (always
             when training, so that gradients reach the encoder through the descriptions).
@@ -611,7 +628,7 @@ class LearForSpanExtraction(LearPreTrainedModel):
         )
         text_hidden = self.dropout(encoder_outputs.last_hidden_state)  # [B, L, H]
         if label_states is None:
-            label_states = self.compute_label_states(label_ids)
+            label_states = self.compute_label_states(label_ids, label_input_ids, label_attention_mask)
         elif (
             label_states.label_ids is None
             and self.config.boundary_classifier != "description"

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from . import windowing
+from .modeling_lear import pad_label_texts
 from .windowing import TextWindow, align_entities, encode_windows, pad_windows, window_row
 
 
@@ -246,6 +247,12 @@ class LearDataCollator:
     it). A text is a negative only for its own corpus's labels: another corpus's label is -100 on it, since that
     corpus's annotators never looked for it. `__call__(features, label_ids=...)` builds the targets of given labels
     (what evaluation does, one label set at a time).
+
+    Reading labels by name (`label_name_probability` > 0, with `label_input_ids` and `label_name_input_ids`, both
+    tokenized per label id): a training batch reads each of its labels by its name instead of its description with
+    this probability, and carries the texts it chose (`label_input_ids`, `label_attention_mask`, `[C, Lq]`). A
+    zero-shot model is then asked for labels written either way; given only descriptions, it learns to read long
+    definitions and never the short names a user types.
     """
 
     tokenizer: Any
@@ -254,18 +261,26 @@ class LearDataCollator:
     pad_to_multiple_of: int | None = None
     label_sets: Sequence[Sequence[int]] | None = None
     max_labels_per_batch: int | None = None
+    label_input_ids: Sequence[Sequence[int]] | None = None
+    label_name_input_ids: Sequence[Sequence[int]] | None = None
+    label_name_probability: float = 0.0
     pad_token_id: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.pad_token_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        if self.label_name_probability > 0 and (self.label_input_ids is None or self.label_name_input_ids is None):
+            raise ValueError("label_name_probability needs label_input_ids and label_name_input_ids (one per label)")
         if self.label_sets is not None:
             self.label_sets = [frozenset(label_set) for label_set in self.label_sets]
 
     def __call__(
         self, features: list[Mapping[str, Any]], label_ids: Sequence[int] | None = None
     ) -> dict[str, torch.Tensor]:
-        if label_ids is None:
+        training = label_ids is None
+        if training:
             label_ids = self.sample_labels(features)
+            if label_ids is None and self.label_name_probability > 0:
+                label_ids = range(self.num_labels)
         columns = range(self.num_labels) if label_ids is None else label_ids
         column_of = {label: column for column, label in enumerate(columns)}
         batch_size, num_columns = len(features), len(column_of)
@@ -316,7 +331,20 @@ class LearDataCollator:
             batch["span_labels"] = span_labels
         if label_ids is not None:
             batch["label_ids"] = torch.tensor(list(label_ids), dtype=torch.long)
+        if training and self.label_name_probability > 0:
+            batch["label_input_ids"], batch["label_attention_mask"] = self.label_texts(label_ids)
         return batch
+
+    def label_texts(self, label_ids: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each label's name (with `label_name_probability`) or description, padded: `input_ids`, `attention_mask`
+        `[C, Lq]`."""
+        texts = [
+            self.label_name_input_ids[label]
+            if random.random() < self.label_name_probability
+            else self.label_input_ids[label]
+            for label in label_ids
+        ]
+        return pad_label_texts(texts, self.pad_token_id)
 
     def sample_labels(self, features: Sequence[Mapping[str, Any]]) -> list[int] | None:
         """The labels a training batch scores (sorted ids; see the class docstring), or None: all the model's labels,

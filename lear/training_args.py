@@ -113,6 +113,14 @@ class LearTrainingArguments(TrainingArguments):
             "Corpora with at most 50 labels are unaffected."
         },
     )
+    label_name_probability: float = field(
+        default=0.0,
+        metadata={
+            "help": "Read each label of a training batch by its name (underscores as spaces) instead of its description "
+            "with this probability, so that a zero-shot model learns to read both (lear.training.LearDataCollator). "
+            "0: descriptions only, as in the paper."
+        },
+    )
     keep_checkpoints: bool = field(
         default=False,
         metadata={
@@ -124,6 +132,8 @@ class LearTrainingArguments(TrainingArguments):
     def __post_init__(self):
         if self.max_labels_per_batch < 1:
             raise ValueError(f"--max_labels_per_batch must be at least 1, got {self.max_labels_per_batch}")
+        if not 0 <= self.label_name_probability <= 1:
+            raise ValueError(f"--label_name_probability must be between 0 and 1, got {self.label_name_probability}")
         if self.task_layer_lr <= 0:
             raise ValueError(f"--task_layer_lr must be positive, got {self.task_layer_lr}")
         # Whether evaluation was asked for (--do_eval), before TrainingArguments turns do_eval on for any evaluation

@@ -102,6 +102,14 @@ def tiny_encoder_config(vocab_size: int, **overrides) -> BertConfig:
     return BertConfig(**settings)
 
 
+@pytest.fixture(autouse=True)
+def no_patch_files_from_tests(monkeypatch):
+    """Bench code that a test runs records the commit of its code (`bench.common.git_commit`); in a checkout with
+    uncommitted changes that writes a patch into the repository's bench/results/patches/. Tests record a fixed name
+    instead (subprocesses inherit it); the test of `git_commit` itself removes it."""
+    monkeypatch.setenv("LEAR_COMMIT", "tests")
+
+
 @pytest.fixture(scope="session")
 def toy_tokenizer_dir(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("toy_tokenizer")

@@ -4,6 +4,7 @@ of corpora with different label sets (`lear.corpus_mix`), and the zero-shot benc
 from __future__ import annotations
 
 import json
+import random
 from types import SimpleNamespace
 
 import datasets
@@ -17,7 +18,7 @@ import lear.modeling_lear as modeling_lear
 from bench import zero_shot
 from data_scripts.schema import FEATURES
 from lear import evaluation, tokenize_label_descriptions
-from lear.corpus_mix import LABEL_SET_COLUMN, held_out_labels, load_corpus_mix, sample_per_corpus
+from lear.corpus_mix import LABEL_SET_COLUMN, held_out_labels, label_name_text, load_corpus_mix, sample_per_corpus
 from lear.decoding_lear import columns_thresholds
 from lear.evaluation import THRESHOLD_CANDIDATES, EvaluationSplit, predict_text_spans
 from lear.training import LearDataCollator, LearFeatureBuilder
@@ -143,6 +144,52 @@ def test_each_batch_scores_its_positives_and_sampled_negatives_of_its_corpora(to
     assert "label_ids" not in LearDataCollator(toy_tokenizer, 3, max_labels_per_batch=50)(features)
 
 
+def test_a_training_batch_reads_labels_by_name_or_description_at_the_given_rate(toy_tokenizer):
+    features = mix_features(toy_tokenizer, [0, 0])
+    descriptions = tokenize_label_descriptions(toy_tokenizer, ["a place on the map", "a company", "a person"])
+    names = tokenize_label_descriptions(toy_tokenizer, ["loc", "org", "per"])
+
+    def collator(probability):
+        return LearDataCollator(toy_tokenizer, 3, label_input_ids=descriptions, label_name_input_ids=names,
+                                label_name_probability=probability, label_sets=[[0, 1, 2]], max_labels_per_batch=2)  # fmt: skip
+
+    def read(batch) -> list[list[int]]:
+        return [ids[mask.bool()].tolist() for ids, mask in zip(batch["label_input_ids"], batch["label_attention_mask"])]
+
+    batch = collator(1.0)(features)
+    assert read(batch) == [names[label] for label in batch["label_ids"].tolist()]
+    batch = collator(0.0)(features)
+    assert "label_input_ids" not in batch  # the model reads its own descriptions
+    random.seed(0)
+    choices = [read(collator(0.5)(features[:1]))[0] for _ in range(200)]
+    assert 60 < sum(choice in names for choice in choices) < 140
+    # evaluation (given label ids) always reads the descriptions
+    assert "label_input_ids" not in collator(1.0)(features, label_ids=[0, 1, 2])
+    with pytest.raises(ValueError, match="label_name_input_ids"):
+        LearDataCollator(toy_tokenizer, 3, label_name_probability=0.5)
+
+
+def test_forward_reads_the_label_texts_a_batch_carries(make_tiny_model, toy_tokenizer):
+    model = make_tiny_model(boundary_classifier="description", initializer_range=0.2).eval()
+    texts = tokenize_label_descriptions(toy_tokenizer, ["loc", "a company with many staff"])
+    input_ids, attention_mask = modeling_lear.pad_label_texts(texts, toy_tokenizer.pad_token_id)
+    label_ids = torch.tensor([0, 1])
+    with torch.no_grad():
+        carried = model(**toy_inputs(toy_tokenizer), label_ids=label_ids, label_input_ids=input_ids,
+                        label_attention_mask=attention_mask).start_logits  # fmt: skip
+        expected_states = model.compute_label_states(label_ids, texts)
+        expected = model(**toy_inputs(toy_tokenizer), label_states=expected_states).start_logits
+        own = model(**toy_inputs(toy_tokenizer), label_ids=label_ids).start_logits
+    torch.testing.assert_close(carried, expected)
+    assert not torch.allclose(carried, own)
+
+
+def test_a_label_name_reads_without_underscores_or_the_mix_renaming():
+    assert label_name_text("WORK_OF_ART") == "WORK OF ART"
+    assert label_name_text("Disease (ncbi_disease)") == "Disease"
+    assert label_name_text("medical condition") == "medical condition"
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Corpus mixes on disk, their evaluation, and run_lear on one
 # ---------------------------------------------------------------------------------------------------------------------
@@ -213,7 +260,7 @@ def test_run_lear_trains_on_a_mix_and_the_model_scores_a_label_given_by_its_desc
     metrics = run_lear.main(
         ["--model_name_or_path", str(tiny_encoder_dir), "--dataset_dir", *two_corpora,
          "--config_overrides", "boundary_classifier=description", "--max_labels_per_batch", "3",
-         "--max_train_samples", "12", "--max_steps", "6", "--min_train_steps", "0", "--eval_strategy", "no",
+         "--label_name_probability", "0.5", "--max_train_samples", "12", "--max_steps", "6", "--min_train_steps", "0", "--eval_strategy", "no",
          "--do_train", "--do_eval", "--do_predict", *common_arguments(output_dir)]
     )  # fmt: skip
     assert metrics["eval"]["eval_n_gold"] > 0 and "predict_f1" in metrics["predict"]
