@@ -24,9 +24,9 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoin
 
 from lear.evaluation import EvaluationSplit, predicted_no_span
 from lear.locations import hub_id
-from lear.model_card import TrainingSummary, build_model_card
 from lear.modeling_lear import LearForSpanExtraction
 from lear.pipeline_lear import SpanExtractionPipeline
+from run_lear_card import TrainingSummary, build_model_card
 from run_lear_setup import SPLIT_OF_STAGE
 
 

@@ -18,6 +18,13 @@ from typing import Any
 # The same scores as an `evaluate` metric module (lear_span_f1.py wraps `span_scores`): `evaluate.load` takes this
 # local folder with no Hub access. Shipped inside the package, so installed copies have it too.
 SPAN_F1_MODULE = str(Path(__file__).parent / "metric_modules" / "lear_span_f1")
+# The paper's, for the metric module and run_lear.py's model cards.
+CITATION = """@inproceedings{yang-etal-2021-enhanced,
+    title = "Enhanced Language Representation with Label Knowledge for Span Extraction",
+    author = "Yang, Pan and Cong, Xin and Sun, Zhenyu and Liu, Xingwu",
+    booktitle = "Proceedings of the 2021 Conference on Empirical Methods in Natural Language Processing",
+    year = "2021",
+}"""
 
 
 def _ratio(numerator: int, denominator: int) -> float:

@@ -19,7 +19,7 @@ from test_run_lear import common_arguments, run_lear, save_corpus, toy_rows
 
 from lear import LearForSpanExtraction
 from lear.locations import hub_id
-from lear.model_card import TrainingSummary, build_model_card, local_name, write_default_card
+from run_lear_card import TrainingSummary, build_model_card, local_name
 
 
 DATASET_CARD = """---
@@ -94,21 +94,19 @@ def test_card_snippet_runs_as_written_without_lear_and_without_a_prompt(trained_
         assert set(entity) == {"entity_group", "score", "word", "start", "end"}
 
 
-def test_save_pretrained_writes_no_card_and_write_default_card_keeps_an_existing_one(make_tiny_model, tmp_path):
-    """As transformers' own models, `save_pretrained` writes weights and config only; `write_default_card` is the
-    card for a model saved outside run_lear.py, built from the config alone."""
+def test_save_pretrained_writes_no_card(make_tiny_model, tmp_path):
+    """As transformers' own models, `save_pretrained` writes weights and config only; run_lear.py writes the card."""
     model = make_tiny_model()
     model.save_pretrained(tmp_path / "bare")
     assert not (tmp_path / "bare" / "README.md").exists()
-    write_default_card(tmp_path / "bare", model.config)
-    card = ModelCard.load(tmp_path / "bare" / "README.md")
+    assert LearForSpanExtraction.from_pretrained(tmp_path / "bare").config.label_names == list(TOY_LABELS)
+
+
+def test_a_card_from_the_config_alone_claims_no_scores(make_tiny_model):
+    card = build_model_card(make_tiny_model().config, model_name="bare")
     assert card.data.library_name == "transformers" and card.data.pipeline_tag == "token-classification"
     assert card.data.eval_results is None  # nothing measured, nothing claimed
     assert TOY_LABELS["PER"] in card.text and "Not evaluated yet" in card.text
-    (tmp_path / "bare" / "README.md").write_text("my own card")
-    write_default_card(tmp_path / "bare", model.config)
-    assert (tmp_path / "bare" / "README.md").read_text() == "my own card"
-    assert LearForSpanExtraction.from_pretrained(tmp_path / "bare").config.label_names == list(TOY_LABELS)
 
 
 @pytest.mark.parametrize(

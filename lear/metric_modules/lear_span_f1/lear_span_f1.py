@@ -17,11 +17,10 @@ no Hub access:
 import datasets
 import evaluate
 
-from lear.metrics import span_scores
-from lear.model_card import CITATION
+from lear.metrics import CITATION, span_scores
 
 
-_CITATION = CITATION  # the paper's, kept with the model card's
+_CITATION = CITATION
 
 _DESCRIPTION = """Exact-match span scores for span extraction (flat or nested NER, event triggers): a predicted span
 counts when its start, end and label all equal a gold span's of the same text. Micro precision/recall/F1 over all

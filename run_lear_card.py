@@ -6,8 +6,8 @@ The YAML header is `huggingface_hub`'s `ModelCardData` (so the Hub reads `librar
 says what a user needs: the labels with the descriptions the model reads, micro and per-label scores, a pipeline snippet that
 returns entities, the training recipe and the limitations.
 
-`run_lear.py` writes the full card (scores, recipe, a real prediction) at the end of a run; `write_default_card`
-writes one from the config alone where a folder has none (`save_pretrained` writes no card, as transformers' own).
+A step of `run_lear.py` (beside `run_lear_setup.py` and `run_lear_outputs.py`): it writes the card (scores, recipe, a
+real prediction) at the end of a run. `save_pretrained` writes no card, as transformers' own models.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from .configuration_lear import LearConfig
-from .locations import hub_id
+from lear.configuration_lear import LearConfig
+from lear.locations import hub_id
+from lear.metrics import CITATION
 
 
 CARD_FILE = "README.md"
@@ -35,12 +36,6 @@ UNKNOWN_LICENSE = "unknown"
 # model-index needs a dataset type, which the Hub reads as a dataset id; a corpus from no Hub repo gets this.
 LOCAL_DATASET_TYPE = "custom"
 METRICS = ("precision", "recall", "f1")
-CITATION = """@inproceedings{yang-etal-2021-enhanced,
-    title = "Enhanced Language Representation with Label Knowledge for Span Extraction",
-    author = "Yang, Pan and Cong, Xin and Sun, Zhenyu and Liu, Xingwu",
-    booktitle = "Proceedings of the 2021 Conference on Empirical Methods in Natural Language Processing",
-    year = "2021",
-}"""
 
 
 @dataclass
@@ -118,13 +113,6 @@ def build_model_card(
         "",
     ]
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body))
-
-
-def write_default_card(save_directory: str | Path, config: LearConfig) -> None:
-    """Write a card from the config alone, unless the folder already has one (a run's or the user's own)."""
-    path = Path(save_directory) / CARD_FILE
-    if not path.exists():
-        build_model_card(config, model_name=Path(save_directory).resolve().name).save(path)
 
 
 def _tags(config: LearConfig) -> list[str]:
@@ -336,4 +324,4 @@ def _entities_repr(entities: Sequence[Mapping[str, Any]]) -> str:
     return "[" + ",\n ".join(repr(entity) for entity in rounded) + "]"
 
 
-__all__ = ["TrainingSummary", "build_model_card", "write_default_card"]
+__all__ = ["TrainingSummary", "build_model_card"]
