@@ -1,6 +1,7 @@
 """CPU inference of one trained LEAR model side by side: torch, ONNX Runtime (fp32) and ONNX Runtime on an int8 copy
-of the graph in every quantisation scheme `lear-export-onnx --quantize SCHEME` offers (`lear.onnx_export.
-QUANTIZATION_SCHEMES`), plus the encoder-only scheme with per-tensor weights (to show what per-column scales buy).
+of the graph in each of `VARIANTS`: onnxruntime's dynamic quantisation with weight scales per matrix or per output
+column, the encoder alone (fusion and heads float), and static activation ranges calibrated on sentences. The
+package ships the one this picked (`lear.onnx_export.QUANTIZATION_SCHEME`, `lear-export-onnx --quantize`).
 Reports sentences per second through the span-extraction pipeline (the same windowing, batching and decoding for all:
 only the forward pass differs) and the F1 each reaches on the CoNLL-2003 validation split (raw text, exact character
 spans), then names the scheme the rule picks: the fastest int8 scheme within `--max-f1-drop` points of fp32 (the
@@ -16,10 +17,15 @@ same thread count. The static scheme calibrates on `CALIBRATION_SENTENCES` sente
 from __future__ import annotations
 
 import argparse
+import ast
+import random
 import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
+import numpy as np
 import torch
 from transformers import AutoTokenizer
 
@@ -39,23 +45,116 @@ from bench.common import (
 from bench.quality import converted_corpus
 from lear import LearForSpanExtraction, SpanExtractionPipeline
 from lear.metrics import span_scores
-from lear.onnx_export import (
-    DEFAULT_SCHEME,
-    QUANTIZATION_SCHEMES,
-    LearOnnxForSpanExtraction,
-    QuantizationScheme,
-    calibration_texts,
-    export_onnx,
-    quantize_onnx,
-)
+from lear.onnx_export import QUANTIZATION_SCHEME, LearOnnxForSpanExtraction, export_onnx, quantize_onnx
+
+
+CALIBRATION_SENTENCES = 300  # calibration sentences the static variant samples from the training split
+ENCODER_SCOPE = "model.encoder"  # the encoder's module path inside lear.onnx_export.LearOnnxGraph
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An int8 copy of the graph. `static`: activations quantised with ranges calibrated on sentences (QDQ format),
+    else per batch at run time. `per_channel`: one weight scale per output column, else one per matrix.
+    `encoder_only`: only the encoder's nodes are quantised; the fusion, classifiers and heads stay float."""
+
+    name: str
+    per_channel: bool = False
+    encoder_only: bool = False
+    static: bool = False
 
 
 VARIANTS = {
-    **QUANTIZATION_SCHEMES,
-    "encoder-only-per-tensor": QuantizationScheme(
-        "encoder-only-per-tensor", encoder_only=True, description="encoder-only with one weight scale per matrix"
-    ),
+    variant.name: variant
+    for variant in (
+        Variant("dynamic"),
+        Variant(QUANTIZATION_SCHEME, per_channel=True),
+        Variant("encoder-only", per_channel=True, encoder_only=True),
+        Variant("static", per_channel=True, encoder_only=True, static=True),
+        Variant("encoder-only-per-tensor", encoder_only=True),
+    )
 }
+
+
+def calibration_texts(corpus: Path, limit: int = CALIBRATION_SENTENCES, seed: int = 0) -> list[str]:
+    """`limit` non-empty sentences sampled (seeded) from a converted corpus's train split."""
+    texts = [text for text in datasets.load_from_disk(str(corpus))["train"]["text"] if text.strip()]
+    return random.Random(seed).sample(texts, min(limit, len(texts)))
+
+
+def node_scopes(model) -> dict[str, list[str]]:
+    """Each node's module path in the exported graph (node name -> scopes, outermost first): torch's dynamo exporter
+    records it in the node's `pkg.torch.onnx.name_scopes` metadata (node names themselves are generic,
+    `node_MatMul_91`)."""
+    scopes = {}
+    for node in model.graph.node:
+        for prop in node.metadata_props:
+            if prop.key == "pkg.torch.onnx.name_scopes":
+                scopes[node.name] = list(ast.literal_eval(prop.value))
+    return scopes
+
+
+def non_encoder_nodes(model) -> list[str]:
+    """Names of the nodes outside the encoder: the fusion, the classifiers and heads, and the graph's own glue."""
+    scopes = node_scopes(model)
+    if not scopes:
+        raise ValueError("the ONNX graph records no module scopes: encoder-only quantisation needs a graph exported by "
+                         "lear-export-onnx (torch's dynamo exporter)")  # fmt: skip
+    inside = (ENCODER_SCOPE, ENCODER_SCOPE + ".")
+    return [
+        node.name
+        for node in model.graph.node
+        if not any(scope == inside[0] or scope.startswith(inside[1]) for scope in scopes.get(node.name, []))
+    ]
+
+
+class _TokenizedCalibration:
+    """`onnxruntime.quantization.CalibrationDataReader` over tokenized sentences (batches of `batch_size`, padded,
+    truncated to the tokenizer's window), fed as the graph's inputs."""
+
+    def __init__(self, tokenizer, texts: Sequence[str], input_names: Iterable[str], batch_size: int = 8):
+        self.batches = []
+        names = list(input_names)
+        max_length = min(tokenizer.model_max_length, 512)
+        for begin in range(0, len(texts), batch_size):
+            encoded = tokenizer(
+                list(texts[begin : begin + batch_size]),
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="np",
+            )
+            feed = {}
+            for name in names:
+                value = encoded.get(name)
+                feed[name] = (np.zeros_like(encoded["input_ids"]) if value is None else value).astype(np.int64)
+            self.batches.append(feed)
+        self.position = 0
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        if self.position >= len(self.batches):
+            return None
+        self.position += 1
+        return self.batches[self.position - 1]
+
+    def rewind(self) -> None:
+        self.position = 0
+
+
+def quantize_variant(source: Path, target: Path, variant: Variant, calibration: list[str], tokenizer) -> dict:
+    """`variant` of the graph `source` written to `target`; returns its record."""
+    import onnx
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+
+    graph = onnx.load(str(source), load_external_data=False)
+    float_nodes = non_encoder_nodes(graph) if variant.encoder_only else []
+    if not variant.static:
+        return {**quantize_onnx(source, target, variant.per_channel, float_nodes), "scheme": variant.name}
+    reader = _TokenizedCalibration(tokenizer, calibration, [value.name for value in graph.graph.input])
+    quantize_static(source, target, reader, quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"],
+                    per_channel=variant.per_channel, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    nodes_to_exclude=float_nodes, extra_options={"ActivationSymmetric": False, "WeightSymmetric": True})  # fmt: skip
+    return {"scheme": variant.name, "float_nodes": sorted(float_nodes), "calibration_sentences": len(calibration)}
 
 
 def int8_file(name: str) -> str:
@@ -67,8 +166,8 @@ def build_int8_files(exported_dir: Path, names: list[str], tokenizer, calibratio
     records = {}
     for name in names:
         started = time.perf_counter()
-        record = quantize_onnx(exported_dir / "model.onnx", exported_dir / int8_file(name), VARIANTS[name],
-                               calibration, tokenizer)  # fmt: skip
+        record = quantize_variant(exported_dir / "model.onnx", exported_dir / int8_file(name), VARIANTS[name],
+                                  calibration, tokenizer)  # fmt: skip
         records[name] = {**record, "seconds": time.perf_counter() - started}
     return records
 
@@ -94,10 +193,10 @@ def as_spans(entities: list[dict]) -> list[tuple[int, int, str]]:
 
 
 def pick_scheme(f1: dict[str, float], speedup: dict[str, float], max_drop: float) -> tuple[str, str]:
-    """The rule: among the public schemes, the fastest whose F1 is within `max_drop` points of fp32 ONNX; when none
-    is, the closest in F1. Returns the scheme and the reason in words."""
+    """The rule: among the variants, the fastest whose F1 is within `max_drop` points of fp32 ONNX; when none is, the
+    closest in F1. Returns the variant and the reason in words."""
     baseline = f1["onnxruntime"]
-    schemes = [name for name in QUANTIZATION_SCHEMES if f"int8 {name}" in f1]
+    schemes = [name for name in VARIANTS if f"int8 {name}" in f1]
     within = [name for name in schemes if 100 * (baseline - f1[f"int8 {name}"]) <= max_drop]
     if within:
         best = max(within, key=lambda name: speedup[f"int8 {name}"])
@@ -185,7 +284,7 @@ def main() -> None:
         "same_spans_as_torch_first_500": agreement,
         "chosen_scheme": chosen,
         "chosen_because": reason,
-        "default_scheme_in_code": DEFAULT_SCHEME,
+        "default_scheme_in_code": QUANTIZATION_SCHEME,
         "max_f1_drop": args.max_f1_drop,
         "quantization": quantization,
         "calibration_sentences": len(calibration),
@@ -209,7 +308,7 @@ def main() -> None:
             f"{speedup[name]:>6.2f} [{low:.2f}, {high:.2f}]{'':>6} {100 * agreement[name]:>5.1f}% "
             f"{megabytes.get(name, float('nan')):>5.0f}"
         )
-    print(f"chosen: {chosen} ({reason}); DEFAULT_SCHEME in lear/onnx_export.py: {DEFAULT_SCHEME}")
+    print(f"chosen: {chosen} ({reason}); QUANTIZATION_SCHEME in lear/onnx_export.py: {QUANTIZATION_SCHEME}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 # Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
 """ONNX export of a LEAR model (flat or nested), and an ONNX Runtime-backed model the span-extraction pipeline runs.
 
-    lear-export-onnx --model my-lear --output my-lear-onnx [--quantize [SCHEME]] [--calibration-data DATA]
+    lear-export-onnx --model my-lear --output my-lear-onnx [--quantize]
     lear-predict --model my-lear-onnx --onnx --input texts.txt --output predictions.jsonl   # --onnx int8: quantised
 
 or in Python:
 
     from lear.onnx_export import export_onnx, onnx_pipeline
-    export_onnx("my-lear", "my-lear-onnx", quantize=True)  # or a scheme name: quantize="encoder-only"
+    export_onnx("my-lear", "my-lear-onnx", quantize=True)
     extractor = onnx_pipeline("my-lear-onnx")             # quantized=True for the int8 file
     extractor("Alice lives in Paris")
 
@@ -19,23 +19,19 @@ with the torch model (`decoding_lear.decode_spans`, which reads them from the co
 from the same logits.
 
 The exported folder holds `model.onnx`, `config.json` and the tokenizer; with `--quantize` also `model_int8.onnx` (int8
-weights by `onnxruntime.quantization`, in one of `QUANTIZATION_SCHEMES`; `DEFAULT_SCHEME` for a bare `--quantize`) and
-`quantization.json`, which records the scheme. A nested model's graph also returns its span logits `[B, L, L, C]`: the
+weights by `onnxruntime.quantization`, `quantize_onnx`) and `quantization.json`, which records how. A nested model's graph also returns its span logits `[B, L, L, C]`: the
 candidate (start, end) cells are selected inside it, as the torch model selects them.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import logging
-import random
 import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,25 +84,13 @@ class LearOnnxGraph(nn.Module):
 
 
 def export_onnx(
-    model_dir: str | Path,
-    output_dir: str | Path,
-    quantize: bool | str = False,
-    check: bool = True,
-    calibration_data: str | Path | Sequence[str] | None = None,
+    model_dir: str | Path, output_dir: str | Path, quantize: bool = False, check: bool = True
 ) -> dict[str, Any]:
     """Export a saved LEAR model (with its tokenizer) to `output_dir`; returns what was written and the parity
     check: the largest absolute difference between torch's and ONNX Runtime's logits on `PARITY_TEXTS` (and the
-    int8 graph's, `int8_max_abs_diff`).
-
-    `quantize`: also write `model_int8.onnx`, with a scheme of `QUANTIZATION_SCHEMES` (`True`: `DEFAULT_SCHEME`).
-    `calibration_data` (the "static" scheme's calibration sentences): a converted dataset folder (its train split),
-    a text file (one sentence a line) or a list of texts."""
+    int8 graph's, `int8_max_abs_diff`). `quantize`: also write `model_int8.onnx` (`quantize_onnx`)."""
     from transformers import AutoTokenizer
 
-    scheme = resolve_scheme(quantize)
-    if scheme is not None and scheme.static and calibration_data is None:
-        raise ValueError(missing_calibration_message(scheme.name))
-    calibration = None if calibration_data is None else calibration_texts(calibration_data)
     model_dir, output_dir = Path(model_dir), Path(output_dir)
     model = LearForSpanExtraction.from_pretrained(model_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -138,142 +122,23 @@ def export_onnx(
     written = {"onnx": str(output_dir / ONNX_FILE)}
     for stale in (INT8_FILE, QUANTIZATION_FILE):  # an earlier export's int8 graph is not this model's
         (output_dir / stale).unlink(missing_ok=True)
-    if scheme is not None:
-        record = quantize_onnx(output_dir / ONNX_FILE, output_dir / INT8_FILE, scheme, calibration, tokenizer)
+    if quantize:
+        record = quantize_onnx(output_dir / ONNX_FILE, output_dir / INT8_FILE)
         (output_dir / QUANTIZATION_FILE).write_text(json.dumps({"file": INT8_FILE, **record}, indent=2) + "\n")
         written["onnx_int8"] = str(output_dir / INT8_FILE)
-        written["quantization"] = scheme.name
+        written["quantization"] = record["scheme"]
     if check:
         written["max_abs_diff"] = parity(model, LearOnnxForSpanExtraction.from_exported(output_dir), tokenizer)
-        if scheme is not None:  # how far int8 moves the logits (no bound: that is what bench/onnx_speed.py measures)
+        if quantize:  # how far int8 moves the logits (no bound: that is what bench/onnx_speed.py measures)
             int8 = LearOnnxForSpanExtraction.from_exported(output_dir, quantized=True)
             written["int8_max_abs_diff"] = parity(model, int8, tokenizer)
     return written
 
 
-@dataclass(frozen=True)
-class QuantizationScheme:
-    """How `model_int8.onnx` is made from `model.onnx` (int8 weights, `onnxruntime.quantization`).
-
-    `static`: activations quantised with ranges calibrated on sentences (QDQ format), else per batch at run time
-    (dynamic). `per_channel`: one weight scale per output column, else one per matrix. `encoder_only`: only the
-    encoder's nodes are quantised; the fusion, the boundary classifiers and the heads (and the label states, which
-    are constants of the graph) stay float."""
-
-    name: str
-    static: bool = False
-    per_channel: bool = False
-    encoder_only: bool = False
-    description: str = ""
-
-
-QUANTIZATION_SCHEMES = {
-    scheme.name: scheme
-    for scheme in (
-        QuantizationScheme(
-            "dynamic", description="every MatMul and the embeddings, weights per tensor, activations per batch"
-        ),
-        QuantizationScheme("dynamic-per-channel", per_channel=True, description="the same, weights per column"),
-        QuantizationScheme(
-            "encoder-only",
-            per_channel=True,
-            encoder_only=True,
-            description="the encoder (MatMuls, embeddings), weights per column; fusion and heads float",
-        ),
-        QuantizationScheme(
-            "static",
-            static=True,
-            per_channel=True,
-            encoder_only=True,
-            description="QDQ, activation ranges calibrated on training sentences; the encoder's MatMuls",
-        ),
-    )
-}
-DEFAULT_SCHEME = "dynamic-per-channel"  # bench/onnx_speed.py: the fastest scheme within 0.5 F1 of fp32 on CoNLL dev
-CALIBRATION_SENTENCES = 300  # calibration sentences the static scheme samples from its data
-ENCODER_SCOPE = "model.encoder"  # the encoder's module path inside LearOnnxGraph
-
-
-def resolve_scheme(quantize: bool | str | QuantizationScheme | None) -> QuantizationScheme | None:
-    """`export_onnx`'s `quantize` as a scheme: False/None none, True the default, a name its scheme."""
-    if isinstance(quantize, QuantizationScheme):
-        return quantize
-    if quantize is None or quantize is False:
-        return None
-    if quantize is True:
-        return QUANTIZATION_SCHEMES[DEFAULT_SCHEME]
-    if isinstance(quantize, str) and quantize in QUANTIZATION_SCHEMES:
-        return QUANTIZATION_SCHEMES[quantize]
-    raise ValueError(
-        f"unknown quantisation scheme {quantize!r}: choose one of {', '.join(QUANTIZATION_SCHEMES)} "
-        f"(True: {DEFAULT_SCHEME})"
-    )
-
-
-def missing_calibration_message(scheme: str) -> str:
-    return (
-        f"quantisation scheme {scheme!r} calibrates on sentences: give calibration_data (lear-export-onnx "
-        "--calibration-data: a converted dataset folder or a text file, one sentence a line)"
-    )
-
-
-def calibration_texts(
-    source: str | Path | Sequence[str], limit: int = CALIBRATION_SENTENCES, seed: int = 0
-) -> list[str]:
-    """Up to `limit` non-empty calibration sentences (a seeded sample when there are more): from a list of texts, a
-    text file (one a line) or a dataset folder written by `data_scripts` (`datasets.save_to_disk`; its train split,
-    column `text`)."""
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if path.is_dir():
-            import datasets
-
-            data = datasets.load_from_disk(str(path))
-            if isinstance(data, datasets.DatasetDict):
-                if "train" not in data:
-                    raise ValueError(f"calibration data {path}: no train split (splits: {', '.join(data)})")
-                data = data["train"]
-            if "text" not in data.column_names:
-                raise ValueError(f"calibration data {path}: no 'text' column (columns: {data.column_names})")
-            texts = list(data["text"])
-        elif path.is_file():
-            texts = path.read_text(encoding="utf-8").splitlines()
-        else:
-            raise ValueError(f"calibration data {path}: no such file or folder")
-    else:
-        texts = list(source)
-    texts = [text for text in texts if text and text.strip()]
-    if not texts:
-        raise ValueError(f"calibration data {source}: no sentences")
-    if len(texts) > limit:
-        texts = random.Random(seed).sample(texts, limit)
-    return texts
-
-
-def node_scopes(model) -> dict[str, list[str]]:
-    """Each node's module path in the exported graph (node name -> scopes, outermost first): torch's dynamo exporter
-    records it in the node's `pkg.torch.onnx.name_scopes` metadata (node names themselves are generic,
-    `node_MatMul_91`)."""
-    scopes = {}
-    for node in model.graph.node:
-        for prop in node.metadata_props:
-            if prop.key == "pkg.torch.onnx.name_scopes":
-                scopes[node.name] = list(ast.literal_eval(prop.value))
-    return scopes
-
-
-def non_encoder_nodes(model) -> list[str]:
-    """Names of the nodes outside the encoder: the fusion, the classifiers and heads, and the graph's own glue."""
-    scopes = node_scopes(model)
-    if not scopes:
-        raise ValueError("the ONNX graph records no module scopes: encoder-only quantisation needs a graph exported by "
-                         "lear-export-onnx (torch's dynamo exporter)")  # fmt: skip
-    inside = (ENCODER_SCOPE, ENCODER_SCOPE + ".")
-    return [
-        node.name
-        for node in model.graph.node
-        if not any(scope == inside[0] or scope.startswith(inside[1]) for scope in scopes.get(node.name, []))
-    ]
+# bench/onnx_speed.py compares onnxruntime's int8 schemes on CoNLL-2003 dev (bench/results/onnx-conll2003.json): this
+# one, dynamic activations with per-column weight scales, was the fastest within 0.5 F1 of fp32 (per-tensor scales
+# lost 1.2 F1, static calibrated activations 2.9 and were slower, leaving the fusion and heads float changed nothing).
+QUANTIZATION_SCHEME = "dynamic-per-channel"
 
 
 def _batched_weight_nodes(graph, excluded: Sequence[str]) -> list[str]:
@@ -286,94 +151,33 @@ def _batched_weight_nodes(graph, excluded: Sequence[str]) -> list[str]:
     ]
 
 
-class _TokenizedCalibration:
-    """`onnxruntime.quantization.CalibrationDataReader` over tokenized sentences (batches of `batch_size`, padded,
-    truncated to the tokenizer's window), fed as the graph's inputs."""
-
-    def __init__(self, tokenizer, texts: Sequence[str], input_names: Iterable[str], batch_size: int = 8):
-        self.batches = []
-        names = list(input_names)
-        max_length = min(tokenizer.model_max_length, 512)
-        for begin in range(0, len(texts), batch_size):
-            encoded = tokenizer(
-                list(texts[begin : begin + batch_size]),
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="np",
-            )
-            feed = {}
-            for name in names:
-                value = encoded.get(name)
-                feed[name] = (np.zeros_like(encoded["input_ids"]) if value is None else value).astype(np.int64)
-            self.batches.append(feed)
-        self.position = 0
-
-    def get_next(self) -> dict[str, np.ndarray] | None:
-        if self.position >= len(self.batches):
-            return None
-        self.position += 1
-        return self.batches[self.position - 1]
-
-    def rewind(self) -> None:
-        self.position = 0
-
-
 def quantize_onnx(
-    source: str | Path,
-    target: str | Path,
-    scheme: str | QuantizationScheme = DEFAULT_SCHEME,
-    calibration: Sequence[str] | None = None,
-    tokenizer=None,
+    source: str | Path, target: str | Path, per_channel: bool = True, float_nodes: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """Write an int8 copy of the ONNX graph `source` to `target` with `scheme`; returns what to record (the scheme's
-    settings, the nodes left float, the calibration size). The static scheme needs `calibration` texts and the
-    `tokenizer`."""
+    """Write an int8 copy of the ONNX graph `source` to `target` (onnxruntime's dynamic quantisation: int8 weights,
+    one scale per output column with `per_channel`, activations quantised per batch at run time; `float_nodes` stay
+    float). Returns what `quantization.json` records."""
     import onnx
-    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    scheme = resolve_scheme(scheme)
-    if scheme is None:
-        raise ValueError("quantize_onnx needs a scheme")
     source, target = Path(source), Path(target)
     graph = onnx.load(str(source), load_external_data=False)
-    excluded = non_encoder_nodes(graph) if scheme.encoder_only else []
-    record: dict[str, Any] = {**asdict(scheme), "scheme": scheme.name}
-    record.pop("name")
-    record["float_nodes"] = sorted(
-        name for name in excluded if any(n.name == name and n.op_type in ("MatMul", "Gemm") for n in graph.graph.node)
-    )
+    record: dict[str, Any] = {"scheme": QUANTIZATION_SCHEME if per_channel else "dynamic", "per_channel": per_channel}
+    if float_nodes:
+        record["float_nodes"] = sorted(float_nodes)
+    # ONNX Runtime's per-column zero points fit 2-D weights only: MatMuls with a batched (3-D) constant (the fusion's
+    # label values) are quantised per tensor, in a second pass
+    batched = _batched_weight_nodes(graph, float_nodes) if per_channel else []
+    first = target.with_name(target.stem + ".per-channel.onnx") if batched else target
     with _without_preprocessing_advice():
-        if not scheme.static:
-            # ONNX Runtime's per-column zero points fit 2-D weights only: MatMuls with a batched (3-D) constant (the
-            # fusion's label values) are quantised per tensor, in a second pass
-            batched = _batched_weight_nodes(graph, excluded) if scheme.per_channel else []
-            first = target.with_name(target.stem + ".per-channel.onnx") if batched else target
-            quantize_dynamic(source, first, per_channel=scheme.per_channel, weight_type=QuantType.QInt8,
-                             nodes_to_exclude=excluded + batched)  # fmt: skip
-            if batched:
-                try:
-                    quantize_dynamic(first, target, weight_type=QuantType.QInt8, nodes_to_quantize=batched)
-                finally:
-                    first.unlink(missing_ok=True)
-                record["per_tensor_nodes"] = sorted(batched)
-            return record
-        if not calibration or tokenizer is None:
-            raise ValueError(missing_calibration_message(scheme.name))
-        reader = _TokenizedCalibration(tokenizer, calibration, [value.name for value in graph.graph.input])
-        quantize_static(
-            source,
-            target,
-            reader,
-            quant_format=QuantFormat.QDQ,
-            op_types_to_quantize=["MatMul"],
-            per_channel=scheme.per_channel,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            nodes_to_exclude=excluded,
-            extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
-        )
-    record["calibration_sentences"] = len(calibration)
+        quantize_dynamic(source, first, per_channel=per_channel, weight_type=QuantType.QInt8,
+                         nodes_to_exclude=list(float_nodes) + batched)  # fmt: skip
+        if batched:
+            try:
+                quantize_dynamic(first, target, weight_type=QuantType.QInt8, nodes_to_quantize=batched)
+            finally:
+                first.unlink(missing_ok=True)
+            record["per_tensor_nodes"] = sorted(batched)
     return record
 
 
@@ -504,29 +308,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="folder of a saved LEAR model, with its tokenizer")
     parser.add_argument("--output", required=True, help="folder to write model.onnx, config and tokenizer to")
     parser.add_argument(
-        "--quantize", nargs="?", const=DEFAULT_SCHEME, choices=list(QUANTIZATION_SCHEMES), metavar="SCHEME",
-        help=f"also write model_int8.onnx, int8 with SCHEME (bare --quantize: {DEFAULT_SCHEME}): "
-        + "; ".join(f"{name}: {scheme.description}" for name, scheme in QUANTIZATION_SCHEMES.items()),
-    )  # fmt: skip
-    parser.add_argument(
-        "--calibration-data", "--calibration_data", dest="calibration_data", metavar="DATA",
-        help=f"the static scheme's calibration sentences ({CALIBRATION_SENTENCES} sampled): a converted dataset "
-        "folder (its train split) or a text file, one sentence a line",
+        "--quantize", action="store_true",
+        help=f"also write model_int8.onnx: int8 weights ({QUANTIZATION_SCHEME}: one scale per output column, "
+        "activations quantised per batch at run time)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     if not (Path(args.model) / "config.json").is_file():
         parser.error(f"--model {args.model}: no config.json there (a folder written by save_pretrained)")
     if Path(args.output).resolve() == Path(args.model).resolve():
         parser.error("--output must be another folder than --model (the config and tokenizer are written there)")
-    if args.quantize and QUANTIZATION_SCHEMES[args.quantize].static and not args.calibration_data:
-        parser.error(f"--quantize {args.quantize} calibrates on sentences: give --calibration-data (a converted "
-                     "dataset folder or a text file, one sentence a line)")  # fmt: skip
-    if args.calibration_data and not Path(args.calibration_data).exists():
-        parser.error(f"--calibration-data {args.calibration_data}: no such file or folder")
     no_progress_bars_unless_terminal()
     try:
-        written = export_onnx(args.model, args.output, quantize=args.quantize or False,
-                              calibration_data=args.calibration_data)  # fmt: skip
+        written = export_onnx(args.model, args.output, quantize=args.quantize)
     except ValueError as error:
         print(f"lear-export-onnx: error: {error}", file=sys.stderr)
         return 1
@@ -536,11 +329,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = [
-    "DEFAULT_SCHEME",
-    "QUANTIZATION_SCHEMES",
+    "QUANTIZATION_SCHEME",
     "LearOnnxForSpanExtraction",
     "LearOnnxGraph",
-    "QuantizationScheme",
     "export_onnx",
     "onnx_pipeline",
     "parity",
