@@ -23,43 +23,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-def dataset_dir_missing_message(dataset_dir: str) -> str:
-    return (
-        f"--dataset_dir {dataset_dir} does not exist. Convert a corpus first, e.g. "
-        f"`python -m data_scripts.convert conll2003 ../shared/data {dataset_dir}` (see docs/data.md)."
-    )
-
-
-def given_argument(argv: list[str], name: str) -> str | None:
-    """What a command line gives for --NAME (`--NAME VALUE`, `--NAME=VALUE`, "" for a bare flag, or a single JSON
-    file's "NAME"), read without argparse; None when it is not given or cannot be read cheaply (the parser then
-    reports what is wrong)."""
-    if len(argv) == 1 and argv[0].endswith(".json"):
-        try:
-            value = json.loads(Path(argv[0]).read_text(encoding="utf-8")).get(name)
-        except (OSError, ValueError, AttributeError):
-            return None
-        return None if value is None else str(value)
-    given = None  # the last one, as argparse takes
-    for index, argument in enumerate(argv):
-        if argument.startswith(f"--{name}="):
-            given = argument.split("=", 1)[1]
-        elif argument == f"--{name}":
-            following = argv[index + 1] if index + 1 < len(argv) else ""
-            given = "" if following.startswith("--") else following
-    return given
-
-
-if __name__ == "__main__":
-    # Before the imports below, which take 10-20 s: a mistyped --dataset_dir is the commonest first error, and it
-    # can be answered at once (load_raw_datasets checks it again, with the same message, for main() and the tests).
-    _dataset_dir = given_argument(sys.argv[1:], "dataset_dir")
-    if _dataset_dir and not Path(_dataset_dir).is_dir():
-        sys.stderr.write(f"{Path(sys.argv[0]).name}: error: {dataset_dir_missing_message(_dataset_dir)}\n")
-        sys.exit(2)
-
-# ruff: noqa: E402  (the imports follow the early check above on purpose)
 import datasets
 import transformers
 from transformers import HfArgumentParser, TrainingArguments, set_seed
@@ -340,6 +303,33 @@ def setup_logging(training_args: TrainingArguments) -> None:
         f"Process rank: {training_args.process_index}, device: {training_args.device}, n_gpu: {training_args.n_gpu}, "
         f"distributed training: {training_args.parallel_mode.value == 'distributed'}"
     )
+
+
+def dataset_dir_missing_message(dataset_dir: str) -> str:
+    return (
+        f"--dataset_dir {dataset_dir} does not exist. Convert a corpus first, e.g. "
+        f"`python -m data_scripts.convert conll2003 ../shared/data {dataset_dir}` (see docs/data.md)."
+    )
+
+
+def given_argument(argv: list[str], name: str) -> str | None:
+    """What a command line gives for --NAME (`--NAME VALUE`, `--NAME=VALUE`, "" for a bare flag, or a single JSON
+    file's "NAME"), None when it is not given: whether an option was given at all, which the parsed arguments (with
+    their defaults filled in) cannot say."""
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        try:
+            value = json.loads(Path(argv[0]).read_text(encoding="utf-8")).get(name)
+        except (OSError, ValueError, AttributeError):
+            return None
+        return None if value is None else str(value)
+    given = None  # the last one, as argparse takes
+    for index, argument in enumerate(argv):
+        if argument.startswith(f"--{name}="):
+            given = argument.split("=", 1)[1]
+        elif argument == f"--{name}":
+            following = argv[index + 1] if index + 1 < len(argv) else ""
+            given = "" if following.startswith("--") else following
+    return given
 
 
 @dataclass
