@@ -25,6 +25,7 @@ from pathlib import Path
 
 import datasets
 import transformers
+from huggingface_hub.errors import StrictDataclassError
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from lear import LearConfig, LearForSpanExtraction, tokenize_label_descriptions
@@ -424,10 +425,12 @@ def cli() -> None:
     traceback; `LEAR_TRACEBACK=1` shows the traceback. Errors while training are not caught."""
     try:
         job = prepare_job()
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, StrictDataclassError) as error:
         if os.environ.get("LEAR_TRACEBACK"):
             raise
-        sys.stderr.write(f"{Path(sys.argv[0]).name}: error: {error}\n")
+        # a config's `@strict` validation wraps the ValueError that names the field
+        cause = error.__cause__ if isinstance(error, StrictDataclassError) and error.__cause__ else error
+        sys.stderr.write(f"{Path(sys.argv[0]).name}: error: {cause}\n")
         sys.exit(2)
     run_job(job)
 

@@ -12,15 +12,19 @@ Trainer's included) runs with `pipeline(model=dir, trust_remote_code=True)`.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Literal, get_args
 
+from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PretrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
 
-DECODE_STRATEGIES = ("v5", "v1")
-SPAN_LOSS_NORMALIZATIONS = ("original", "mean")
-BOUNDARY_CLASSIFIERS = ("per_label", "shared", "description")
+DecodeStrategy = Literal["v5", "v1"]
+SpanLossNormalization = Literal["original", "mean"]
+BoundaryClassifier = Literal["per_label", "shared", "description"]
+DECODE_STRATEGIES = get_args(DecodeStrategy)
+SPAN_LOSS_NORMALIZATIONS = get_args(SpanLossNormalization)
+BOUNDARY_CLASSIFIERS = get_args(BoundaryClassifier)
 REMOTE_CODE_KEYS = ("auto_map", "trust_remote_code")
 # The task name under which a saved checkpoint's config.json (`custom_pipelines`) names the pipeline for remote code.
 # It differs from the in-process task, "span-extraction", on purpose: `pipeline(task, model=dir)` asks for
@@ -82,6 +86,7 @@ FIELD_CHECKS = {
 }
 
 
+@strict
 class LearConfig(PretrainedConfig):
     r"""
     Configuration of a [`LearForSpanExtraction`] model: the encoder's own config, the labels with their
@@ -166,64 +171,46 @@ class LearConfig(PretrainedConfig):
     """
 
     model_type = "lear"
-    # Declaring the encoder's config as a sub-config is what lets `from_pretrained(dtype=..., attn_implementation=...)`
+    # Fields are typed as transformers 5 configs' are (`@strict`); `validate_lear_settings` checks values and how they
+    # fit together. Declaring the encoder's config as a sub-config is what lets `from_pretrained(dtype=..., attn_implementation=...)`
     # reach the encoder: transformers sets both on every sub-config before it builds the model.
     sub_configs_defaults = {"encoder_config": SubConfigSpec(config_class=AutoConfig, model_type="bert")}
 
-    def __init__(
-        self,
-        encoder_config: PretrainedConfig | dict[str, Any] | None = None,
-        label_descriptions: list[str] | None = None,
-        label_input_ids: list[list[int]] | None = None,
-        max_label_length: int | None = None,
-        nested: bool = False,
-        decode_strategy: str = "v5",
-        start_threshold: float = 0.5,
-        end_threshold: float = 0.5,
-        span_threshold: float = 0.5,
-        hidden_dropout_prob: float = 0.1,
-        span_dropout_prob: float = 0.1,
-        initializer_range: float | None = None,
-        fusion_residual: bool = True,
-        attention_scale: bool = True,
-        span_loss_normalization: str = "mean",
-        boundary_classifier: str = "per_label",
-        allow_overlaps: bool = True,
-        max_span_length: int | None = None,
-        label_thresholds: list[float] | None = None,
-        unseen_label_threshold: float | None = None,
-        character_pieces: bool | None = None,
-        **kwargs: Any,
-    ):
-        self.encoder_config = _as_encoder_config(encoder_config)
-        self.label_descriptions = list(label_descriptions or [])
-        self.label_input_ids = [list(map(int, ids)) for ids in (label_input_ids or [])]
-        self.max_label_length = max_label_length
-        self.nested = nested
-        self.decode_strategy = decode_strategy
-        self.start_threshold = start_threshold
-        self.end_threshold = end_threshold
-        self.span_threshold = span_threshold
-        self.hidden_dropout_prob = hidden_dropout_prob
-        self.span_dropout_prob = span_dropout_prob
-        if initializer_range is None:
-            initializer_range = round(self.encoder_config.hidden_size**-0.5, 4)
-        self.initializer_range = initializer_range
-        self.fusion_residual = fusion_residual
-        self.attention_scale = attention_scale
-        self.span_loss_normalization = span_loss_normalization
-        self.boundary_classifier = boundary_classifier
-        self.allow_overlaps = allow_overlaps
-        self.max_span_length = max_span_length
-        self.label_thresholds = list(label_thresholds) if label_thresholds is not None else None
-        self.unseen_label_threshold = unseen_label_threshold
-        self.character_pieces = character_pieces
+    encoder_config: dict | PretrainedConfig | None = None
+    label_descriptions: list[str] | None = None
+    label_input_ids: list[list[int]] | None = None
+    max_label_length: int | None = None
+    nested: bool = False
+    decode_strategy: DecodeStrategy = "v5"
+    start_threshold: float = 0.5
+    end_threshold: float = 0.5
+    span_threshold: float = 0.5
+    hidden_dropout_prob: float | int = 0.1
+    span_dropout_prob: float | int = 0.1
+    initializer_range: float | None = None
+    fusion_residual: bool = True
+    attention_scale: bool = True
+    span_loss_normalization: SpanLossNormalization = "mean"
+    boundary_classifier: BoundaryClassifier = "per_label"
+    allow_overlaps: bool = True
+    max_span_length: int | None = None
+    label_thresholds: list[float] | None = None
+    unseen_label_threshold: float | None = None
+    character_pieces: bool | None = None
+
+    def __post_init__(self, **kwargs):
         reject_removed_settings(kwargs)
-        super().__init__(**kwargs)
+        self.encoder_config = _without_remote_code(self.encoder_config)
+        super().__post_init__(**kwargs)
+        self.label_descriptions = list(self.label_descriptions or [])
+        self.label_input_ids = [list(map(int, ids)) for ids in (self.label_input_ids or [])]
+        if self.label_thresholds is not None:
+            self.label_thresholds = [float(value) for value in self.label_thresholds]
+        if self.initializer_range is None:
+            self.initializer_range = round(self.encoder_config.hidden_size**-0.5, 4)
         if self.id2label is not None and self.label2id is None:
             # transformers 5 no longer derives label2id from an explicit id2label
             self.label2id = {name: label_id for label_id, name in self.id2label.items()}
-        self.validate()
 
     @property
     def hidden_size(self) -> int:
@@ -234,14 +221,9 @@ class LearConfig(PretrainedConfig):
         """Label names in id order."""
         return [self.id2label[i] for i in range(self.num_labels)]
 
-    def validate(self) -> None:
-        """`PreTrainedConfig`'s checks (its `@strict` `validate_*` methods), then LEAR's; transformers runs this on
-        save too. `LearConfig` keeps a plain `__init__`, so it calls the base's validation and then its own."""
-        super().validate()
-        self.validate_lear_settings()
-
     def validate_lear_settings(self) -> None:
-        """Raise a `ValueError` naming the field when LEAR's settings do not fit together."""
+        """Raise a `ValueError` naming the field when LEAR's settings do not fit together (`@strict` runs every
+        `validate_*` method after `__init__` and wraps the error in a `StrictDataclassClassValidationError`)."""
         for name, (is_valid, expected) in FIELD_CHECKS.items():
             value = getattr(self, name)
             if not is_valid(value):
@@ -284,22 +266,16 @@ def custom_pipelines_config() -> dict[str, dict[str, Any]]:
     return {REMOTE_TASK: {"impl": "pipeline_lear.SpanExtractionPipeline", "pt": ["AutoModel"], "type": "text"}}
 
 
-def _as_encoder_config(encoder_config: PretrainedConfig | dict[str, Any] | None) -> PretrainedConfig:
-    if encoder_config is None:
-        return AutoConfig.for_model("bert")
-    if isinstance(encoder_config, PretrainedConfig):
-        return encoder_config
+def _without_remote_code(encoder_config: PretrainedConfig | dict[str, Any] | None):
+    """A checkpoint's config must not be able to make the encoder remote code: the encoder is always a class
+    transformers ships (SpanMarker 1.8.1 strips `trust_remote_code` from its configs for the same reason)."""
     if isinstance(encoder_config, dict):
-        encoder_config = dict(encoder_config)
-        # A checkpoint's config must not be able to make the encoder remote code: the encoder is always a class
-        # transformers ships (SpanMarker 1.8.1 strips `trust_remote_code` from its configs for the same reason).
-        for key in REMOTE_CODE_KEYS:
-            encoder_config.pop(key, None)
-        model_type = encoder_config.pop("model_type", None)
-        if model_type is None:
+        if "model_type" not in encoder_config:
             raise ValueError("LearConfig.encoder_config must carry a 'model_type' (e.g. 'bert')")
-        return AutoConfig.for_model(model_type, **encoder_config)
-    raise TypeError(f"LearConfig.encoder_config must be a PretrainedConfig or a dict, got {type(encoder_config)}")
+        return {key: value for key, value in encoder_config.items() if key not in REMOTE_CODE_KEYS}
+    if encoder_config is not None and not isinstance(encoder_config, PretrainedConfig):
+        raise TypeError(f"LearConfig.encoder_config must be a PretrainedConfig or a dict, got {type(encoder_config)}")
+    return encoder_config
 
 
 def _register_the_pipeline_task_for_remote_code() -> None:

@@ -12,6 +12,7 @@ import datasets
 import pytest
 import torch
 from conftest import build_tiny_model, tiny_encoder_config
+from huggingface_hub.errors import StrictDataclassError
 from test_run_lear import FEATURES, common_arguments, save_corpus
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import BertModel, PreTrainedTokenizerFast, pipeline
@@ -108,7 +109,7 @@ def test_the_rule_is_chosen_from_the_tokenizer(tokenizer, toy_tokenizer):
     assert not character_pieces_wanted(toy_tokenizer)  # WordPiece splits CJK characters already
     assert LearConfig().character_pieces is None  # configs from before the field: the raw pieces
     assert parse_config_overrides("character_pieces=false") == {"character_pieces": False}
-    with pytest.raises(ValueError, match="character_pieces must be a bool"):
+    with pytest.raises(StrictDataclassError, match="character_pieces must be a bool"):
         LearConfig(character_pieces="yes")
 
 

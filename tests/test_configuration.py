@@ -4,6 +4,7 @@ and registration with the Auto classes at `import lear`."""
 from __future__ import annotations
 
 import pytest
+from huggingface_hub.errors import StrictDataclassError
 from transformers import AutoConfig, AutoModel, BertConfig, ElectraConfig, RobertaConfig
 
 from lear import LearConfig, LearForSpanExtraction
@@ -46,8 +47,9 @@ def labelled(**overrides) -> dict:
         (dict(span_loss_normalization="sum"), "span_loss_normalization"),
     ],
 )
-def test_invalid_settings_raise_a_value_error_naming_the_field(overrides, field):
-    with pytest.raises(ValueError, match=field):
+def test_invalid_settings_raise_an_error_naming_the_field(overrides, field):
+    """As transformers 5's own configs (`@strict`): a value of the wrong type or outside LEAR's rules is refused."""
+    with pytest.raises((ValueError, StrictDataclassError), match=field):
         LearConfig(**labelled(**overrides))
 
 

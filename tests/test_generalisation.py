@@ -9,6 +9,7 @@ import json
 import pytest
 import torch
 from conftest import TOY_LABELS
+from huggingface_hub.errors import StrictDataclassError
 from toy_batches import predicted_char_spans, toy_batch, training_targets
 
 import run_lear
@@ -208,7 +209,7 @@ def test_a_removed_setting_loads_at_its_former_default_and_is_refused_otherwise(
         .keys()
         .isdisjoint({"fusion_type", "boundary_pos_weight"})
     )
-    with pytest.raises(ValueError, match="boundary_classifier"):
+    with pytest.raises(StrictDataclassError, match="boundary_classifier"):
         LearConfig(id2label={0: "A"}, boundary_classifier="tied")
 
 
