@@ -46,8 +46,9 @@ smoke: venv
 		--max_predict_samples 64 --num_train_epochs 1
 
 # The multi-corpus LEAR model that finds labels from their description alone (docs/zero-shot.md): four converted
-# corpora (368 + 18 + 2 + 1 labels), 1,000 steps on all-MiniLM-L6-v2, about 45 min of a 2-core CPU. Run it again
-# to resume from the last checkpoint.
+# corpora (368 + 18 + 2 + 1 labels), 1,000 steps on all-MiniLM-L6-v2, each training label read by its name or its
+# description at random; about 45 min of a 2-core CPU (an hour of one core beside another run). Run it again to
+# resume from the last checkpoint.
 ZERO_SHOT_MIX := pile_ner ontonotes5_en bc5cdr ncbi_disease
 ZERO_SHOT_DIR ?= outputs/zero-shot/lear
 SHARED_DATA ?= ../shared/data
@@ -58,7 +59,7 @@ zero-shot-model: venv
 	done
 	$(PY) run_lear.py --model_name_or_path "$(MINILM)" \
 		--dataset_dir $(addprefix outputs/data/,$(ZERO_SHOT_MIX)) --output_dir $(ZERO_SHOT_DIR) \
-		--config_overrides boundary_classifier=description --max_labels_per_batch 16 \
+		--config_overrides boundary_classifier=description --max_labels_per_batch 16 --label_name_probability 0.5 \
 		--max_train_samples 2000 --max_eval_samples 60 --max_predict_samples 200 \
 		--max_steps 1000 --min_train_steps 0 --train_sampling_strategy group_by_length \
 		--eval_strategy steps --eval_steps 250 --save_steps 250 --logging_steps 25
