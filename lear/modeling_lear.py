@@ -569,6 +569,8 @@ class LearForSpanExtraction(LearPreTrainedModel):
         if label_input_ids is not None and label_ids is not None and len(label_ids) != len(label_input_ids):
             raise ValueError(f"{len(label_ids)} label_ids for {len(label_input_ids)} label descriptions")
         if isinstance(label_input_ids, torch.Tensor):
+            if label_attention_mask is None:
+                raise ValueError("label_input_ids as a padded tensor needs its label_attention_mask")
             input_ids, attention_mask = label_input_ids.to(device), label_attention_mask.to(device)
         else:
             input_ids, attention_mask = self.label_batch(label_ids, label_input_ids)

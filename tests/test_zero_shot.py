@@ -182,6 +182,8 @@ def test_forward_reads_the_label_texts_a_batch_carries(make_tiny_model, toy_toke
         own = model(**toy_inputs(toy_tokenizer), label_ids=label_ids).start_logits
     torch.testing.assert_close(carried, expected)
     assert not torch.allclose(carried, own)
+    with pytest.raises(ValueError, match="label_attention_mask"):
+        model(**toy_inputs(toy_tokenizer), label_ids=label_ids, label_input_ids=input_ids)
 
 
 def test_a_label_name_reads_without_underscores_or_the_mix_renaming():
