@@ -1,6 +1,7 @@
 """The few-shot table of docs/zero-shot.md, from the result files of `bench.seed_rows` and `bench.zero_shot`.
 
-One row per training setting and system: LEAR fine-tuned from the multi-corpus model (`--init ... --tag from-mix`),
+One row per training setting and system: LEAR fine-tuned from the multi-corpus model (`--init ... --tag from-names50`;
+`from-mix`: the earlier model of the same recipe that read descriptions only),
 LEAR from the bare encoder, the BIO tagger under the same recipe (run_lear.py's defaults) and GLiNER fine-tuned
 from its own multi-corpus model (`bench.seed_rows --model gliner --init ... --tag from-mix`), each with mean ± std
 over seeds of test F1 and F1 on test mentions unseen in the training sentences (LEAR's under the default calibration
@@ -31,7 +32,8 @@ SETTINGS = (
 )
 # (system, model, tag); a tag of None is the recipe's default rows (`DEFAULT_TAGS`)
 SYSTEMS = (
-    ("LEAR from the multi-corpus model", "lear", "from-mix"),
+    ("LEAR from the multi-corpus model (`make zero-shot-model`)", "lear", "from-names50"),
+    ("LEAR from the multi-corpus model trained on descriptions only", "lear", "from-mix"),
     ("LEAR from the encoder", "lear", None),
     ("BIO tagger", "tagger", None),
     ("GLiNER from its multi-corpus model (500 steps)", "gliner", "from-mix"),  # bench.gliner_zero_shot's model

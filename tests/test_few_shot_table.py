@@ -17,13 +17,13 @@ def row(seed: int, f1: float, **extra) -> dict:
 
 
 def test_rows_average_the_seeds_and_prefer_the_current_defaults(tmp_path):
-    write(tmp_path, "mit_movie-lear-first100-seed0-from-mix", **row(0, 0.6, test_untouched_unseen=0.1))
-    write(tmp_path, "mit_movie-lear-first100-seed1-from-mix", **row(1, 0.8, test_untouched_unseen=0.3))
+    write(tmp_path, "mit_movie-lear-first100-seed0-from-names50", **row(0, 0.6, test_untouched_unseen=0.1))
+    write(tmp_path, "mit_movie-lear-first100-seed1-from-names50", **row(1, 0.8, test_untouched_unseen=0.3))
     write(tmp_path, "conll2003-lear-0.01-seed0-steps200", **row(0, 0.7))
     write(tmp_path, "conll2003-lear-0.01-seed0", **row(0, 0.1))  # an older recipe's row: not the default
     table = few_shot_table(tmp_path).splitlines()
-    assert "| MIT movie, first 100 sentences | LEAR from the multi-corpus model | 0,1 | 70.0 ± 14.1 | 35.0 ± 7.1 | " \
-           "20.0 ± 14.1 | 50.0 ± 0.0 |" in table  # fmt: skip
+    assert "| MIT movie, first 100 sentences | LEAR from the multi-corpus model (`make zero-shot-model`) | 0,1 | " \
+           "70.0 ± 14.1 | 35.0 ± 7.1 | 20.0 ± 14.1 | 50.0 ± 0.0 |" in table  # fmt: skip
     assert "| CoNLL-2003, 1 % (140 sentences) | LEAR from the encoder | 0 | 70.0 | 35.0 | – | 50.0 |" in table
     assert len(table) == 4  # header, rule, two rows: systems without results are left out
 
