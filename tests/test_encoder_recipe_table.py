@@ -33,8 +33,13 @@ def test_the_table_averages_seeds_and_says_whether_the_default_is_within_one_f1(
     assert "| all-mpnet-base-v2 (12 x 768) | 2e-5 | lear | 0 | 80.5 | 80.5 |" in table
     assert "all-MiniLM" not in table
     assert (
-        "- all-mpnet-base-v2: seed 0: default 80.0, best 80.5 (lr 2e-5); within 1 F1 of the best (0.5 behind)" in table
+        "- all-mpnet-base-v2: seeds 0: default 80.0, best 80.5 (lr 2e-5); within 1 F1 of the best (0.5 behind)" in table
     )
     assert "collapsed: seeds 0" in table
     write(tmp_path, "conll2003|lear|0.05|0|mpnet-lr1e-4", 0.83)
     assert "3.0 F1 behind" in encoder_table("conll2003", "0.05", tmp_path)
+    for seed, f1 in ((1, 0.825), (2, 0.815)):  # with more seeds the pair is compared on all it shares
+        write(tmp_path, f"conll2003|lear|0.05|{seed}|mpnet-lr1e-4", f1)
+    assert "seeds 0,1,2: default 81.0, best 82.3 (lr 1e-4); 1.3 F1 behind" in encoder_table(
+        "conll2003", "0.05", tmp_path
+    )
