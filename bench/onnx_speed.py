@@ -45,7 +45,13 @@ from bench.common import (
 from bench.quality import converted_corpus
 from lear import LearForSpanExtraction, SpanExtractionPipeline
 from lear.metrics import span_scores
-from lear.onnx_export import QUANTIZATION_SCHEME, LearOnnxForSpanExtraction, export_onnx, quantize_onnx
+from lear.onnx_export import (
+    QUANTIZATION_SCHEME,
+    LearOnnxForSpanExtraction,
+    export_onnx,
+    float_matmul_nodes,
+    quantize_onnx,
+)
 
 
 CALIBRATION_SENTENCES = 300  # calibration sentences the static variant samples from the training split
@@ -146,7 +152,7 @@ def quantize_variant(source: Path, target: Path, variant: Variant, calibration: 
     import onnx
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
-    graph = onnx.load(str(source), load_external_data=False)
+    graph = onnx.load(str(source), load_external_data=False) if variant.encoder_only or variant.static else None
     float_nodes = non_encoder_nodes(graph) if variant.encoder_only else []
     if not variant.static:
         return {**quantize_onnx(source, target, variant.per_channel, float_nodes), "scheme": variant.name}
@@ -154,7 +160,11 @@ def quantize_variant(source: Path, target: Path, variant: Variant, calibration: 
     quantize_static(source, target, reader, quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"],
                     per_channel=variant.per_channel, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                     nodes_to_exclude=float_nodes, extra_options={"ActivationSymmetric": False, "WeightSymmetric": True})  # fmt: skip
-    return {"scheme": variant.name, "float_nodes": sorted(float_nodes), "calibration_sentences": len(calibration)}
+    return {
+        "scheme": variant.name,
+        "float_nodes": float_matmul_nodes(graph, float_nodes),
+        "calibration_sentences": len(calibration),
+    }
 
 
 def int8_file(name: str) -> str:

@@ -172,8 +172,9 @@ class LearConfig(PretrainedConfig):
 
     model_type = "lear"
     # Fields are typed as transformers 5 configs' are (`@strict`); `validate_lear_settings` checks values and how they
-    # fit together. Declaring the encoder's config as a sub-config is what lets `from_pretrained(dtype=..., attn_implementation=...)`
-    # reach the encoder: transformers sets both on every sub-config before it builds the model.
+    # fit together. Declaring the encoder's config as a sub-config is what lets `from_pretrained(dtype=...,
+    # attn_implementation=...)` reach the encoder: transformers sets both on every sub-config before it builds the
+    # model.
     sub_configs_defaults = {"encoder_config": SubConfigSpec(config_class=AutoConfig, model_type="bert")}
 
     encoder_config: dict | PretrainedConfig | None = None

@@ -6,8 +6,9 @@
 - `predict_text_spans` runs the model over the windows in batches (the label states computed once) through
   `decoding_lear.predict_window_spans`, the pipeline's own step (forward, then `decode_spans` at one or more
   thresholds), keeps only the spans, and maps them to character spans of the whole texts
-  (`windowing.text_char_spans`: each span from the window that owns its start token). Memory holds spans, never logits. In a distributed run each process takes every `num_processes`-th text
-  and the spans are gathered, so every process ends with the whole split's predictions, equal to one process's.
+  (`windowing.text_char_spans`: each span from the window that owns its start token). Memory holds spans, never
+  logits. In a distributed run each process takes every `num_processes`-th text and the spans are gathered, so every
+  process ends with the whole split's predictions, equal to one process's.
 - `evaluate_spans` scores them (`metrics.span_scores`) against **every** gold entity of the split, also those no
   window can represent (`n_unreachable`), beside the original code's truncated scoring (`*_truncated`).
 - Threshold calibration (`predictions_by_threshold`, `choose_thresholds`, `calibrate_label_thresholds`) runs the

@@ -151,6 +151,12 @@ def _batched_weight_nodes(graph, excluded: Sequence[str]) -> list[str]:
     ]
 
 
+def float_matmul_nodes(graph, float_nodes: Sequence[str]) -> list[str]:
+    """The MatMul and Gemm nodes among `float_nodes` (the layers a record lists as left float), sorted."""
+    kept = set(float_nodes)
+    return sorted(node.name for node in graph.graph.node if node.name in kept and node.op_type in ("MatMul", "Gemm"))
+
+
 def quantize_onnx(
     source: str | Path, target: str | Path, per_channel: bool = True, float_nodes: Sequence[str] = ()
 ) -> dict[str, Any]:
@@ -164,7 +170,7 @@ def quantize_onnx(
     graph = onnx.load(str(source), load_external_data=False)
     record: dict[str, Any] = {"scheme": QUANTIZATION_SCHEME if per_channel else "dynamic", "per_channel": per_channel}
     if float_nodes:
-        record["float_nodes"] = sorted(float_nodes)
+        record["float_nodes"] = float_matmul_nodes(graph, float_nodes)
     # ONNX Runtime's per-column zero points fit 2-D weights only: MatMuls with a batched (3-D) constant (the fusion's
     # label values) are quantised per tensor, in a second pass
     batched = _batched_weight_nodes(graph, float_nodes) if per_channel else []

@@ -68,8 +68,8 @@ class CollapseWarning(TrainerCallback):
         loss = f"the training loss went from {losses[0]:.4g} to {losses[-1]:.4g}" if losses else "no loss logged yet"
         logger.warning(
             f"Step {state.global_step} of {state.max_steps}: the model predicts NO span on the validation split "
-            f"({metrics['eval_n_gold']} gold entities); {loss}. A run whose evaluations keep predicting nothing has collapsed to the "
-            f"all-negative prior: stop it and try a lower --learning_rate (this run: {args.learning_rate:g}; e.g. "
+            f"({metrics['eval_n_gold']} gold entities); {loss}. A run whose evaluations keep predicting nothing has "
+            f"collapsed to the all-negative prior: stop it and try a lower --learning_rate (this run: {args.learning_rate:g}; e.g. "
             f"{args.learning_rate / 4:g}), or train longer if the loss is still falling."
         )
 

@@ -121,7 +121,7 @@ def test_encoder_only_leaves_the_fusion_and_heads_float(exported, toy_tokenizer,
             assert float_types.get(value, onnx.TensorProto.FLOAT) == onnx.TensorProto.FLOAT
     assert not encoder & set(kept)  # quantised: replaced by MatMulInteger nodes
     assert sum(node.op_type == "MatMulInteger" for node in int8.graph.node) == len(encoder)
-    assert outside <= set(record["float_nodes"])
+    assert set(record["float_nodes"]) == outside
 
 
 def test_an_unknown_quantisation_argument_is_refused_before_anything_is_written(flat_checkpoint, tmp_path, capsys):
