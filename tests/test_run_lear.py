@@ -914,9 +914,9 @@ def test_a_missing_dataset_dir_is_one_line_that_names_it(tiny_encoder_dir, tmp_p
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
-    assert result.stderr.strip().splitlines()[-1] == (
-        "run_lear.py: error: " + run_lear.dataset_dir_missing_message("no/such/corpus")
-    ), result.stderr
+    assert result.stderr.strip() == ("run_lear.py: error: " + run_lear.dataset_dir_missing_message("no/such/corpus")), (
+        result.stderr
+    )
     assert not (tmp_path / "out").exists()
 
 
