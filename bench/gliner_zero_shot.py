@@ -4,6 +4,8 @@ scored on corpora it never saw by the code that scores LEAR (`lear.metrics.span_
 every gold entity counted, per-label F1).
 
 GLiNER reads each label's name (its users' way; `--label_prompt description` gives it the descriptions LEAR reads).
+`--train_label_prompt` trains it on one text and lets it read the other at validation and on the targets, as LEAR's
+documented model, trained partly on names, is scored by the corpora's definitions.
 Training texts are cut into word windows of at most `--window_pieces` sub-word pieces (LEAR's windows are 128
 pieces), each prompted with its gold labels plus negatives drawn from its own corpus's labels, up to
 `--max_labels` (LEAR's `--max_labels_per_batch` samples the same way per batch). At evaluation a text is prompted
@@ -39,6 +41,7 @@ from bench.gliner import (
     build_model,
     choose_threshold,
     gold_char_spans,
+    label_prompts,
     predict_by_threshold,
     prompt_pieces,
     word_budget,
@@ -48,6 +51,9 @@ from bench.tagger import set_threads_and_logging
 from bench.zero_shot import parse_corpus
 from lear.corpus_mix import LABEL_SET_COLUMN, load_corpus_mix, sample_per_corpus
 from lear.metrics import span_scores
+
+
+LABEL_TEXTS = ("name", "description")
 
 
 def word_windows(tokenizer, words: Sequence[str], pieces: int) -> list[tuple[int, int]]:
@@ -198,11 +204,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max_width", type=int, default=12)
     parser.add_argument("--hidden_size", type=int, default=512)
     parser.add_argument("--dropout", type=float, default=0.4)
-    parser.add_argument("--label_prompt", choices=("name", "description"), default="name")
+    parser.add_argument(
+        "--label_prompt",
+        choices=LABEL_TEXTS,
+        default="name",
+        help="the label text read at validation and on the targets",
+    )
+    parser.add_argument(
+        "--train_label_prompt", choices=LABEL_TEXTS, help="the text trained on (default: --label_prompt)"
+    )
     parser.add_argument("--max_predict_samples", type=int, default=None, help="first N target texts (a smoke run)")
     parser.add_argument("--results_dir", type=Path, default=RESULTS_DIR, help="where the result files go")
     parser.add_argument("--threads", type=int, default=0)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.train_label_prompt = args.train_label_prompt or args.label_prompt
+    return args
+
+
+def prompts_by_label(descriptions: dict[str, str], mode: str) -> dict[str, str]:
+    return dict(zip(descriptions, label_prompts(descriptions, mode)))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -215,8 +235,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     mix = load_corpus_mix(args.dataset_dir)
     mix.splits["validation"] = sample_per_corpus(mix.splits["validation"], args.max_eval_samples)
     names = list(mix.labels)
-    prompt_of = {name: name if args.label_prompt == "name" else mix.labels[name] for name in names}
-    model, training = train(args, mix, names, prompt_of)
+    training_prompt_of = prompts_by_label(mix.labels, args.train_label_prompt)
+    prompt_of = prompts_by_label(mix.labels, args.label_prompt)
+    model, training = train(args, mix, names, training_prompt_of)
 
     started = time.perf_counter()
     gold, by_threshold = validation_predictions(model, mix, names, prompt_of, args)
@@ -224,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     validation_seconds = time.perf_counter() - started
     for name, folder in args.corpus:
         descriptions = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
-        target_prompts = {label: label if args.label_prompt == "name" else text for label, text in descriptions.items()}
+        target_prompts = prompts_by_label(descriptions, args.label_prompt)
         rows = datasets.load_from_disk(str(folder))["test"]
         if args.max_predict_samples:
             rows = rows.select(range(min(args.max_predict_samples, len(rows))))
@@ -239,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "encoder": args.encoder,
             "training_mix": args.dataset_dir,
             "label_text": args.label_prompt,
+            "training_label_text": args.train_label_prompt,
             "threshold": threshold,
             "threshold_source": "best micro F1 on the training mix's validation texts (none from the target)",
             "mix_validation_f1_by_threshold": {str(t): f for t, f in dev_f1.items()},

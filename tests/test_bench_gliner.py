@@ -188,3 +188,16 @@ def test_spans_of_several_label_chunks_merge_flat_best_first():
 
     spans = [(0, 5, "A", 0.6), (3, 9, "B", 0.9), (10, 12, "A", 0.7), (0, 2, "C", 0.5)]
     assert flat_union(spans) == [(0, 2, "C", 0.5), (3, 9, "B", 0.9), (10, 12, "A", 0.7)]
+
+
+def test_zero_shot_peer_can_train_on_names_and_read_descriptions():
+    from bench import gliner_zero_shot
+
+    required = ["--encoder", "e", "--dataset_dir", "d", "--corpus", "mit=m", "--output_dir", "o", "--tag", "t"]
+    assert gliner_zero_shot.parse_args(required).train_label_prompt == "name"
+    assert gliner_zero_shot.parse_args([*required, "--label_prompt", "description"]).train_label_prompt == "description"
+    mixed = gliner_zero_shot.parse_args([*required, "--label_prompt", "description", "--train_label_prompt", "name"])
+    assert (mixed.train_label_prompt, mixed.label_prompt) == ("name", "description")
+    descriptions = {"actor": "names of actors", "year": "years and decades"}
+    assert gliner_zero_shot.prompts_by_label(descriptions, "name") == {"actor": "actor", "year": "year"}
+    assert gliner_zero_shot.prompts_by_label(descriptions, "description") == descriptions
