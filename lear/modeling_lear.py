@@ -135,12 +135,10 @@ class LearAttentionFusion(nn.Module):
 
 
 class LearLabelwiseLinear(nn.Module):
-    """A weight vector and bias per label: `logit[c, b, i] = x[c, b, i] . W[c] + b[c]`, in one of three forms
+    """A weight vector and bias per label: `logit[c, b, i] = x[c, b, i] . W[c] + b[c]`, in one of two forms
     (`config.boundary_classifier`):
 
     - `"per_label"`: `W[c]`, `b[c]` are rows of their own, as in the paper.
-    - `"shared"`: `W[c] = w + D[c]`, a shared vector plus a per-label offset that starts at zero: every label's examples
-      train `w`, so a rare label starts from boundaries the frequent labels taught.
     - `"description"`: `[W[c]; b[c]] = [w; b] + G q[c] / sqrt(H)`, generated from the label's description (`q[c]`, its
       mean token state, `LearLabelStates.pooled`) by a matrix `G` that starts at zero. No row belongs to a label, so any
       label given by a description is scored as the trained ones are: `x . G q` compares the token's fused state with
@@ -158,9 +156,8 @@ class LearLabelwiseLinear(nn.Module):
             self.shared_bias = nn.Parameter(torch.zeros(1))  # b
             self.generator = nn.Parameter(torch.empty(in_features + 1, label_size or in_features))  # G
             return
-        self.weight = nn.Parameter(torch.empty(num_labels, in_features))  # W, or the offsets D when shared
+        self.weight = nn.Parameter(torch.empty(num_labels, in_features))  # W
         self.bias = nn.Parameter(torch.zeros(num_labels))
-        self.shared_weight = nn.Parameter(torch.empty(in_features)) if kind == "shared" else None
 
     def label_weights(self, labels: LearLabelStates | None = None) -> torch.Tensor:
         """`[C, in_features]`: the effective weight vector of each label of `labels` (per-label rows: all the model's
@@ -175,8 +172,7 @@ class LearLabelwiseLinear(nn.Module):
                 raise ValueError("a description classifier needs the labels' states (compute_label_states())")
             generated = F.linear(labels.pooled, self.generator) * labels.pooled.shape[-1] ** -0.5  # [C, in + 1]
             return self.shared_weight + generated[:, :-1], self.shared_bias + generated[:, -1]
-        weight = self.weight if self.shared_weight is None else self.weight + self.shared_weight
-        bias = self.bias
+        weight, bias = self.weight, self.bias
         label_ids = None if labels is None else labels.label_ids
         if label_ids is None:
             return weight, bias
@@ -194,8 +190,8 @@ class LearLabelwiseLinear(nn.Module):
 
     @torch.no_grad()
     def remap_labels(self, old_index_of_new: list[int | None]) -> None:
-        """Rebuild the rows for a new label list: kept labels keep their row, new ones start from the mean row (the
-        shared vector, when there is one, is kept as it is). Description classifiers have no rows: nothing to do."""
+        """Rebuild the rows for a new label list: kept labels keep their row, new ones start from the mean row.
+        Description classifiers have no rows: nothing to do."""
         if self.kind == "description":
             return
         mean_weight, mean_bias = self.weight.mean(0), self.bias.mean(0)
@@ -371,11 +367,7 @@ class LearPreTrainedModel(PreTrainedModel):
                 init.zeros_(module.shared_bias)
                 init.zeros_(module.generator)
                 return
-            if module.shared_weight is None:
-                init.normal_(module.weight, mean=0.0, std=self.config.initializer_range)
-            else:  # every label starts from the shared vector
-                init.normal_(module.shared_weight, mean=0.0, std=self.config.initializer_range)
-                init.zeros_(module.weight)
+            init.normal_(module.weight, mean=0.0, std=self.config.initializer_range)
             init.zeros_(module.bias)
 
     # A convenience for users holding a model and its outputs; the package itself (pipeline, evaluation) calls

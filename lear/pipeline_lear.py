@@ -506,6 +506,18 @@ def _is_sized_collection(inputs: Any) -> bool:
     )
 
 
+def register_span_extraction_task() -> None:
+    """Register this pipeline for `pipeline("span-extraction", ...)` unless the task is registered already (then the
+    installed package's stays): what a checkpoint's config module does when it runs as remote code."""
+    from transformers import AutoModel
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    if TASK not in PIPELINE_REGISTRY.supported_tasks:
+        PIPELINE_REGISTRY.register_pipeline(
+            TASK, pipeline_class=SpanExtractionPipeline, pt_model=AutoModel, type="text"
+        )
+
+
 def _check_input(item: Any, where: str) -> None:
     """Raise a TypeError naming the input unless it is a text (str) or a pre-split text (list/tuple of str)."""
     if isinstance(item, str):

@@ -53,9 +53,20 @@ def test_invalid_settings_raise_an_error_naming_the_field(overrides, field):
         LearConfig(**labelled(**overrides))
 
 
-def test_an_encoder_config_of_the_wrong_type_is_a_type_error_naming_the_field():
-    with pytest.raises(TypeError, match="encoder_config"):
-        LearConfig(encoder_config=16)
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        (dict(encoder_config=16), "encoder_config"),
+        (dict(character_pieces="yes"), "character_pieces"),
+        (dict(nested="no"), "nested"),
+        (dict(max_span_length=2.5), "max_span_length"),
+        (dict(label_descriptions="places"), "label_descriptions"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_refused_by_name(overrides, field):
+    """`@strict` checks every field's type as it is set (which needs real annotations: no `from __future__`)."""
+    with pytest.raises(StrictDataclassError, match=f"field '{field}'"):
+        LearConfig(**labelled(**overrides))
 
 
 def test_label2id_is_derived_from_id2label():

@@ -1,5 +1,5 @@
-"""What the generalisation work added: scores on mentions seen / unseen in training, softmax and shared boundary
-classifiers, and threshold policies chosen on one split and applied to another."""
+"""What the generalisation work added: scores on mentions seen / unseen in training, settings removed after their
+experiments, and threshold policies chosen on one split and applied to another."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 
 import pytest
 import torch
-from conftest import TOY_LABELS
 from huggingface_hub.errors import StrictDataclassError
 from toy_batches import predicted_char_spans, toy_batch, training_targets
 
@@ -194,7 +193,7 @@ def test_a_run_whose_thresholds_are_the_defaults_needs_no_fallback_mark():
     assert at_default_policy({"test_f1_unseen": 0.2}, "test_f1_unseen") == (0.2, False)  # a baseline
 
 
-# -- shared boundaries and removed settings ---------------------------------------------------------------------
+# -- removed settings; the description head ---------------------------------------------------------------------------
 
 
 def test_a_removed_setting_loads_at_its_former_default_and_is_refused_otherwise():
@@ -209,25 +208,12 @@ def test_a_removed_setting_loads_at_its_former_default_and_is_refused_otherwise(
         .keys()
         .isdisjoint({"fusion_type", "boundary_pos_weight"})
     )
-    with pytest.raises(StrictDataclassError, match="boundary_classifier"):
-        LearConfig(id2label={0: "A"}, boundary_classifier="tied")
+    for removed_value in ("tied", "shared"):  # the shared classifier was measured and removed
+        with pytest.raises(StrictDataclassError, match=r"boundary_classifier.*\('per_label', 'description'\)"):
+            LearConfig(id2label={0: "A"}, boundary_classifier=removed_value)
 
 
-def test_shared_classifier_starts_every_label_from_the_same_vector(make_tiny_model, toy_tokenizer):
-    model = make_tiny_model(boundary_classifier="shared")
-    for classifier in (model.span_head.start_classifier, model.span_head.end_classifier):
-        weights = classifier.label_weights()
-        assert classifier.shared_weight.abs().sum() > 0
-        assert torch.equal(weights, weights[:1].expand_as(weights))
-    # a new label keeps the shared vector and gets the mean offset
-    model.span_head.start_classifier.weight.data.normal_()
-    shared = model.span_head.start_classifier.shared_weight.detach().clone()
-    model.set_labels({**TOY_LABELS, "MISC": "names of other things"}, toy_tokenizer)
-    assert torch.equal(model.span_head.start_classifier.shared_weight, shared)
-    assert model.span_head.start_classifier.label_weights().shape[0] == len(TOY_LABELS) + 1
-
-
-@pytest.mark.parametrize("settings", [{"boundary_classifier": "shared"}], ids=["shared"])
+@pytest.mark.parametrize("settings", [{"boundary_classifier": "description"}], ids=["description"])
 def test_variants_overfit_the_toy_sentences(make_tiny_model, toy_tokenizer, settings):
     model = make_tiny_model(initializer_range=0.2, **settings)
     batch = toy_batch(toy_tokenizer)
@@ -247,7 +233,7 @@ def test_variants_overfit_the_toy_sentences(make_tiny_model, toy_tokenizer, sett
     assert predicted == batch.gold, f"not overfitted after 400 steps (last loss {loss.item():.4f})"
 
 
-@pytest.mark.parametrize("settings", [{"boundary_classifier": "shared"}])
+@pytest.mark.parametrize("settings", [{"boundary_classifier": "description"}])
 def test_variants_round_trip_through_save_and_load(make_tiny_model, toy_tokenizer, tmp_path, settings):
     from lear import LearForSpanExtraction
 

@@ -184,7 +184,7 @@ def test_cli_export_bare_quantize_writes_the_default_scheme(flat_checkpoint, tmp
         main(["--model", str(tmp_path / "missing"), "--output", str(tmp_path / "x")])
 
 
-@pytest.mark.parametrize("settings", [{"boundary_classifier": "shared"}])
+@pytest.mark.parametrize("settings", [{"boundary_classifier": "description"}])
 def test_boundary_variants_export_with_torchs_logits_and_entities(toy_tokenizer, tmp_path, settings):
     checkpoint = save_checkpoint(build_model(toy_tokenizer, seed=2, boundary_bias=2.0, **settings), toy_tokenizer,
                                  tmp_path / "model")  # fmt: skip

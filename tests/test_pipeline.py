@@ -43,7 +43,7 @@ def build_model(tokenizer, seed: int = 0, boundary_bias: float = 0.0, **config_k
     model = build_tiny_model(tokenizer, seed=seed, **config_kwargs).eval()
     with torch.no_grad():
         for layer in model._labelwise_layers():
-            layer.bias.add_(boundary_bias)
+            (layer.shared_bias if layer.kind == "description" else layer.bias).add_(boundary_bias)
     return model
 
 

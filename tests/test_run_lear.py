@@ -807,7 +807,10 @@ BAD_ARGUMENTS = {
         ["--dataset_dir", "{toy}", "--do_train", "--max_seq_length", "16", "--doc_stride", "14"],
         "--doc_stride 14 must be smaller",
     ),
-    "bad decode strategy": (["--dataset_dir", "{toy}", "--do_train", "--decode_strategy", "v9"], "must be one of"),
+    "bad decode strategy": (
+        ["--dataset_dir", "{toy}", "--do_train", "--decode_strategy", "v9"],
+        r"decode_strategy' expected one of \('v5', 'v1'\), got v9",
+    ),
     "flat checkpoint, --nested": (
         ["--model_name_or_path", "{checkpoint}", "--dataset_dir", "{toy}", "--do_eval", "--nested"],
         "checkpoint .* is flat",
@@ -923,7 +926,7 @@ def test_a_missing_dataset_dir_is_one_line_that_names_it(tiny_encoder_dir, tmp_p
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--decode_strategy", "v9"], "decode_strategy must be one of"),
+        (["--decode_strategy", "v9"], "Field 'decode_strategy' expected one of ('v5', 'v1'), got v9"),
         (["--no_such_option", "1"], "not used by the HfArgumentParser: ['--no_such_option', '1']"),
         (["--model_name_or_path", "runs/missing/encoder"], "--model_name_or_path runs/missing/encoder: no such folder"),
         (["--max_span_length", "-3"], "--max_span_length must be 'auto', a positive int"),

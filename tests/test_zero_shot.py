@@ -55,7 +55,7 @@ def test_description_classifiers_have_no_label_rows_and_score_any_description(ma
     assert head.generator.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("kind", ["per_label", "shared", "description"])
+@pytest.mark.parametrize("kind", ["per_label", "description"])
 def test_a_label_subset_scores_the_same_as_those_columns_of_all_labels(make_tiny_model, toy_tokenizer, kind):
     model = make_tiny_model(boundary_classifier=kind, initializer_range=0.2).eval()
     inputs = toy_inputs(toy_tokenizer)
