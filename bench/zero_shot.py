@@ -6,7 +6,8 @@ evaluation always takes (`lear.evaluation.evaluate_spans`: windows -> forward ->
 match, every gold entity counted), with per-label P/R/F1. No threshold is chosen on the target: a new label decodes
 at the model's own calibrated threshold, chosen on the training mix's validation split (`columns_thresholds`: the
 median of the calibrated ones). `--label_text name` gives each label its name instead of its description, as a
-GLiNER user would write it; `name_description` gives "name: description".
+GLiNER user would write it; `name_description` gives "name: description"; `both` reads each label twice, by its
+name and by its description, and averages the two readings' start and end logits (`TwoReadings`).
 
     python -m bench.zero_shot --model outputs/zero-shot/lear --tag mix4 \
         --corpus mit_movie=outputs/data/mit_movie --corpus mit_restaurant=outputs/data/mit_restaurant \
@@ -25,16 +26,18 @@ from pathlib import Path
 
 import datasets
 import torch
+from torch import nn
 from transformers import AutoTokenizer
 
 from bench.common import RESULTS_DIR, check_result_name_free, provenance, write_result
-from lear import LearForSpanExtraction
+from lear import LearForSpanExtraction, tokenize_label_descriptions
 from lear.corpus_mix import label_name_text
 from lear.evaluation import EvaluationSplit, evaluate_spans
 from lear.training import LearDataCollator, LearFeatureBuilder
 
 
 SPLIT_OF = {"test": "test", "validation": "validation", "train": "train"}
+LABEL_TEXTS = ("description", "name", "name_description", "both")
 
 
 def parse_corpus(value: str) -> tuple[str, Path]:
@@ -53,6 +56,28 @@ def label_texts(descriptions: dict[str, str], mode: str) -> dict[str, str]:
     return names if mode == "name" else {label: f"{names[label]}: {text}" for label, text in descriptions.items()}
 
 
+class TwoReadings(nn.Module):
+    """A LEAR model (flat) whose labels are each read twice, by their description (the model's own labels) and by
+    their name (`name_input_ids`, tokenized, id order): the start and end logits of the two readings are averaged
+    before decoding, an ensemble over the label's two texts. Evaluation calls it as it calls the model."""
+
+    def __init__(self, model: LearForSpanExtraction, name_input_ids: list[list[int]]):
+        if model.config.nested:
+            raise ValueError("--label_text both averages start and end logits: flat models only")
+        super().__init__()
+        self.model, self.config, self.name_input_ids = model, model.config, name_input_ids
+
+    def compute_label_states(self, label_ids=None):
+        names = self.name_input_ids if label_ids is None else [self.name_input_ids[i] for i in label_ids]
+        return self.model.compute_label_states(label_ids), self.model.compute_label_states(label_ids, names)
+
+    def forward(self, label_states, **inputs):
+        by_description, by_name = (self.model(**inputs, label_states=states) for states in label_states)
+        by_description.start_logits = (by_description.start_logits + by_name.start_logits) / 2
+        by_description.end_logits = (by_description.end_logits + by_name.end_logits) / 2
+        return by_description
+
+
 def score_corpus(
     model: LearForSpanExtraction,
     tokenizer,
@@ -65,7 +90,11 @@ def score_corpus(
 ) -> dict:
     """The model's scores on `folder`'s split with the corpus's own labels (the model is re-labelled in place)."""
     descriptions = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
-    model.set_labels(label_texts(descriptions, label_mode), tokenizer)
+    model.set_labels(label_texts(descriptions, "description" if label_mode == "both" else label_mode), tokenizer)
+    scored_model = model
+    if label_mode == "both":
+        names = list(label_texts(descriptions, "name").values())
+        scored_model = TwoReadings(model, tokenize_label_descriptions(tokenizer, names, model.config.max_label_length))
     rows = datasets.load_from_disk(str(folder))[split]
     if max_samples:
         rows = rows.select(range(min(max_samples, len(rows))))
@@ -79,12 +108,12 @@ def score_corpus(
     evaluation = EvaluationSplit.from_examples(rows, builder)
     collator = LearDataCollator(tokenizer, model.config.num_labels, nested=model.config.nested)
     started = time.perf_counter()
-    metrics = evaluate_spans(model, evaluation, collator, batch_size).metrics
+    metrics = evaluate_spans(scored_model, evaluation, collator, batch_size).metrics
     return {
         "metrics": metrics,
         "per_label_f1": {name: metrics[f"{name}_f1"] for name in descriptions},
         "texts": len(rows),
-        "labels": descriptions if label_mode == "description" else list(descriptions),
+        "labels": descriptions if label_mode in ("description", "both") else list(descriptions),
         "seconds": time.perf_counter() - started,
     }
 
@@ -94,7 +123,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, required=True, help="a LEAR checkpoint folder (with its tokenizer)")
     parser.add_argument("--corpus", type=parse_corpus, action="append", required=True, help="NAME=FOLDER, repeatable")
     parser.add_argument("--split", choices=sorted(SPLIT_OF), default="test")
-    parser.add_argument("--label_text", choices=("description", "name", "name_description"), default="description")
+    parser.add_argument("--label_text", choices=LABEL_TEXTS, default="description")
     parser.add_argument("--tag", required=True, help="names the result files: zeroshot-<corpus>-lear-<tag>.json")
     parser.add_argument("--max_seq_length", type=int, default=128)
     parser.add_argument("--batch_size", type=int, default=32)

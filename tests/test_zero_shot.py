@@ -302,6 +302,36 @@ def test_the_zero_shot_benchmark_scores_a_corpus_with_labels_the_model_never_saw
     assert result["command"].startswith("python -m bench.zero_shot")
 
 
+def test_reading_each_label_by_name_and_description_averages_the_two_readings(make_tiny_model, toy_tokenizer):
+    model = make_tiny_model(boundary_classifier="description", initializer_range=0.2).eval()
+    inputs = toy_inputs(toy_tokenizer)
+    names = tokenize_label_descriptions(toy_tokenizer, ["person", "place", "organisation"])
+    with torch.no_grad():
+        by_description = model(**inputs).start_logits
+        by_name = model(**inputs, label_states=model.compute_label_states(label_input_ids=names)).start_logits
+        both = zero_shot.TwoReadings(model, names)
+        averaged = both(both.compute_label_states(), **inputs).start_logits
+        same_text = zero_shot.TwoReadings(model, model.config.label_input_ids)
+        unchanged = same_text(same_text.compute_label_states(), **inputs).start_logits
+        subset = both(both.compute_label_states([2, 0]), **inputs).start_logits
+    assert not torch.allclose(by_name, by_description)
+    torch.testing.assert_close(averaged, (by_description + by_name) / 2)
+    torch.testing.assert_close(unchanged, by_description)
+    torch.testing.assert_close(subset, averaged[..., [2, 0]], rtol=1e-5, atol=1e-5)
+
+
+def test_the_zero_shot_benchmark_reads_labels_both_ways(two_corpora, toy_tokenizer, tmp_path, make_tiny_model):
+    model = make_tiny_model(labels={"PER": TOY_LABELS["PER"]}, boundary_classifier="description")
+    model.config.label_thresholds = [0.45]
+    model.save_pretrained(tmp_path / "model")
+    toy_tokenizer.save_pretrained(tmp_path / "model")
+    zero_shot.main(["--model", str(tmp_path / "model"), "--corpus", f"orgs={two_corpora[1]}", "--tag", "t",
+                    "--output_dir", str(tmp_path / "results"), "--batch_size", "4", "--label_text", "both"])  # fmt: skip
+    result = json.loads((tmp_path / "results" / "zeroshot-orgs-lear-t.json").read_text())
+    assert result["label_text"] == "both" and set(result["per_label_f1"]) == {"LOC", "ORG"}
+    assert result["predict_n_gold"] > 0
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Labels held out of training calibrate the threshold of unseen labels
 # ---------------------------------------------------------------------------------------------------------------------
