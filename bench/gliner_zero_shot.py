@@ -106,16 +106,35 @@ def flat_union(spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int,
     return sorted(kept)
 
 
-def predict_with_labels(model, rows, labels, prompt_of, max_length, max_labels, thresholds, batch_size):
-    """Per threshold, each text's character spans with `labels` prompted `max_labels` at a time (merged)."""
+def label_chunks(tokenizer, config, labels: Sequence[str], prompt_of, max_labels: int, prompt_budget: int):
+    """`labels` in consecutive chunks of at most `max_labels` labels whose prompt takes at most `prompt_budget`
+    pieces (a label alone may take more), so that long prompts (descriptions) leave room for the text as names do."""
+    chunks: list[list[str]] = []
+    for label in labels:
+        grown = [*chunks[-1], label] if chunks else [label]
+        fits = (
+            len(grown) <= max_labels
+            and prompt_pieces(tokenizer, [prompt_of[name] for name in grown], config.ent_token, config.sep_token)
+            <= prompt_budget
+        )
+        if chunks and fits:
+            chunks[-1] = grown
+        else:
+            chunks.append([label])
+    return chunks
+
+
+def predict_with_labels(model, rows, labels, prompt_of, args, thresholds):
+    """Per threshold, each text's character spans with `labels` prompted in chunks (`label_chunks`: at most
+    `--max_labels`, their prompt within `--max_length` less `--window_pieces`, the text room training had), merged."""
     tokenizer, config = model.data_processor.transformer_tokenizer, model.config
     merged = {threshold: [[] for _ in range(len(rows))] for threshold in thresholds}
-    for first in range(0, len(labels), max_labels):
-        chunk = labels[first : first + max_labels]
+    prompt_budget = args.max_length - args.window_pieces
+    for chunk in label_chunks(tokenizer, config, labels, prompt_of, args.max_labels, prompt_budget):
         prompts = [prompt_of[label] for label in chunk]
-        budget = max_length - prompt_pieces(tokenizer, prompts, config.ent_token, config.sep_token)
+        budget = args.max_length - prompt_pieces(tokenizer, prompts, config.ent_token, config.sep_token)
         kept = [word_budget(tokenizer, row["tokens"], budget) for row in rows]
-        by_threshold = predict_by_threshold(model, rows, kept, prompts, chunk, thresholds, batch_size)
+        by_threshold = predict_by_threshold(model, rows, kept, prompts, chunk, thresholds, args.eval_batch_size)
         for threshold, texts in by_threshold.items():
             for text_spans, spans in zip(merged[threshold], texts):
                 text_spans.extend(spans)
@@ -131,8 +150,7 @@ def validation_predictions(model, mix, names, prompt_of, args) -> tuple[list, di
         if not len(group):
             continue
         labels = [names[label_id] for label_id in label_ids]
-        by_threshold = predict_with_labels(model, group, labels, prompt_of, args.max_length, args.max_labels,
-                                           THRESHOLDS, args.eval_batch_size)  # fmt: skip
+        by_threshold = predict_with_labels(model, group, labels, prompt_of, args, THRESHOLDS)
         gold.extend(gold_char_spans(group))
         for threshold in THRESHOLDS:
             predicted[threshold].extend(by_threshold[threshold])
@@ -250,8 +268,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.max_predict_samples:
             rows = rows.select(range(min(args.max_predict_samples, len(rows))))
         started = time.perf_counter()
-        predicted = predict_with_labels(model, rows, list(descriptions), target_prompts, args.max_length,
-                                        args.max_labels, (threshold,), args.eval_batch_size)[threshold]  # fmt: skip
+        predicted = predict_with_labels(model, rows, list(descriptions), target_prompts, args, (threshold,))[threshold]
         scores = span_scores(gold_char_spans(rows), predicted)
         result = {
             "model": "gliner",

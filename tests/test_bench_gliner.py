@@ -6,6 +6,7 @@ the optional `gliner` package is not installed (setup.cfg's `gliner` extra says 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import datasets
 import pytest
@@ -201,3 +202,17 @@ def test_zero_shot_peer_can_train_on_names_and_read_descriptions():
     descriptions = {"actor": "names of actors", "year": "years and decades"}
     assert gliner_zero_shot.prompts_by_label(descriptions, "name") == {"actor": "actor", "year": "year"}
     assert gliner_zero_shot.prompts_by_label(descriptions, "description") == descriptions
+
+
+def test_long_label_prompts_are_chunked_to_leave_the_text_its_room(toy_tokenizer):
+    """Sixteen descriptions would fill GLiNER's whole input: labels are prompted in chunks that fit the budget."""
+    from bench.gliner import prompt_pieces
+    from bench.gliner_zero_shot import label_chunks
+
+    config = SimpleNamespace(ent_token="<<ENT>>", sep_token="<<SEP>>")
+    names = list("abcdef")  # one piece each: chunks are cut by --max_labels alone
+    assert label_chunks(toy_tokenizer, config, names, {n: n for n in names}, 4, 384) == [list("abcd"), list("ef")]
+    long = {name: " ".join(["people"] * 10) for name in names}
+    long["f"] = " ".join(["people"] * 80)  # over the budget alone: a chunk of its own
+    budget = prompt_pieces(toy_tokenizer, [long["a"], long["b"]], "<<ENT>>", "<<SEP>>")  # two long prompts, not three
+    assert label_chunks(toy_tokenizer, config, names, long, 4, budget) == [["a", "b"], ["c", "d"], ["e"], ["f"]]
