@@ -1,20 +1,10 @@
 # Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
 """Scoring LEAR on whole texts, by the path the pipeline runs: windows -> forward -> decode -> character spans.
 
-- `EvaluationSplit`: one split's texts, gold entities (label ids) and token windows (`LearFeatureBuilder.encode`,
-  the windowing training uses), with each window's targets for the evaluation loss.
-- `predict_text_spans` runs the model over the windows in batches (the label states computed once) through
-  `decoding_lear.predict_window_spans`, the pipeline's own step (forward, then `decode_spans` at one or more
-  thresholds), keeps only the spans, and maps them to character spans of the whole texts
-  (`windowing.text_char_spans`: each span from the window that owns its start token). Memory holds spans, never
-  logits. In a distributed run each process takes every `num_processes`-th text and the spans are gathered, so every
-  process ends with the whole split's predictions, equal to one process's.
-- `evaluate_spans` scores them (`metrics.span_scores`) against **every** gold entity of the split, also those no
-  window can represent (`n_unreachable`), beside the original code's truncated scoring (`*_truncated`).
-- Threshold calibration (`predictions_by_threshold`, `choose_thresholds`, `calibrate_label_thresholds`) runs the
-  same forward once and decodes at each candidate threshold.
-
-`lear.trainer.LearTrainer.evaluate`/`predict` call `evaluate_spans`; so do the benchmarks.
+Predictions go through `decoding_lear.predict_window_spans`, the pipeline's own step, and are scored as character
+spans of the whole texts against **every** gold entity of the split, also those no window can represent
+(`n_unreachable`); memory holds spans, never logits. Threshold calibration decodes one forward pass at each candidate
+threshold. `lear.trainer.LearTrainer.evaluate`/`predict` and the benchmarks call `evaluate_spans`.
 """
 
 from __future__ import annotations

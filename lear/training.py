@@ -1,18 +1,11 @@
 # Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
 """Training pieces for `transformers.Trainer` (used by `run_lear.py` through `lear.trainer.LearTrainer`).
 
-- `LearFeatureBuilder` turns rows of a converted corpus (`text`, `tokens`, `entities` as character offsets) into
-  one feature per token window, with `lear.windowing`: long texts become overlapping windows (with
-  `character_pieces`, one piece per CJK character), entities are aligned to sub-tokens, and every window keeps its
-  training targets. `encode` gives the same windows and targets as Python
-  objects (what evaluation uses, `lear.evaluation.EvaluationSplit`); `__call__` writes them as dataset columns.
-- `LearDataCollator` pads a batch and builds the model's targets: `start_labels`/`end_labels` `[B, L, C]` and, for
-  nested models, `span_labels` `[B, L, L, C]`. Positions that can never start (end) an entity (special tokens,
-  padding, pieces inside a unit of the text, see `windowing.char_boundaries`) are -100 for the loss, as `run_ner.py`
-  does for word-internal sub-tokens; so are the in-window boundaries of entities that a window cuts. The decoding
-  masks themselves travel as the named keys `start_mask`/`end_mask`, as in the pipeline's batches.
-- `optimizer_param_groups`: the encoder at the learning rate, the task layers at a multiple of it, no weight decay on
-  biases and norms (LEAR's recipe; `bench/tagger.py` gives its baseline the same groups).
+Positions that can never start (end) an entity (special tokens, padding, pieces inside a unit of the text, see
+`windowing.char_boundaries`) are -100 for the loss, as `run_ner.py` does for word-internal sub-tokens; so are the
+in-window boundaries of entities that a window cuts. `LearDataCollator` builds `start_labels`/`end_labels`
+`[B, L, C]` (and `span_labels` `[B, L, L, C]` for nested models); the decoding masks travel as the named keys
+`start_mask`/`end_mask`, as in the pipeline's batches.
 """
 
 from __future__ import annotations

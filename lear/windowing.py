@@ -1,26 +1,14 @@
 # Copyright 2026 The lear authors. Licensed under the Apache License, Version 2.0.
 """Texts <-> token windows <-> character spans: the one place where LEAR's inputs and outputs are aligned.
 
-Used by training and evaluation (`run_lear.py`) and by the pipeline, so that both window long texts, align
-entities and map predictions back the same way. Imports only torch/transformers/stdlib, so it can travel with a
-checkpoint for `trust_remote_code=True` loading.
+Training, evaluation and the pipeline all window long texts, align entities and map predictions back through this
+module, so they cannot disagree. It imports only torch, transformers and the standard library, so that it travels
+with a checkpoint for `trust_remote_code=True` loading.
 
-- `encode_windows` tokenizes raw texts (or pre-split words) with the fast tokenizer's own overflow windows
-  (`return_overflowing_tokens` + `stride`), and records for every token its character span in the original text,
-  whether it may start or end an entity, and whether this window "owns" it. Ownership splits each overlap between
-  two neighbouring windows at its midpoint, so every token is owned by exactly one window, the one that gives it
-  the most context on its shorter side: a span is kept from the window that owns its start token, and no entity
-  shorter than half the stride is ever cut by a window edge. With `character_pieces` (the rule
-  `character_pieces_wanted` chooses from the tokenizer, `LearConfig.character_pieces` records) every CJK character
-  is one piece of its own, even where the tokenizer's vocabulary merges characters into words.
-- `pad_windows` right-pads windows (or feature rows with the same fields) into batch tensors.
-- `align_entities` maps character-offset entities onto a window's tokens (for training targets).
-- `window_row` is a window as the plain columns of a feature row (what `pad_windows` and the training collator read).
-- `window_spans_to_char_spans` / `merge_char_spans` turn decoded token spans into character spans of the whole text;
-  `text_char_spans` does both for the windows of many texts.
-- `encoder_position_limit`: the longest window an encoder's position embeddings take (run_lear and the pipeline).
-- `is_lone_marker`, `sentencepiece_marker_id`: SentencePiece's bare word-start marker "▁", which character pieces
-  leave out (`bench/tagger.py --lone_markers drop` leaves it out the same way).
+Windows are the fast tokenizer's own overflow windows (`return_overflowing_tokens` + `stride`). Ownership splits each
+overlap between two neighbouring windows at its midpoint, so every token is owned by exactly one window, the one that
+gives it the most context on its shorter side: a span is kept from the window that owns its start token, and no
+entity shorter than half the stride is ever cut by a window edge.
 """
 
 from __future__ import annotations
