@@ -44,10 +44,15 @@ def quality_section() -> str:
 ZERO_SHOT_TAGS = (
     "mix4-names50",
     "mix4-names50-names",
+    "mix4-names50-rerun",
+    "mix4-names50-rerun-names",
+    "mix4-names50-name-description",
+    "mix4-names50-both",
     "mix4-make",
     "mix4-make-names",
     "mix4-500steps",
     "mix4-500steps-names",
+    "mix4-500steps-definitions",
     "mix4-description",
     "mix4-shared",
 )
@@ -67,7 +72,10 @@ def zero_shot_section() -> str:
         "its name (GLiNER; LEAR's `-names` rows), the threshold chosen on the training mix's validation texts",
         "(docs/zero-shot.md). LEAR `mix4-names50` is the model `make zero-shot-model` trains (1,000 steps, each training",
         "label read by its name or its description at random), `mix4-make` the same recipe reading descriptions only;",
-        "`mix4-500steps` rows are LEAR (descriptions only) and GLiNER trained the same 500 steps on the same texts.",
+        "`mix4-names50-rerun` the same command run again (the other rows with that model read each label as \"name:",
+        "description\" or twice, by name and by description); `mix4-500steps` rows are LEAR (descriptions only) and",
+        "GLiNER trained the same 500 steps on the same texts (GLiNER's `-definitions` row: trained on names, reading the",
+        "corpora's definitions).",
         "",
         zero_shot_table.summary_table(rows),
     ])  # fmt: skip
