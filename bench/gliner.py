@@ -95,6 +95,9 @@ def prompt_pieces(tokenizer, prompts: Sequence[str], ent_token: str, sep_token: 
     return len(tokenizer(prompt, is_split_into_words=True, add_special_tokens=True)["input_ids"])
 
 
+LABEL_PROMPTS = ("name", "description")  # what GLiNER may read for a label (`label_prompts`)
+
+
 def label_prompts(labels: dict[str, str], mode: str) -> list[str]:
     """The text GLiNER reads for each label: its name (as a GLiNER user writes it) or its labels.json description."""
     return list(labels) if mode == "name" else [labels[label] for label in labels]
@@ -370,7 +373,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max_width", type=int, default=12, help="longest span in words (GLiNER's default)")
     parser.add_argument("--hidden_size", type=int, default=512, help="GLiNER's span/prompt width (its default)")
     parser.add_argument("--dropout", type=float, default=0.4, help="GLiNER's head dropout (its default)")
-    parser.add_argument("--label_prompt", choices=("name", "description"), default="name",
+    parser.add_argument("--label_prompt", choices=LABEL_PROMPTS, default="name",
                         help="what GLiNER reads for a label: its name or its labels.json description")  # fmt: skip
     parser.add_argument("--label_sampling", choices=("all", "gliner"), default="all",
                         help="all: every label prompted for every text; gliner: the library's gold + negatives")  # fmt: skip

@@ -37,6 +37,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from bench.common import RESULTS_DIR, check_result_name_free, provenance, write_result
 from bench.gliner import (
+    LABEL_PROMPTS,
     THRESHOLDS,
     build_model,
     choose_threshold,
@@ -51,9 +52,6 @@ from bench.tagger import set_threads_and_logging
 from bench.zero_shot import parse_corpus
 from lear.corpus_mix import LABEL_SET_COLUMN, load_corpus_mix, sample_per_corpus
 from lear.metrics import span_scores
-
-
-LABEL_TEXTS = ("name", "description")
 
 
 def word_windows(tokenizer, words: Sequence[str], pieces: int) -> list[tuple[int, int]]:
@@ -224,12 +222,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dropout", type=float, default=0.4)
     parser.add_argument(
         "--label_prompt",
-        choices=LABEL_TEXTS,
+        choices=LABEL_PROMPTS,
         default="name",
         help="the label text read at validation and on the targets",
     )
     parser.add_argument(
-        "--train_label_prompt", choices=LABEL_TEXTS, help="the text trained on (default: --label_prompt)"
+        "--train_label_prompt", choices=LABEL_PROMPTS, help="the text trained on (default: --label_prompt)"
     )
     parser.add_argument("--max_predict_samples", type=int, default=None, help="first N target texts (a smoke run)")
     parser.add_argument("--results_dir", type=Path, default=RESULTS_DIR, help="where the result files go")

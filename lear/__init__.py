@@ -12,7 +12,6 @@ Importing the package registers, in one place:
 """
 
 from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
-from transformers.pipelines import PIPELINE_REGISTRY
 
 from .configuration_lear import LearConfig
 from .decoding_lear import Span, decode_flat_spans, decode_nested_spans, decode_spans
@@ -24,7 +23,7 @@ from .modeling_lear import (
     tokenize_label_descriptions,
 )
 from .pipeline_lear import TASK as SPAN_EXTRACTION_TASK
-from .pipeline_lear import SpanExtractionPipeline
+from .pipeline_lear import SpanExtractionPipeline, register_span_extraction_task
 
 
 __version__ = "0.2.0"
@@ -52,9 +51,7 @@ AutoModelForTokenClassification.register(LearConfig, LearIsNotATokenClassifier, 
 AutoModel.register(LearConfig, LearForSpanExtraction, exist_ok=True)
 LearConfig.register_for_auto_class()
 LearForSpanExtraction.register_for_auto_class("AutoModel")
-PIPELINE_REGISTRY.register_pipeline(
-    SPAN_EXTRACTION_TASK, pipeline_class=SpanExtractionPipeline, pt_model=AutoModel, type="text"
-)
+register_span_extraction_task(replace=True)
 
 __all__ = [
     "LearConfig",

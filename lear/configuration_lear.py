@@ -21,7 +21,10 @@ REMOTE_TASK = "lear-span-extraction"
 # former default loads as before; any other value needs the lear version named. (A removed value of a kept field, such
 # as boundary_classifier="shared", is refused by the field's type.)
 REMOVED_SETTINGS = {"boundary_activation": "sigmoid", "fusion_type": "attention", "boundary_pos_weight": 1.0}
-REMOVED = "was an experiment, removed after lear 0.1: this checkpoint needs lear 0.1 (bench/benchmarks.md has what it measured)"
+REMOVED = (
+    "was an experiment, removed after lear 0.1: this checkpoint needs lear 0.1 "
+    "(bench/benchmarks.md has what it measured)"
+)
 
 
 def reject_removed_settings(kwargs: dict[str, Any]) -> None:

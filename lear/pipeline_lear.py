@@ -506,13 +506,14 @@ def _is_sized_collection(inputs: Any) -> bool:
     )
 
 
-def register_span_extraction_task() -> None:
-    """Register this pipeline for `pipeline("span-extraction", ...)` unless the task is registered already (then the
-    installed package's stays): what a checkpoint's config module does when it runs as remote code."""
+def register_span_extraction_task(replace: bool = False) -> None:
+    """Register this pipeline for `pipeline("span-extraction", ...)`. `import lear` replaces whatever is registered;
+    a checkpoint's config module running as remote code registers only where the task is not registered yet, so the
+    installed package's pipeline stays."""
     from transformers import AutoModel
     from transformers.pipelines import PIPELINE_REGISTRY
 
-    if TASK not in PIPELINE_REGISTRY.supported_tasks:
+    if replace or TASK not in PIPELINE_REGISTRY.supported_tasks:
         PIPELINE_REGISTRY.register_pipeline(
             TASK, pipeline_class=SpanExtractionPipeline, pt_model=AutoModel, type="text"
         )

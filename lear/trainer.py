@@ -69,8 +69,9 @@ class CollapseWarning(TrainerCallback):
         logger.warning(
             f"Step {state.global_step} of {state.max_steps}: the model predicts NO span on the validation split "
             f"({metrics['eval_n_gold']} gold entities); {loss}. A run whose evaluations keep predicting nothing has "
-            f"collapsed to the all-negative prior: stop it and try a lower --learning_rate (this run: {args.learning_rate:g}; e.g. "
-            f"{args.learning_rate / 4:g}), or train longer if the loss is still falling."
+            "collapsed to the all-negative prior: stop it and try a lower --learning_rate "
+            f"(this run: {args.learning_rate:g}; e.g. {args.learning_rate / 4:g}), or train longer if the loss is "
+            "still falling."
         )
 
 
